@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian packages lorasum builds against. Idempotent: prints nothing and touches
+# nothing when every package is already present.
+set -euo pipefail
+packages=(g++ cmake make pkg-config libopenblas-dev libtbb-dev libfmt-dev catch2
+          nlohmann-json3-dev libcli11-dev libpcre2-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "install-deps: installing ${missing[*]}"
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
