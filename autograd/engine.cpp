@@ -1,0 +1,102 @@
+// Graph recording and the backward pass.
+#include <unordered_map>
+#include <unordered_set>
+
+#include "autograd/autograd.h"
+#include "tensor/error.h"
+
+namespace ls {
+
+namespace {
+thread_local bool recording = true;
+
+// Nodes reachable from `root` ordered so every node comes after the nodes that consume it.
+// Shared pointers keep each node alive while backward releases the tensors that own them.
+using NodePtr = std::shared_ptr<Node>;
+std::vector<NodePtr> reverse_topological(const NodePtr& root) {
+  std::vector<NodePtr> order;
+  std::unordered_set<Node*> seen{root.get()};
+  std::vector<std::pair<NodePtr, size_t>> stack{{root, 0}};
+  while (!stack.empty()) {
+    auto& [node, next] = stack.back();
+    if (next < node->inputs.size()) {
+      NodePtr child = node->inputs[next++].impl()->grad_fn;
+      if (child && seen.insert(child.get()).second) stack.push_back({child, 0});
+      continue;
+    }
+    order.push_back(node);
+    stack.pop_back();
+  }
+  return {order.rbegin(), order.rend()};
+}
+
+void accumulate_leaf(TensorImpl* leaf, const Tensor& g) {
+  LS_CHECK(g.shape() == leaf->shape, "gradient {} for a leaf of shape {}", g.shape_str(),
+           shape_to_string(leaf->shape));
+  if (!leaf->grad) {
+    leaf->grad = g.clone().impl_ptr();  // own copy: later accumulation happens in place
+    return;
+  }
+  ops::add_into(Tensor(leaf->grad), g);
+}
+}  // namespace
+
+bool grad_enabled() { return recording; }
+NoGradGuard::NoGradGuard() : previous_(recording) { recording = false; }
+NoGradGuard::~NoGradGuard() { recording = previous_; }
+
+Tensor record(Tensor out, const char* name, std::vector<Tensor> inputs, Node::Backward backward) {
+  if (!recording) return out;
+  std::vector<bool> needs;
+  bool any = false;
+  for (const Tensor& t : inputs) {
+    bool n = t.defined() && t.requires_grad();
+    needs.push_back(n);
+    any = any || n;
+  }
+  if (!any) return out;
+  auto node = std::make_shared<Node>();
+  node->name = name;
+  node->inputs = std::move(inputs);
+  node->needs_grad = std::move(needs);
+  node->backward = std::move(backward);
+  out.impl()->requires_grad = true;
+  out.impl()->grad_fn = std::move(node);
+  return out;
+}
+
+void backward(const Tensor& root, const Tensor& grad) {
+  LS_CHECK(root.requires_grad(), "backward() on a tensor that does not require grad");
+  Tensor seed = grad.defined() ? grad : Tensor::ones(root.shape());
+  LS_CHECK(grad.defined() || root.numel() == 1, "backward() without a gradient needs a scalar");
+  if (!root.impl()->grad_fn) {
+    accumulate_leaf(root.impl(), seed);
+    return;
+  }
+  std::unordered_map<Node*, Tensor> grad_of{{root.impl()->grad_fn.get(), seed}};
+  for (const NodePtr& node : reverse_topological(root.impl()->grad_fn)) {
+    LS_CHECK(node->backward, "backward through a graph that was already released ({})",
+             node->name);
+    auto found = grad_of.find(node.get());
+    if (found != grad_of.end()) {
+      InputGrads grads(node->needs_grad);
+      node->backward(found->second, grads);
+      grad_of.erase(found);
+      for (size_t i = 0; i < grads.size(); ++i) {
+        if (!grads.wants(i) || !grads.at(i).defined()) continue;
+        TensorImpl* input = node->inputs[i].impl();
+        if (!input->grad_fn) {
+          accumulate_leaf(input, grads.at(i));
+          continue;
+        }
+        auto [slot, fresh] = grad_of.try_emplace(input->grad_fn.get(), grads.at(i));
+        if (!fresh) slot->second = ops::add(slot->second, grads.at(i));
+      }
+    }
+    // Free the saved tensors as soon as this node is done.
+    node->backward = nullptr;
+    node->inputs.clear();
+  }
+}
+
+}  // namespace ls

@@ -1,0 +1,145 @@
+// Autograd for elementwise ops and reductions.
+#include "autograd/autograd.h"
+#include "tensor/error.h"
+
+namespace ls::ag {
+
+using Grads = InputGrads;
+
+Tensor add(const Tensor& a, const Tensor& b) {
+  return record(ops::add(a, b), "add", {a, b}, [a, b](const Tensor& g, Grads& d) {
+    d[0] = ops::sum_to(g, a.shape());
+    d[1] = ops::sum_to(g, b.shape());
+  });
+}
+
+Tensor sub(const Tensor& a, const Tensor& b) {
+  return record(ops::sub(a, b), "sub", {a, b}, [a, b](const Tensor& g, Grads& d) {
+    d[0] = ops::sum_to(g, a.shape());
+    d[1] = ops::sum_to(ops::scale(g, -1.0f), b.shape());
+  });
+}
+
+Tensor mul(const Tensor& a, const Tensor& b) {
+  return record(ops::mul(a, b), "mul", {a, b}, [a, b](const Tensor& g, Grads& d) {
+    d[0] = ops::sum_to(ops::mul(g, b), a.shape());
+    d[1] = ops::sum_to(ops::mul(g, a), b.shape());
+  });
+}
+
+Tensor div(const Tensor& a, const Tensor& b) {
+  return record(ops::div(a, b), "div", {a, b}, [a, b](const Tensor& g, Grads& d) {
+    Tensor ga = ops::div(g, b);
+    d[0] = ops::sum_to(ga, a.shape());
+    d[1] = ops::sum_to(ops::scale(ops::div(ops::mul(ga, a), b), -1.0f), b.shape());
+  });
+}
+
+Tensor scale(const Tensor& a, float s) {
+  return record(ops::scale(a, s), "scale", {a},
+                [s](const Tensor& g, Grads& d) { d[0] = ops::scale(g, s); });
+}
+
+Tensor add_scalar(const Tensor& a, float s) {
+  return record(ops::add_scalar(a, s), "add_scalar", {a},
+                [](const Tensor& g, Grads& d) { d[0] = g; });
+}
+
+Tensor exp(const Tensor& a) {
+  Tensor y = ops::exp(a);
+  // Saving the output's data (not the tensor) avoids a reference cycle through grad_fn.
+  Tensor saved = y.detach();
+  return record(y, "exp", {a}, [saved](const Tensor& g, Grads& d) { d[0] = ops::mul(g, saved); });
+}
+
+Tensor log(const Tensor& a) {
+  return record(ops::log(a), "log", {a},
+                [a](const Tensor& g, Grads& d) { d[0] = ops::div(g, a); });
+}
+
+Tensor tanh(const Tensor& a) {
+  Tensor y = ops::tanh(a);
+  Tensor saved = y.detach();
+  return record(y, "tanh", {a}, [saved](const Tensor& g, Grads& d) {
+    d[0] = ops::mul(g, ops::add_scalar(ops::scale(ops::mul(saved, saved), -1.0f), 1.0f));
+  });
+}
+
+Tensor sqrt(const Tensor& a) {
+  Tensor y = ops::sqrt(a);
+  Tensor saved = y.detach();
+  return record(y, "sqrt", {a}, [saved](const Tensor& g, Grads& d) {
+    d[0] = ops::div(ops::scale(g, 0.5f), saved);
+  });
+}
+
+Tensor gelu(const Tensor& x) {
+  return record(ops::gelu(x), "gelu", {x},
+                [x](const Tensor& g, Grads& d) { d[0] = ops::gelu_backward(x, g); });
+}
+
+namespace {
+// Spreads the gradient of a reduction over `axis` back over the reduced input's shape.
+Tensor unreduce(const Tensor& g, const Shape& input_shape, int64_t axis) {
+  Shape kept = input_shape;
+  kept[axis] = 1;
+  return ops::broadcast_to(g.contiguous().view(kept), input_shape);
+}
+}  // namespace
+
+Tensor sum(const Tensor& a, int64_t axis, bool keepdim) {
+  int64_t ax = wrap_axis(axis, a.dim());
+  Shape shape = a.shape();
+  return record(ops::sum(a, ax, keepdim), "sum", {a},
+                [shape, ax](const Tensor& g, Grads& d) { d[0] = unreduce(g, shape, ax); });
+}
+
+Tensor mean(const Tensor& a, int64_t axis, bool keepdim) {
+  int64_t ax = wrap_axis(axis, a.dim());
+  Shape shape = a.shape();
+  float inv = 1.0f / static_cast<float>(shape[ax]);
+  return record(ops::mean(a, ax, keepdim), "mean", {a}, [shape, ax, inv](const Tensor& g, Grads& d) {
+    d[0] = unreduce(ops::scale(g, inv), shape, ax);
+  });
+}
+
+Tensor max(const Tensor& a, int64_t axis, bool keepdim) {
+  int64_t ax = wrap_axis(axis, a.dim());
+  Tensor y = ops::max(a, ax, true);
+  Tensor out = keepdim ? y : y.view([&] {
+    Shape s = y.shape();
+    s.erase(s.begin() + ax);
+    return s;
+  }());
+  return record(out, "max", {a}, [a, y, ax](const Tensor& g, Grads& d) {
+    // Route each gradient to the first position that attains the maximum.
+    Tensor src = a.contiguous();
+    Tensor gk = unreduce(g, y.shape(), ax);  // g in keepdim shape, contiguous
+    Tensor dx = Tensor::zeros(a.shape());
+    int64_t n = a.shape()[ax], outer = 1, inner = 1;
+    for (int64_t i = 0; i < ax; ++i) outer *= a.shape()[i];
+    for (int64_t i = ax + 1; i < a.dim(); ++i) inner *= a.shape()[i];
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t k = 0; k < inner; ++k) {
+        const float* p = src.data() + o * n * inner + k;
+        int64_t best = 0;
+        for (int64_t j = 1; j < n; ++j)
+          if (p[j * inner] > p[best * inner]) best = j;
+        dx.data()[o * n * inner + best * inner + k] = gk.data()[o * inner + k];
+      }
+    d[0] = dx;
+  });
+}
+
+Tensor sum_all(const Tensor& a) {
+  Shape shape = a.shape();
+  return record(ops::sum_all(a), "sum_all", {a}, [shape](const Tensor& g, Grads& d) {
+    d[0] = Tensor::full(shape, g.item());
+  });
+}
+
+Tensor mean_all(const Tensor& a) {
+  return scale(sum_all(a), 1.0f / static_cast<float>(std::max<int64_t>(a.numel(), 1)));
+}
+
+}  // namespace ls::ag

@@ -1,0 +1,140 @@
+// Autograd for matrix products, neural-net ops and the fused transformer kernels.
+#include "autograd/autograd.h"
+#include "tensor/error.h"
+
+namespace ls::ag {
+
+using Grads = InputGrads;
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  return record(ops::matmul(a, b), "matmul", {a, b}, [a, b](const Tensor& g, Grads& d) {
+    // dA = g Bᵀ and dB = Aᵀ g (transposes are BLAS flags), broadcast batch dims summed away.
+    if (d.wants(0)) d[0] = ops::sum_to(ops::matmul(g, b.transpose(-1, -2)), a.shape());
+    if (d.wants(1)) d[1] = ops::sum_to(ops::matmul(a.transpose(-1, -2), g), b.shape());
+  });
+}
+
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, bool in_out_layout) {
+  int64_t in = x.size(-1);
+  int64_t out_features = in_out_layout ? weight.size(1) : weight.size(0);
+  LS_CHECK((in_out_layout ? weight.size(0) : weight.size(1)) == in,
+           "linear: input width {} does not fit weight {}", in, weight.shape_str());
+  LS_CHECK(weight.is_contiguous() && (!bias.defined() || bias.is_contiguous()),
+           "linear: weight and bias must be contiguous");
+  Tensor x2 = x.contiguous().view({-1, in});
+  int64_t rows = x2.size(0);
+  Tensor y = Tensor::empty({rows, out_features});
+  if (bias.defined()) {
+    for (int64_t r = 0; r < rows; ++r)
+      std::copy_n(bias.data(), out_features, y.data() + r * out_features);
+  }
+  ops::gemm(false, !in_out_layout, rows, out_features, in, 1.0f, x2.data(), in, weight.data(),
+            in_out_layout ? out_features : in, bias.defined() ? 1.0f : 0.0f, y.data(),
+            out_features);
+  Shape out_shape = x.shape();
+  out_shape.back() = out_features;
+  // The input is only needed for the weight gradient: a frozen weight does not keep it alive.
+  Tensor saved_x = weight.requires_grad() ? x2 : Tensor();
+  return record(y.view(out_shape), "linear", {x, weight, bias},
+                [saved_x, weight, in_out_layout, rows, in, out_features](const Tensor& g, Grads& d) {
+                  Tensor g2 = g.contiguous().view({rows, out_features});
+                  if (d.wants(0)) {  // dx = g Wᵀ (Conv1D) or g W (Linear)
+                    Tensor dx = Tensor::empty({rows, in});
+                    ops::gemm(false, in_out_layout, rows, in, out_features, 1.0f, g2.data(),
+                              out_features, weight.data(), in_out_layout ? out_features : in,
+                              0.0f, dx.data(), in);
+                    Shape shape = g.shape();
+                    shape.back() = in;
+                    d[0] = dx.view(shape);
+                  }
+                  if (d.wants(1)) {  // dW = xᵀ g (Conv1D) or gᵀ x (Linear)
+                    Tensor dw = Tensor::empty(weight.shape());
+                    if (in_out_layout)
+                      ops::gemm(true, false, in, out_features, rows, 1.0f, saved_x.data(), in,
+                                g2.data(), out_features, 0.0f, dw.data(), out_features);
+                    else
+                      ops::gemm(true, false, out_features, in, rows, 1.0f, g2.data(),
+                                out_features, saved_x.data(), in, 0.0f, dw.data(), in);
+                    d[1] = dw;
+                  }
+                  if (d.wants(2)) d[2] = ops::sum(g2, 0);
+                });
+}
+
+Tensor softmax(const Tensor& x, bool causal) {
+  Tensor y = ops::softmax(x, causal);
+  Tensor saved = y.detach();
+  return record(y, "softmax", {x}, [saved](const Tensor& g, Grads& d) {
+    d[0] = ops::softmax_backward(saved, g);
+  });
+}
+
+Tensor layernorm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps) {
+  ops::LayerNormStats stats;
+  Tensor y = ops::layernorm(x, gamma, beta, eps, &stats);
+  return record(y, "layernorm", {x, gamma, beta}, [x, gamma, stats](const Tensor& g, Grads& d) {
+    Tensor dx, dgamma, dbeta;
+    ops::layernorm_backward(g, x, gamma, stats, d.wants(0) ? &dx : nullptr,
+                            d.wants(1) ? &dgamma : nullptr, d.wants(2) ? &dbeta : nullptr);
+    d[0] = dx;
+    d[1] = dgamma;
+    d[2] = dbeta;
+  });
+}
+
+Tensor embedding(const Tensor& weight, const std::vector<int32_t>& ids, const Shape& ids_shape) {
+  return record(ops::embedding(weight, ids, ids_shape), "embedding", {weight},
+                [ids, shape = weight.shape()](const Tensor& g, Grads& d) {
+                  Tensor dw = Tensor::zeros(shape);
+                  ops::embedding_backward(g, ids, dw);
+                  d[0] = dw;
+                });
+}
+
+Tensor cross_entropy(const Tensor& logits, const std::vector<int32_t>& targets,
+                     int32_t ignore_index) {
+  int64_t counted = 0;
+  Tensor loss = ops::cross_entropy(logits, targets, ignore_index, &counted);
+  return record(loss, "cross_entropy", {logits},
+                [logits, targets, ignore_index, counted](const Tensor& g, Grads& d) {
+                  float s = counted ? g.item() / static_cast<float>(counted) : 0.0f;
+                  d[0] = ops::cross_entropy_backward(logits, targets, ignore_index, s);
+                });
+}
+
+Tensor dropout(const Tensor& x, float p, Rng& rng) {
+  LS_CHECK(p >= 0.0f && p < 1.0f, "dropout probability {} outside [0, 1)", p);
+  if (p == 0.0f) return x;
+  Tensor mask = Tensor::empty(x.shape());
+  float keep = 1.0f / (1.0f - p);
+  for (int64_t i = 0; i < mask.numel(); ++i) mask.data()[i] = rng.uniform() < p ? 0.0f : keep;
+  return record(ops::mul(x, mask), "dropout", {x},
+                [mask](const Tensor& g, Grads& d) { d[0] = ops::mul(g, mask); });
+}
+
+Tensor attention(const Tensor& qkv, int64_t n_head) {
+  Tensor probs;
+  Tensor out = ops::attention(qkv, n_head, &probs);
+  return record(out, "attention", {qkv}, [qkv, probs, n_head](const Tensor& g, Grads& d) {
+    d[0] = ops::attention_backward(qkv, probs, g, n_head);
+  });
+}
+
+Tensor lm_head_loss(const Tensor& hidden, const Tensor& weight,
+                    const std::vector<int32_t>& targets, int32_t ignore_index) {
+  Tensor h2 = hidden.contiguous().view({-1, hidden.size(-1)});
+  ops::LmHeadLoss r = ops::lm_head_loss(h2, weight, targets, ignore_index);
+  return record(Tensor::scalar(r.loss), "lm_head_loss", {hidden, weight},
+                [h2, weight, targets, ignore_index, counted = r.counted,
+                 shape = hidden.shape()](const Tensor& g, Grads& d) {
+                  float s = counted ? g.item() / static_cast<float>(counted) : 0.0f;
+                  Tensor dw;
+                  if (d.wants(1)) dw = Tensor::zeros(weight.shape());
+                  Tensor dh = ops::lm_head_loss_backward(h2, weight, targets, ignore_index, s,
+                                                         d.wants(1) ? &dw : nullptr);
+                  d[0] = dh.view(shape);
+                  d[1] = dw;
+                });
+}
+
+}  // namespace ls::ag

@@ -1,0 +1,117 @@
+// Matrix products on OpenBLAS sgemm. OpenBLAS runs single-threaded; large products are split
+// into row (or column) blocks of C that oneTBB runs in parallel, so one pool owns the cores.
+#include <cblas.h>
+
+#include <algorithm>
+
+#include "tensor/error.h"
+#include "tensor/ops.h"
+#include "tensor/parallel.h"
+
+namespace ls::ops {
+
+namespace {
+
+// Below this many multiply-adds a split costs more than it gains.
+constexpr int64_t kSplitWork = int64_t{1} << 20;
+constexpr int64_t kBlockAlign = 16;
+
+void sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+              static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a,
+              static_cast<int>(lda), b, static_cast<int>(ldb), beta, c, static_cast<int>(ldc));
+}
+
+// How a matrix operand (last two dims) is handed to BLAS without copying.
+struct Operand {
+  Tensor t;          // the tensor actually read (possibly a contiguous copy)
+  bool trans = false;
+  int64_t ld = 0;
+};
+
+Operand as_blas_operand(const Tensor& t) {
+  int64_t rows = t.size(-2), cols = t.size(-1);
+  int64_t rs = t.strides()[t.dim() - 2], cs = t.strides()[t.dim() - 1];
+  if ((cs == 1 || cols == 1) && rs >= std::max<int64_t>(cols, 1)) return {t, false, rs};
+  if ((rs == 1 || rows == 1) && cs >= std::max<int64_t>(rows, 1)) return {t, true, cs};
+  Tensor c = t.contiguous();
+  return {c, false, std::max<int64_t>(cols, 1)};
+}
+
+// Offset of batch `index` for a tensor broadcast over `batch` leading dims.
+int64_t batch_offset(int64_t index, const Shape& batch, const Tensor& t) {
+  int64_t offset = 0, lead = static_cast<int64_t>(batch.size()) - (t.dim() - 2);
+  for (int64_t d = static_cast<int64_t>(batch.size()) - 1; d >= 0; --d) {
+    int64_t i = index % batch[d];
+    index /= batch[d];
+    int64_t td = d - lead;
+    if (td >= 0 && t.shape()[td] != 1) offset += i * t.strides()[td];
+  }
+  return offset;
+}
+
+}  // namespace
+
+void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+          int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  if (m == 0 || n == 0) return;
+  int threads = num_threads();
+  if (threads <= 1 || m * n * k < kSplitWork) {
+    sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  // Split the longer side of C into one block per thread (aligned for the BLAS micro-kernel).
+  bool split_rows = m >= n;
+  int64_t extent = split_rows ? m : n;
+  int64_t block = (extent + threads - 1) / threads;
+  block = std::max<int64_t>(kBlockAlign, (block + kBlockAlign - 1) / kBlockAlign * kBlockAlign);
+  int64_t blocks = (extent + block - 1) / block;
+  parallel_for(blocks, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; ++i) {
+      int64_t start = i * block, len = std::min(block, extent - start);
+      if (split_rows)
+        sgemm(ta, tb, len, n, k, alpha, ta ? a + start : a + start * lda, lda, b, ldb, beta,
+              c + start * ldc, ldc);
+      else
+        sgemm(ta, tb, m, len, k, alpha, a, lda, tb ? b + start * ldb : b + start, ldb, beta,
+              c + start, ldc);
+    }
+  });
+}
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  LS_CHECK(a.dim() >= 2 && b.dim() >= 2, "matmul needs matrices, got {} and {}", a.shape_str(),
+           b.shape_str());
+  int64_t m = a.size(-2), k = a.size(-1), n = b.size(-1);
+  LS_CHECK(b.size(-2) == k, "matmul shapes {} and {} do not match", a.shape_str(), b.shape_str());
+  Shape batch = broadcast_shapes(Shape(a.shape().begin(), a.shape().end() - 2),
+                                 Shape(b.shape().begin(), b.shape().end() - 2));
+  Shape out_shape = batch;
+  out_shape.push_back(m);
+  out_shape.push_back(n);
+  Tensor out = Tensor::empty(out_shape);
+  int64_t batches = shape_numel(batch);
+  if (out.numel() == 0) return out;
+  if (k == 0) {
+    out.fill(0.0f);
+    return out;
+  }
+  // A contiguous stack of matrices times one shared matrix is a single tall GEMM.
+  bool b_shared = b.dim() == 2;
+  if (b_shared && a.is_contiguous()) {
+    Operand ob = as_blas_operand(b);
+    gemm(false, ob.trans, batches * m, n, k, 1.0f, a.data(), k, ob.t.data(), ob.ld, 0.0f,
+         out.data(), n);
+    return out;
+  }
+  Operand oa = as_blas_operand(a), ob = as_blas_operand(b);
+  parallel_for(batches, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; ++i)
+      gemm(oa.trans, ob.trans, m, n, k, 1.0f, oa.t.data() + batch_offset(i, batch, oa.t), oa.ld,
+           ob.t.data() + batch_offset(i, batch, ob.t), ob.ld, 0.0f, out.data() + i * m * n, n);
+  });
+  return out;
+}
+
+}  // namespace ls::ops
