@@ -20,7 +20,8 @@ std::vector<NodePtr> reverse_topological(const NodePtr& root) {
   while (!stack.empty()) {
     auto& [node, next] = stack.back();
     if (next < node->inputs.size()) {
-      NodePtr child = node->inputs[next++].impl()->grad_fn;
+      const Tensor& input = node->inputs[next++];
+      NodePtr child = input.defined() ? input.impl()->grad_fn : nullptr;
       if (child && seen.insert(child.get()).second) stack.push_back({child, 0});
       continue;
     }

@@ -1,0 +1,148 @@
+#include "experiments/bench.h"
+
+#include <fmt/format.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <nlohmann/json.hpp>
+
+#include "gpt2/generate.h"
+#include "lora/lora.h"
+#include "nn/optim.h"
+#include "tensor/parallel.h"
+
+namespace ls {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+BenchFigure time_it(const std::string& name, int steps, const std::function<void()>& fn) {
+  fn();  // warm-up: first-touch allocations, BLAS buffers
+  std::vector<double> ms;
+  for (int i = 0; i < steps; ++i) {
+    Clock::time_point t0 = Clock::now();
+    fn();
+    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  return {name, ms[ms.size() / 2], ms.front(), ms.back(), ""};
+}
+
+double peak_rss_mib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
+
+std::vector<int32_t> random_ids(int64_t n, int64_t vocab, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<int32_t> ids(n);
+  for (auto& id : ids) id = static_cast<int32_t>(rng.below(vocab));
+  return ids;
+}
+
+bool wanted(const BenchOptions& o, const std::string& name) {
+  return o.only.empty() || std::find(o.only.begin(), o.only.end(), name) != o.only.end();
+}
+
+// One optimizer step: forward, fused loss, backward, AdamW.
+void train_step(GPT2& model, AdamW& opt, const std::vector<int32_t>& ids,
+                const std::vector<int32_t>& targets, int64_t b, int64_t t) {
+  opt.zero_grad();
+  backward(model.loss(ids, targets, b, t));
+  opt.step(1e-4f);
+}
+
+}  // namespace
+
+BenchReport run_bench(const BenchOptions& o) {
+  set_num_threads(o.threads);
+  BenchReport report;
+  report.threads = num_threads();
+  GPT2Config config = GPT2Config::preset(o.config);
+  config.resid_pdrop = config.embd_pdrop = config.attn_pdrop = 0.0f;
+  GPT2 model(config, 0);
+  int64_t v = config.vocab_size;
+  std::vector<int32_t> ids = random_ids(o.batch * o.seq, v, 1), tg = random_ids(o.batch * o.seq, v, 2);
+
+  if (wanted(o, "lora_train_step")) {
+    model.set_requires_grad(false);
+    LoraConfig lc;
+    lc.r = o.rank;
+    lc.alpha = o.alpha;
+    lc.target_modules = o.targets;
+    auto adapter = LoraAdapter::create(model, lc, 1);
+    adapter->attach(model);
+    AdamW opt(adapter->parameters(), {});
+    model.set_training(true);
+    report.figures.push_back(time_it("lora_train_step", o.steps, [&] {
+      train_step(model, opt, ids, tg, o.batch, o.seq);
+    }));
+    report.figures.back().note = fmt::format("B={} T={} r={} {}", o.batch, o.seq, o.rank,
+                                             fmt::join(o.targets, ","));
+    adapter->detach(model);
+  }
+  report.peak_rss_mib = peak_rss_mib();
+
+  if (wanted(o, "eval_forward")) {
+    std::vector<int32_t> eids = random_ids(o.eval_batch * o.eval_seq, v, 3);
+    std::vector<int32_t> etg = random_ids(o.eval_batch * o.eval_seq, v, 4);
+    model.set_training(false);
+    report.figures.push_back(time_it("eval_forward", o.steps, [&] {
+      NoGradGuard no_grad;
+      Tensor h = model.hidden(eids, o.eval_batch, o.eval_seq);
+      ops::lm_head_loss(h.view({-1, h.size(-1)}), model.wte->weight(), etg, -100);
+    }));
+    report.figures.back().note = fmt::format("B={} T={}, no grad", o.eval_batch, o.eval_seq);
+  }
+
+  if (wanted(o, "generate")) {
+    GenerateOptions g;
+    g.temperature = 0.0f;
+    g.max_new_tokens = o.gen_tokens;
+    std::vector<int32_t> prompt = random_ids(16, v, 5);
+    BenchFigure f = time_it("generate", std::max(1, o.steps / 2), [&] { generate(model, prompt, g); });
+    report.generate_tokens_per_s = o.gen_tokens / (f.median_ms / 1000.0);
+    f.note = fmt::format("{} tokens, KV cache, {:.1f} tok/s", o.gen_tokens, report.generate_tokens_per_s);
+    report.figures.push_back(f);
+  }
+
+  if (wanted(o, "full_train_step")) {
+    model.set_requires_grad(true);
+    AdamW opt(model.parameters(), {});
+    model.set_training(true);
+    report.figures.push_back(time_it("full_train_step", o.steps, [&] {
+      train_step(model, opt, ids, tg, o.batch, o.seq);
+    }));
+    report.figures.back().note = fmt::format("B={} T={}, all parameters", o.batch, o.seq);
+  }
+  return report;
+}
+
+std::string bench_table(const BenchReport& r) {
+  std::string out = fmt::format("{:<18} {:>10} {:>10} {:>10}  {}\n", "figure", "median ms",
+                                "min ms", "max ms", "note");
+  for (const BenchFigure& f : r.figures)
+    out += fmt::format("{:<18} {:>10.1f} {:>10.1f} {:>10.1f}  {}\n", f.name, f.median_ms,
+                       f.min_ms, f.max_ms, f.note);
+  out += fmt::format("peak RSS after the LoRA steps: {:.0f} MiB; threads: {}\n", r.peak_rss_mib,
+                     r.threads);
+  return out;
+}
+
+std::string bench_json(const BenchReport& r) {
+  nlohmann::json j = {{"threads", r.threads},
+                      {"generate_tokens_per_s", r.generate_tokens_per_s},
+                      {"peak_rss_mib", r.peak_rss_mib}};
+  for (const BenchFigure& f : r.figures) {
+    j[f.name + "_ms"] = f.median_ms;
+    j["figures"][f.name] = {{"median_ms", f.median_ms}, {"min_ms", f.min_ms},
+                            {"max_ms", f.max_ms}, {"note", f.note}};
+  }
+  return j.dump(2);
+}
+
+}  // namespace ls

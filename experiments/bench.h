@@ -1,0 +1,38 @@
+#pragma once
+// `lorasum bench`: timings of the hot paths on random weights (no files needed).
+#include <string>
+#include <vector>
+
+namespace ls {
+
+struct BenchOptions {
+  std::string config = "gpt2";
+  int64_t batch = 4, seq = 128;            // training steps
+  int64_t eval_batch = 8, eval_seq = 256;  // no-grad forward
+  int steps = 5;                           // timed repetitions after one warm-up
+  int threads = 0;                         // 0 = all cores
+  std::vector<std::string> targets = {"c_attn"};
+  int64_t rank = 4;
+  float alpha = 64.0f;
+  int gen_tokens = 64;
+  std::vector<std::string> only;  // run only these figures (empty = all)
+};
+
+struct BenchFigure {
+  std::string name;
+  double median_ms = 0, min_ms = 0, max_ms = 0;
+  std::string note;
+};
+
+struct BenchReport {
+  std::vector<BenchFigure> figures;
+  double generate_tokens_per_s = 0;
+  double peak_rss_mib = 0;  // after the LoRA training steps (the process peak so far)
+  int threads = 0;
+};
+
+BenchReport run_bench(const BenchOptions& options);
+std::string bench_table(const BenchReport& report);
+std::string bench_json(const BenchReport& report);
+
+}  // namespace ls

@@ -1,0 +1,122 @@
+// Subcommands that run a model: info, generate, logits, eval.
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "experiments/cli/commands.h"
+#include "experiments/workspace.h"
+#include "gpt2/generate.h"
+#include "lora/evaluate.h"
+#include "tensor/error.h"
+#include "tensor/file_io.h"
+
+namespace ls::cli {
+
+namespace {
+
+void add_adapter_option(CLI::App* cmd, std::vector<std::string>& adapters) {
+  cmd->add_option("--adapter", adapters,
+                  "PEFT adapter folder, optionally DIR@SCALE; repeat to add several (their "
+                  "deltas add)");
+}
+
+}  // namespace
+
+void add_info(CLI::App& app) {
+  auto* cmd = app.add_subcommand("info", "Print a model's config and parameter counts");
+  static std::string model_dir;
+  cmd->add_option("--model", model_dir, "Model folder (config.json + model.safetensors)")->required();
+  cmd->callback([] {
+    auto model = load_gpt2(model_dir);
+    const GPT2Config& c = model->config();
+    fmt::print("model: {}\nn_layer: {}\nn_head: {}\nn_embd: {}\nn_positions: {}\nvocab_size: {}\n",
+               model_dir, c.n_layer, c.n_head, c.n_embd, c.n_positions, c.vocab_size);
+    int64_t total = 0;
+    for (auto& [name, p] : model->named_parameters()) total += p.numel();
+    int64_t embeddings = model->wte->weight().numel() + model->wpe->weight().numel();
+    fmt::print("parameters: {} ({:.1f}M; {} in embeddings, {} in blocks)\n", total, total / 1e6,
+               embeddings, total - embeddings);
+  });
+}
+
+void add_generate(CLI::App& app) {
+  auto* cmd = app.add_subcommand("generate", "Continue a prompt (KV cache; greedy or sampled)");
+  static std::string model_dir, prompt;
+  static std::vector<std::string> adapters;
+  static GenerateOptions o;
+  cmd->add_option("--model", model_dir, "Model folder with tokenizer files")->required();
+  cmd->add_option("--prompt", prompt, "Text to continue")->required();
+  cmd->add_option("--max-new-tokens", o.max_new_tokens, "Tokens to generate")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--temperature", o.temperature, "0 = greedy")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--top-k", o.top_k, "Sample from the k most likely (0 = all)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--top-p", o.top_p, "Nucleus sampling mass (1 = off)")->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--seed", o.seed, "Sampling seed")->capture_default_str();
+  add_adapter_option(cmd, adapters);
+  cmd->callback([] {
+    Tokenizer tok = load_tokenizer(model_dir);
+    Workspace ws = Workspace::open(model_dir, adapters);
+    GenerateOptions opts = o;
+    opts.stop_token = tok.eot_id();
+    std::fputs(prompt.c_str(), stdout);
+    generate(*ws.model, tok.encode(prompt), opts, [&](int32_t id) {
+      if (id == tok.eot_id()) return;
+      std::fputs(tok.decode({id}).c_str(), stdout);
+      std::fflush(stdout);
+    });
+    std::fputs("\n", stdout);
+  });
+}
+
+void add_logits(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "logits", "Write the logits of a token sequence as raw little-endian float32 [T, vocab]");
+  static std::string model_dir, ids_text, out;
+  static std::vector<std::string> adapters;
+  cmd->add_option("--model", model_dir, "Model folder")->required();
+  cmd->add_option("--ids", ids_text, "Comma-separated token ids, e.g. 15496,11,995")->required();
+  cmd->add_option("--out", out, "Output file")->required();
+  add_adapter_option(cmd, adapters);
+  cmd->callback([] {
+    std::vector<int32_t> ids = parse_ids(ids_text);
+    Workspace ws = Workspace::open(model_dir, adapters);
+    NoGradGuard no_grad;
+    Tensor logits = ws.model->logits(ids, 1, static_cast<int64_t>(ids.size()));
+    write_file_atomic(out, std::string_view(reinterpret_cast<const char*>(logits.data()),
+                                            logits.numel() * sizeof(float)));
+  });
+}
+
+void add_eval(CLI::App& app) {
+  auto* cmd = app.add_subcommand("eval", "Perplexity of a JSONL QA file or a plain-text file");
+  static std::string model_dir, data;
+  static std::vector<std::string> adapters;
+  static int64_t batch = 8, seq_len = 128;
+  static TextFormat format;
+  static std::string loss_on = "all";
+  static bool json = false;
+  cmd->add_option("--model", model_dir, "Model folder with tokenizer files")->required();
+  cmd->add_option("--data", data, ".jsonl QA file or plain text")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--batch", batch, "Sequences per forward pass")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--seq-len", seq_len, "Truncate examples to this many tokens")->capture_default_str()->check(CLI::Range(2, 1 << 20));
+  cmd->add_option("--question-field", format.question_field, "JSONL question key")->capture_default_str();
+  cmd->add_option("--answer-field", format.answer_field, "JSONL answer key")->capture_default_str();
+  cmd->add_option("--loss-on", loss_on, "Count all tokens or only the answer's")->check(CLI::IsMember({"all", "answer"}))->capture_default_str();
+  cmd->add_flag("--json", json, "Print one JSON object");
+  add_adapter_option(cmd, adapters);
+  cmd->callback([] {
+    Tokenizer tok = load_tokenizer(model_dir);
+    Workspace ws = Workspace::open(model_dir, adapters);
+    TextFormat f = format;
+    f.loss_on_answer_only = loss_on == "answer";
+    auto examples = load_examples(data, tok, f, std::min(seq_len, ws.model->config().n_positions));
+    Perplexity p = evaluate_perplexity(*ws.model, examples, batch, seq_len);
+    if (json)
+      fmt::print("{}\n", nlohmann::json{{"perplexity", p.value()}, {"tokens", p.tokens},
+                                        {"mean_nll", p.mean_nll()}}.dump());
+    else
+      fmt::print("perplexity: {:.4f}\ntokens: {}\n", p.value(), p.tokens);
+  });
+}
+
+}  // namespace ls::cli

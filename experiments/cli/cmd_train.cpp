@@ -1,0 +1,100 @@
+// lorasum train (a LoRA adapter) and lorasum pretrain (a small GPT-2 from scratch).
+#include <fmt/format.h>
+
+#include <sstream>
+
+#include "experiments/cli/commands.h"
+#include "experiments/training.h"
+#include "tensor/error.h"
+
+namespace ls::cli {
+
+namespace {
+
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ','))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+// The training flags both subcommands share.
+void add_training_flags(CLI::App* cmd, TrainOptions& o, std::string& decay) {
+  cmd->add_option("--lr", o.lr, "Peak learning rate (AdamW)")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--epochs", o.epochs, "Passes over the training data")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--batch", o.batch, "Sequences per micro-batch")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--seq-len", o.seq_len, "Tokens per sequence (longer examples are truncated)")->capture_default_str()->check(CLI::Range(2, 1 << 20));
+  cmd->add_option("--warmup", o.warmup, "Linear warm-up steps")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--schedule", decay, "Decay after warm-up: linear, cosine or constant")->capture_default_str()->check(CLI::IsMember({"linear", "cosine", "constant"}));
+  cmd->add_option("--weight-decay", o.weight_decay, "AdamW decoupled weight decay")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--grad-clip", o.grad_clip, "Global gradient-norm limit (0 = off)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--grad-accum", o.grad_accum, "Micro-batches per optimizer step")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--max-steps", o.max_steps, "Stop after this many steps (0 = all epochs)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--seed", o.seed, "Seed for initialisation, shuffling and dropout")->capture_default_str();
+  cmd->add_option("--eval-every", o.eval_every, "Steps between evaluations (0 = at the end)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--keep-best", o.keep_best, "Keep the parameters with the best evaluation loss");
+  cmd->add_option("--checkpoint-every", o.checkpoint_every, "Steps between checkpoints")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--resume", o.resume, "Continue from the checkpoint in the output folder");
+  cmd->add_flag("!--no-progress", o.progress, "No progress bar");
+}
+
+}  // namespace
+
+void add_train(CLI::App& app) {
+  auto* cmd = app.add_subcommand("train", "Train a LoRA adapter (PEFT format) on QA/text data");
+  static LoraJob job;
+  static std::string targets = "c_attn,c_proj", decay = "linear", loss_on = "all";
+  job.train.lr = 2e-4f;
+  cmd->add_option("--model", job.model_dir, "Base model folder (with tokenizer)")->required();
+  cmd->add_option("--data", job.data, ".jsonl QA or text file; repeat to mix several")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--eval-data", job.eval_data, "Held-out file for evaluation")->check(CLI::ExistingFile);
+  cmd->add_option("--out", job.out, "Adapter folder to write")->required();
+  cmd->add_option("--rank", job.lora.r, "LoRA rank r")->capture_default_str()->check(CLI::Range(1, 4096));
+  cmd->add_option("--alpha", job.lora.alpha, "LoRA alpha (scaling = alpha / r)")->capture_default_str();
+  cmd->add_option("--targets", targets, "Comma-separated module names (PEFT suffix match)")->capture_default_str();
+  cmd->add_option("--dropout", job.lora.dropout, "Dropout on the LoRA input")->capture_default_str()->check(CLI::Range(0.0, 0.99));
+  cmd->add_flag("--rslora", job.lora.use_rslora, "Scale by alpha / sqrt(r) (rsLoRA)");
+  cmd->add_option("--question-field", job.format.question_field, "JSONL question key")->capture_default_str();
+  cmd->add_option("--answer-field", job.format.answer_field, "JSONL answer key")->capture_default_str();
+  cmd->add_option("--loss-on", loss_on, "Train on all tokens or only the answer's")->check(CLI::IsMember({"all", "answer"}))->capture_default_str();
+  add_training_flags(cmd, job.train, decay);
+  cmd->callback([] {
+    job.lora.target_modules = split_commas(targets);
+    job.format.loss_on_answer_only = loss_on == "answer";
+    job.train.decay = parse_decay(decay);
+    job.train.label = "train " + job.out;
+    TrainResult r = run_lora_job(job);
+    fmt::print("adapter: {}\nsteps: {}\nfinal_loss: {:.4f}\ntokens_per_s: {:.0f}\n", job.out,
+               r.steps, r.final_loss, r.tokens_per_s);
+    if (r.best_eval_loss >= 0) fmt::print("eval_loss: {:.4f}\n", r.best_eval_loss);
+  });
+}
+
+void add_pretrain(CLI::App& app) {
+  auto* cmd = app.add_subcommand("pretrain", "Train a small GPT-2 (and its BPE) from scratch on a text corpus");
+  static PretrainJob job;
+  static std::string decay = "cosine";
+  job.config = GPT2Config::preset("tiny");
+  job.train.lr = 1e-3f;
+  job.train.weight_decay = 0.0f;
+  cmd->add_option("--data", job.corpus, "Plain-text corpus")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--out", job.out, "Model folder to write")->required();
+  cmd->add_option("--vocab-size", job.vocab_size, "BPE vocabulary size")->capture_default_str()->check(CLI::Range(257, 1 << 20));
+  cmd->add_option("--n-layer", job.config.n_layer, "Transformer blocks")->capture_default_str();
+  cmd->add_option("--n-head", job.config.n_head, "Attention heads")->capture_default_str();
+  cmd->add_option("--n-embd", job.config.n_embd, "Embedding width")->capture_default_str();
+  cmd->add_option("--n-positions", job.config.n_positions, "Context length")->capture_default_str();
+  add_training_flags(cmd, job.train, decay);
+  cmd->callback([] {
+    job.train.decay = parse_decay(decay);
+    job.train.label = "pretrain";
+    job.config.validate("pretrain flags");
+    TrainResult r = run_pretrain_job(job);
+    fmt::print("model: {}\nsteps: {}\nfinal_loss: {:.4f}\nvalid_loss: {:.4f}\ntokens_per_s: {:.0f}\n",
+               job.out, r.steps, r.final_loss, r.best_eval_loss, r.tokens_per_s);
+  });
+}
+
+}  // namespace ls::cli

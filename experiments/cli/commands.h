@@ -1,0 +1,16 @@
+#pragma once
+// Each subcommand of `lorasum` registers itself on the app; main() only dispatches.
+#include <CLI/CLI.hpp>
+
+namespace ls::cli {
+
+void add_info(CLI::App& app);
+void add_generate(CLI::App& app);
+void add_logits(CLI::App& app);
+void add_tokenize(CLI::App& app);
+void add_eval(CLI::App& app);
+void add_train(CLI::App& app);
+void add_pretrain(CLI::App& app);
+void add_bench(CLI::App& app);
+
+}  // namespace ls::cli

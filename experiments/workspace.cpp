@@ -1,0 +1,68 @@
+#include "experiments/workspace.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "tensor/error.h"
+
+namespace ls {
+
+AdapterSpec AdapterSpec::parse(const std::string& text) {
+  AdapterSpec spec{text, 1.0f};
+  size_t at = text.rfind('@');
+  if (at == std::string::npos) return spec;
+  spec.dir = text.substr(0, at);
+  std::string number = text.substr(at + 1);
+  try {
+    size_t used = 0;
+    spec.scale = std::stof(number, &used);
+    if (used != number.size() || !std::isfinite(spec.scale)) throw std::invalid_argument("");
+  } catch (const std::exception&) {
+    input_error("--adapter {}: '{}' after @ is not a number (expected DIR or DIR@SCALE)", text,
+                number);
+  }
+  return spec;
+}
+
+Workspace Workspace::open(const std::string& model_dir, const std::vector<std::string>& adapters) {
+  Workspace ws;
+  ws.model = load_gpt2(model_dir);
+  for (const std::string& text : adapters) {
+    AdapterSpec spec = AdapterSpec::parse(text);
+    auto adapter = LoraAdapter::load(spec.dir, *ws.model);
+    adapter->set_weight(spec.scale);
+    adapter->attach(*ws.model);
+    ws.adapters.push_back(adapter);
+  }
+  return ws;
+}
+
+Tokenizer load_tokenizer(const std::string& model_dir) {
+  if (!Tokenizer::exists_in(model_dir))
+    input_error("{}: no tokenizer (expected vocab.json + merges.txt or encoder.json + vocab.bpe)",
+                model_dir);
+  return Tokenizer::load(model_dir);
+}
+
+std::vector<int32_t> parse_ids(const std::string& text) {
+  std::vector<int32_t> ids;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    size_t used = 0;
+    long value = 0;
+    try {
+      value = std::stol(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != item.size() || value < 0 || value > INT32_MAX)
+      input_error("token ids: '{}' is not a non-negative integer (expected e.g. 15496,11,995)",
+                  item);
+    ids.push_back(static_cast<int32_t>(value));
+  }
+  if (ids.empty()) input_error("token ids: none given");
+  return ids;
+}
+
+}  // namespace ls

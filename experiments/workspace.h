@@ -1,0 +1,32 @@
+#pragma once
+// Loading what the subcommands work on: a model folder, its tokenizer, and adapters given as
+// DIR or DIR@SCALE.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gpt2/checkpoint.h"
+#include "gpt2/tokenizer.h"
+#include "lora/lora.h"
+
+namespace ls {
+
+struct AdapterSpec {
+  std::string dir;
+  float scale = 1.0f;
+  static AdapterSpec parse(const std::string& text);  // "DIR" or "DIR@SCALE"
+};
+
+struct Workspace {
+  std::unique_ptr<GPT2> model;
+  std::vector<std::shared_ptr<LoraAdapter>> adapters;  // attached, in command-line order
+  // Loads the model folder and attaches each adapter with its scale.
+  static Workspace open(const std::string& model_dir, const std::vector<std::string>& adapters);
+};
+
+// The tokenizer stored in a model folder, with a clear error when it has none.
+Tokenizer load_tokenizer(const std::string& model_dir);
+// Parses "15496,11,995" into ids.
+std::vector<int32_t> parse_ids(const std::string& text);
+
+}  // namespace ls

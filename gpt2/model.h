@@ -1,0 +1,88 @@
+#pragma once
+// GPT-2: token + position embeddings, pre-LayerNorm blocks (fused qkv attention, GELU MLP),
+// a final LayerNorm and an LM head tied to the token embedding. Parameter names equal
+// Hugging Face's (`wte.weight`, `h.0.attn.c_attn.weight`, …).
+#include <memory>
+#include <vector>
+
+#include "gpt2/config.h"
+#include "nn/nn.h"
+
+namespace ls {
+
+// Keys and values of every layer for the positions seen so far (generation).
+struct KVCache {
+  std::vector<Tensor> k, v;  // per layer, (B, n_positions, C)
+  int64_t length = 0;
+};
+
+class Attention : public Module {
+ public:
+  explicit Attention(const GPT2Config& c, uint64_t seed);
+  Tensor forward(const Tensor& x);                                   // (B,T,C) -> (B,T,C)
+  Tensor forward_cached(const Tensor& x, Tensor& k, Tensor& v, int64_t past);
+  std::shared_ptr<Linear> c_attn, c_proj;
+
+ private:
+  int64_t n_head_, n_embd_;
+  std::shared_ptr<Dropout> resid_dropout_;
+};
+
+class Mlp : public Module {
+ public:
+  explicit Mlp(const GPT2Config& c, uint64_t seed);
+  Tensor forward(const Tensor& x);
+  std::shared_ptr<Linear> c_fc, c_proj;
+
+ private:
+  std::shared_ptr<Dropout> dropout_;
+};
+
+class Block : public Module {
+ public:
+  Block(const GPT2Config& c, uint64_t seed);
+  Tensor forward(const Tensor& x);
+  Tensor forward_cached(const Tensor& x, Tensor& k, Tensor& v, int64_t past);
+  std::shared_ptr<LayerNorm> ln_1, ln_2;
+  std::shared_ptr<Attention> attn;
+  std::shared_ptr<Mlp> mlp;
+};
+
+class GPT2 : public Module {
+ public:
+  explicit GPT2(const GPT2Config& config, uint64_t seed = 0);
+
+  const GPT2Config& config() const { return config_; }
+  // GPT-2's initialisation: N(0, 0.02) weights, residual projections N(0, 0.02/√(2·n_layer)),
+  // zero biases, unit LayerNorm gains.
+  void init_weights(uint64_t seed);
+  // Reseeds every dropout (so a resumed run draws the same masks).
+  void reseed_dropout(uint64_t seed);
+
+  // ids (B·T, row-major) -> final hidden states (B, T, C).
+  Tensor hidden(const std::vector<int32_t>& ids, int64_t batch, int64_t seq);
+  // -> logits (B, T, V).
+  Tensor logits(const std::vector<int32_t>& ids, int64_t batch, int64_t seq);
+  // Mean cross-entropy of the logits at each position against targets (B·T; ignore_index
+  // positions do not count), with the LM head fused so the logits never materialise.
+  Tensor loss(const std::vector<int32_t>& ids, const std::vector<int32_t>& targets,
+              int64_t batch, int64_t seq, int32_t ignore_index = -100);
+
+  KVCache new_cache(int64_t batch) const;
+  // Runs new tokens (B, T_new) through the model using and extending the cache; returns the
+  // logits of the last new position (B, V).
+  Tensor forward_cached(const std::vector<int32_t>& ids, int64_t batch, KVCache& cache);
+
+  std::shared_ptr<Embedding> wte, wpe;
+  std::vector<std::shared_ptr<Block>> h;
+  std::shared_ptr<LayerNorm> ln_f;
+
+ private:
+  void check_ids(const std::vector<int32_t>& ids, int64_t batch, int64_t seq, int64_t past) const;
+  Tensor embed(const std::vector<int32_t>& ids, int64_t batch, int64_t seq, int64_t past);
+
+  GPT2Config config_;
+  std::shared_ptr<Dropout> embd_dropout_;
+};
+
+}  // namespace ls

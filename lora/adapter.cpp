@@ -1,0 +1,105 @@
+#include "lora/adapter.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "tensor/error.h"
+
+namespace ls {
+
+LoraLayer::LoraLayer(int64_t in, int64_t out, const LoraConfig& config, uint64_t seed)
+    : scaling(config.scaling()), dropout_(config.dropout, seed ^ 0x5eed) {
+  Rng rng(seed);
+  A = kaiming_uniform({config.r, in}, in, std::sqrt(5.0f), rng).set_requires_grad(true);
+  B = Tensor::zeros({out, config.r}).set_requires_grad(true);
+}
+
+Tensor LoraLayer::delta(const Tensor& x, bool training) {
+  dropout_.set_training(training);
+  Tensor down = ag::linear(dropout_.forward(x), A, Tensor(), false);  // (.., r)
+  return ag::scale(ag::linear(down, B, Tensor(), false), weight * scaling);
+}
+
+Linear* find_linear(GPT2& model, const std::string& name) {
+  for (auto& [n, m] : model.named_modules())
+    if (n == name) return dynamic_cast<Linear*>(m);
+  return nullptr;
+}
+
+std::shared_ptr<LoraAdapter> LoraAdapter::create(GPT2& model, const LoraConfig& config,
+                                                 uint64_t seed) {
+  config.validate("LoRA config");
+  std::shared_ptr<LoraAdapter> adapter(new LoraAdapter(config));
+  uint64_t i = 0;
+  for (auto& [name, module] : model.named_modules()) {
+    auto* linear = dynamic_cast<Linear*>(module);
+    if (!linear || !config.targets(name)) continue;
+    adapter->layers_[name] = std::make_shared<LoraLayer>(
+        linear->in_features(), linear->out_features(), config, seed + 1000003 * ++i);
+  }
+  if (adapter->layers_.empty())
+    input_error("no module of the model matches the LoRA targets");
+  return adapter;
+}
+
+std::string LoraAdapter::peft_name(const std::string& module, char factor) {
+  return "base_model.model.transformer." + module + ".lora_" + factor + ".weight";
+}
+
+std::vector<std::pair<std::string, Tensor>> LoraAdapter::named_parameters() const {
+  std::vector<std::pair<std::string, Tensor>> out;
+  for (auto& [name, layer] : layers_) {
+    out.emplace_back(peft_name(name, 'A'), layer->A);
+    out.emplace_back(peft_name(name, 'B'), layer->B);
+  }
+  return out;
+}
+
+std::vector<Tensor> LoraAdapter::parameters() const {
+  std::vector<Tensor> out;
+  for (auto& [name, t] : named_parameters()) out.push_back(t);
+  return out;
+}
+
+void LoraAdapter::set_weight(float w) {
+  for (auto& [name, layer] : layers_) layer->weight = w;
+}
+
+void LoraAdapter::reseed_dropout(uint64_t seed) {
+  uint64_t i = 0;
+  for (auto& [name, layer] : layers_) layer->reseed_dropout(seed + 104729 * ++i);
+}
+
+void LoraAdapter::attach(GPT2& model) {
+  for (auto& [name, layer] : layers_) {
+    Linear* linear = find_linear(model, name);
+    LS_CHECK(linear, "adapter module {} is not in the model", name);
+    linear->adapters().push_back(layer);
+  }
+}
+
+void LoraAdapter::detach(GPT2& model) {
+  for (auto& [name, layer] : layers_) {
+    auto& list = find_linear(model, name)->adapters();
+    list.erase(std::remove(list.begin(), list.end(), layer), list.end());
+  }
+}
+
+void LoraAdapter::add_delta_to_base(GPT2& model, float sign) const {
+  for (auto& [name, layer] : layers_) {
+    Linear* linear = find_linear(model, name);
+    int64_t in = linear->in_features(), out = linear->out_features(), r = config_.r;
+    float s = sign * layer->weight * layer->scaling;
+    if (linear->layout() == Linear::Layout::InOut)  // W[in,out] += s · Aᵀ Bᵀ
+      ops::gemm(true, true, in, out, r, s, layer->A.data(), in, layer->B.data(), r, 1.0f,
+                linear->weight().data(), out);
+    else  // W[out,in] += s · B A
+      ops::gemm(false, false, out, in, r, s, layer->B.data(), r, layer->A.data(), in, 1.0f,
+                linear->weight().data(), in);
+  }
+}
+
+void LoraAdapter::merge_into(GPT2& model) const { add_delta_to_base(model, 1.0f); }
+void LoraAdapter::unmerge_from(GPT2& model) const { add_delta_to_base(model, -1.0f); }
+
+}  // namespace ls

@@ -1,0 +1,121 @@
+#include "lora/data.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "tensor/error.h"
+#include "tensor/file_io.h"
+#include "tensor/random.h"
+
+namespace ls {
+
+namespace {
+
+std::string field(const nlohmann::json& obj, const std::string& key, const std::string& path,
+                  int64_t line) {
+  if (!obj.contains(key)) input_error("{}:{}: missing field \"{}\"", path, line, key);
+  if (!obj[key].is_string()) input_error("{}:{}: field \"{}\" is not a string", path, line, key);
+  return obj[key].get<std::string>();
+}
+
+}  // namespace
+
+std::vector<Example> load_qa_jsonl(const std::string& path, const Tokenizer& tokenizer,
+                                   const TextFormat& format) {
+  std::istringstream in(read_file(path));
+  std::vector<Example> examples;
+  std::string line;
+  int64_t number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    nlohmann::json obj;
+    try {
+      obj = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::exception& e) {
+      input_error("{}:{}: not valid JSON: {}", path, number, e.what());
+    }
+    if (!obj.is_object()) input_error("{}:{}: expected a JSON object", path, number);
+    std::string prompt = "Question: " + field(obj, format.question_field, path, number) +
+                         "\nAnswer:";
+    std::string answer = " " + field(obj, format.answer_field, path, number);
+    Example ex;
+    ex.tokens = tokenizer.encode(prompt);
+    ex.loss_start = format.loss_on_answer_only ? static_cast<int64_t>(ex.tokens.size()) : 0;
+    std::vector<int32_t> rest = tokenizer.encode(answer);
+    ex.tokens.insert(ex.tokens.end(), rest.begin(), rest.end());
+    ex.tokens.push_back(tokenizer.eot_id());
+    examples.push_back(std::move(ex));
+  }
+  if (examples.empty()) input_error("{}: no examples (the file is empty)", path);
+  return examples;
+}
+
+std::vector<Example> text_windows(const std::vector<int32_t>& tokens, int64_t seq_len) {
+  std::vector<Example> out;
+  for (size_t start = 0; start + 1 < tokens.size(); start += seq_len) {
+    size_t end = std::min(tokens.size(), start + seq_len + 1);
+    out.push_back({std::vector<int32_t>(tokens.begin() + start, tokens.begin() + end), 0});
+  }
+  return out;
+}
+
+std::vector<Example> load_plain_text(const std::string& path, const Tokenizer& tokenizer,
+                                     int64_t seq_len) {
+  std::vector<Example> out = text_windows(tokenizer.encode(read_file(path)), seq_len);
+  if (out.empty()) input_error("{}: no text to train or evaluate on", path);
+  return out;
+}
+
+std::vector<Example> load_examples(const std::string& path, const Tokenizer& tokenizer,
+                                   const TextFormat& format, int64_t seq_len) {
+  bool jsonl = path.size() >= 6 && path.compare(path.size() - 6, 6, ".jsonl") == 0;
+  return jsonl ? load_qa_jsonl(path, tokenizer, format)
+               : load_plain_text(path, tokenizer, seq_len);
+}
+
+int64_t Batch::counted_tokens() const {
+  return std::count_if(targets.begin(), targets.end(), [](int32_t t) { return t != kIgnoreIndex; });
+}
+
+Batch make_batch(const std::vector<Example>& examples, const std::vector<size_t>& indices,
+                 int64_t seq_len, int32_t pad_id) {
+  Batch b;
+  b.batch = static_cast<int64_t>(indices.size());
+  for (size_t i : indices)
+    b.seq = std::max<int64_t>(b.seq, std::min<int64_t>(seq_len, examples[i].tokens.size() - 1));
+  b.seq = std::max<int64_t>(b.seq, 1);
+  b.ids.assign(b.batch * b.seq, pad_id);
+  b.targets.assign(b.batch * b.seq, kIgnoreIndex);
+  for (int64_t r = 0; r < b.batch; ++r) {
+    const Example& ex = examples[indices[r]];
+    int64_t n = std::min<int64_t>(b.seq, static_cast<int64_t>(ex.tokens.size()) - 1);
+    for (int64_t t = 0; t < n; ++t) {
+      b.ids[r * b.seq + t] = ex.tokens[t];
+      // Target t is token t+1; it counts unless it lies in the context-only prefix.
+      if (t + 1 >= ex.loss_start) b.targets[r * b.seq + t] = ex.tokens[t + 1];
+    }
+  }
+  return b;
+}
+
+std::vector<size_t> shuffled_indices(size_t n, uint64_t seed) {
+  std::vector<size_t> idx(n);
+  for (size_t i = 0; i < n; ++i) idx[i] = i;
+  Rng rng(seed);
+  for (size_t i = n; i > 1; --i) std::swap(idx[i - 1], idx[rng.below(static_cast<int64_t>(i))]);
+  return idx;
+}
+
+std::pair<std::vector<Example>, std::vector<Example>> split_examples(
+    const std::vector<Example>& examples, double validation_fraction, uint64_t seed) {
+  std::vector<size_t> order = shuffled_indices(examples.size(), seed);
+  size_t n_valid = static_cast<size_t>(validation_fraction * static_cast<double>(examples.size()));
+  std::pair<std::vector<Example>, std::vector<Example>> out;
+  for (size_t i = 0; i < order.size(); ++i)
+    (i < n_valid ? out.second : out.first).push_back(examples[order[i]]);
+  return out;
+}
+
+}  // namespace ls

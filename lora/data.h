@@ -1,0 +1,57 @@
+#pragma once
+// Training and evaluation data: QA JSONL files and plain text, tokenized into examples and
+// batched with padding. Padding never counts: its targets are ignore_index.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "gpt2/tokenizer.h"
+
+namespace ls {
+
+constexpr int32_t kIgnoreIndex = -100;
+
+struct TextFormat {
+  std::string question_field = "question";
+  std::string answer_field = "answer";
+  bool loss_on_answer_only = false;  // --loss-on answer
+};
+
+// One tokenized training sequence. Tokens before `loss_start` are context only.
+struct Example {
+  std::vector<int32_t> tokens;
+  int64_t loss_start = 0;
+};
+
+// Each line {"question": ..., "answer": ...} becomes
+// "Question: {question}\nAnswer: {answer}<|endoftext|>". Malformed lines are reported with
+// file and line number; an empty file is refused.
+std::vector<Example> load_qa_jsonl(const std::string& path, const Tokenizer& tokenizer,
+                                   const TextFormat& format = {});
+// Plain text cut into consecutive windows of seq_len + 1 tokens (overlapping by one so every
+// token is predicted once).
+std::vector<Example> load_plain_text(const std::string& path, const Tokenizer& tokenizer,
+                                     int64_t seq_len);
+std::vector<Example> text_windows(const std::vector<int32_t>& tokens, int64_t seq_len);
+
+// Loads .jsonl files as QA and anything else as plain text.
+std::vector<Example> load_examples(const std::string& path, const Tokenizer& tokenizer,
+                                   const TextFormat& format, int64_t seq_len);
+
+struct Batch {
+  std::vector<int32_t> ids, targets;  // (B, T) row-major
+  int64_t batch = 0, seq = 0;
+  int64_t counted_tokens() const;
+};
+
+// Inputs tokens[0..T), targets tokens[1..T], truncated to seq_len, padded to the longest.
+Batch make_batch(const std::vector<Example>& examples, const std::vector<size_t>& indices,
+                 int64_t seq_len, int32_t pad_id);
+
+// Deterministic permutation of 0..n-1 (Fisher–Yates with the project's Rng).
+std::vector<size_t> shuffled_indices(size_t n, uint64_t seed);
+// Deterministic split into (train, validation) with `validation_fraction` of the examples.
+std::pair<std::vector<Example>, std::vector<Example>> split_examples(
+    const std::vector<Example>& examples, double validation_fraction, uint64_t seed);
+
+}  // namespace ls

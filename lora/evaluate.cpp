@@ -1,0 +1,37 @@
+#include "lora/evaluate.h"
+
+#include <algorithm>
+
+#include "tensor/error.h"
+
+namespace ls {
+
+Perplexity evaluate_perplexity(GPT2& model, const std::vector<Example>& examples, int64_t batch,
+                               int64_t seq_len) {
+  if (examples.empty()) input_error("perplexity of an empty data set");
+  NoGradGuard no_grad;
+  bool was_training = model.training();
+  model.set_training(false);
+  seq_len = std::min(seq_len, model.config().n_positions);
+  // Sorting by length keeps padding (wasted work, never counted) small.
+  std::vector<size_t> order(examples.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return examples[a].tokens.size() < examples[b].tokens.size();
+  });
+  Perplexity result;
+  for (size_t start = 0; start < order.size(); start += batch) {
+    std::vector<size_t> idx(order.begin() + start,
+                            order.begin() + std::min(order.size(), start + batch));
+    Batch b = make_batch(examples, idx, seq_len, 0);
+    Tensor h = model.hidden(b.ids, b.batch, b.seq);
+    ops::LmHeadLoss nll = ops::lm_head_loss(h.view({-1, h.size(-1)}), model.wte->weight(),
+                                            b.targets, kIgnoreIndex);
+    result.total_nll += nll.total_nll;
+    result.tokens += nll.counted;
+  }
+  model.set_training(was_training);
+  return result;
+}
+
+}  // namespace ls

@@ -1,0 +1,71 @@
+// The lorasum command line, end to end.
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <filesystem>
+
+#include "tests/cli_runner.h"
+#include "tests/fixtures.h"
+
+using namespace ls;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<float> read_floats(const std::string& path) {
+  std::string bytes = read_file(path);
+  std::vector<float> v(bytes.size() / sizeof(float));
+  std::memcpy(v.data(), bytes.data(), v.size() * sizeof(float));
+  return v;
+}
+
+std::string ids_text(const std::vector<int32_t>& ids) {
+  std::string s;
+  for (int32_t id : ids) s += (s.empty() ? "" : ",") + std::to_string(id);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("lorasum logits matches the PyTorch fixture, with and without adapters", "[cli]") {
+  if (!test::have_shared("fixtures/tiny-gpt2/model.safetensors")) return;
+  std::string model = test::quoted(test::shared_path("fixtures/tiny-gpt2"));
+  std::string out = (fs::temp_directory_path() / "lorasum_cli_logits.f32").string();
+  struct Case { const char* name; std::string adapters; };
+  std::string a = " --adapter " + test::quoted(test::shared_path("fixtures/adapter-a"));
+  std::string b = " --adapter " + test::quoted(test::shared_path("fixtures/adapter-b"));
+  for (const Case& c : {Case{"base", ""}, Case{"with-a", a}, Case{"with-a-plus-b", a + b}}) {
+    test::FixtureCase fc = test::fixture_case(c.name);
+    test::CliResult r = test::run_lorasum("logits --model " + model + " --ids " + ids_text(fc.ids) +
+                                          " --out " + out + c.adapters);
+    INFO(c.name << ": " << r.err);
+    REQUIRE(r.status == 0);
+    CHECK(test::max_abs_diff(read_floats(out), fc.logits) < 1e-4);
+  }
+  fs::remove(out);
+}
+
+TEST_CASE("bad command-line input exits with status 2 and a clear message", "[cli]") {
+  test::CliResult r = test::run_lorasum("logits --model /nonexistent --ids 1,2 --out /tmp/x.f32");
+  CHECK(r.status == 2);
+  CHECK_THAT(r.err, Catch::Contains("/nonexistent"));
+  r = test::run_lorasum("frobnicate");
+  CHECK(r.status == 2);
+  if (!test::have_shared("fixtures/tiny-gpt2/model.safetensors")) return;
+  std::string model = test::quoted(test::shared_path("fixtures/tiny-gpt2"));
+  r = test::run_lorasum("logits --model " + model + " --ids 1,x,3 --out /tmp/lorasum_never.f32");
+  CHECK(r.status == 2);
+  CHECK_THAT(r.err, Catch::Contains("'x'"));
+  r = test::run_lorasum("logits --model " + model + " --ids 1,512 --out /tmp/lorasum_never.f32");
+  CHECK(r.status == 2);
+  CHECK_THAT(r.err, Catch::Contains("vocabulary"));
+  CHECK_FALSE(fs::exists("/tmp/lorasum_never.f32"));
+}
+
+TEST_CASE("every subcommand has --help", "[cli]") {
+  for (const char* cmd : {"info", "generate", "logits", "tokenize", "eval", "train", "pretrain"}) {
+    test::CliResult r = test::run_lorasum(std::string(cmd) + " --help");
+    INFO(cmd);
+    CHECK(r.status == 0);
+    CHECK_THAT(r.out, Catch::Contains("Usage"));
+  }
+}

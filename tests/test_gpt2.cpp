@@ -1,0 +1,120 @@
+// GPT-2 forward against PyTorch's logits, loss, generation and a gradient check of the loss.
+#include <catch2/catch.hpp>
+#include <cstring>
+
+#include "autograd/gradcheck.h"
+#include "gpt2/checkpoint.h"
+#include "gpt2/generate.h"
+#include "tests/fixtures.h"
+
+using namespace ls;
+
+namespace {
+const char* kFixtureModel = "fixtures/tiny-gpt2/model.safetensors";
+
+GPT2Config micro_config() {
+  GPT2Config c = GPT2Config::preset("micro");
+  c.n_positions = 16;
+  c.vocab_size = 40;
+  return c;
+}
+}  // namespace
+
+TEST_CASE("tiny GPT-2 logits match PyTorch", "[gpt2]") {
+  if (!test::have_shared(kFixtureModel)) return;
+  auto model = load_gpt2(test::shared_path("fixtures/tiny-gpt2"));
+  test::FixtureCase c = test::fixture_case("base");
+  NoGradGuard no_grad;
+  Tensor logits = model->logits(c.ids, 1, static_cast<int64_t>(c.ids.size()));
+  double diff = test::max_abs_diff(logits.to_vector(), c.logits);
+  INFO("max |logit difference| = " << diff);
+  CHECK(diff < 1e-4);
+  // Mean next-token loss from the fused LM head equals the reference.
+  std::vector<int32_t> inputs(c.ids.begin(), c.ids.end() - 1), targets(c.ids.begin() + 1, c.ids.end());
+  Tensor loss = model->loss(inputs, targets, 1, static_cast<int64_t>(inputs.size()));
+  CHECK(loss.item() == Approx(c.mean_loss).epsilon(1e-5));
+}
+
+TEST_CASE("save then load reproduces the model exactly", "[gpt2]") {
+  GPT2 model(micro_config(), 7);
+  std::string dir = std::filesystem::temp_directory_path() / "lorasum_test_gpt2_save";
+  save_gpt2(model, dir);
+  auto loaded = load_gpt2(dir);
+  for (auto& [name, p] : model.named_parameters())
+    REQUIRE(loaded->find_parameter(name).to_vector() == p.to_vector());
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("KV-cached decoding equals the full forward pass", "[gpt2]") {
+  GPT2 model(micro_config(), 3);
+  std::vector<int32_t> ids = {1, 5, 9, 2, 33, 7, 11};
+  NoGradGuard no_grad;
+  Tensor full = model.logits(ids, 1, 7);  // (1, 7, V)
+  KVCache cache = model.new_cache(1);
+  model.forward_cached({1, 5, 9}, 1, cache);
+  for (int t = 3; t < 7; ++t) {
+    Tensor step = model.forward_cached({ids[t]}, 1, cache);
+    std::vector<float> expected = full.slice(1, t, t + 1).reshape({-1}).to_vector();
+    CHECK(test::max_abs_diff(step.reshape({-1}).to_vector(), expected) < 1e-5);
+  }
+}
+
+TEST_CASE("greedy generation picks the argmax of the full forward pass", "[gpt2]") {
+  GPT2 model(micro_config(), 5);
+  std::vector<int32_t> seq = {3, 4};
+  GenerateOptions o;
+  o.temperature = 0.0f;
+  o.max_new_tokens = 5;
+  std::vector<int32_t> out = generate(model, seq, o);
+  REQUIRE(out.size() == 5);
+  NoGradGuard no_grad;
+  for (int32_t next : out) {
+    Tensor logits = model.logits(seq, 1, static_cast<int64_t>(seq.size()));
+    std::vector<float> last = logits.slice(1, seq.size() - 1, seq.size()).reshape({-1}).to_vector();
+    int32_t argmax = static_cast<int32_t>(std::max_element(last.begin(), last.end()) - last.begin());
+    CHECK(next == argmax);
+    seq.push_back(next);
+  }
+}
+
+TEST_CASE("sampling respects top-k and is reproducible from the seed", "[gpt2]") {
+  std::vector<float> logits = {0.0f, 5.0f, 4.0f, -1.0f, 3.0f};
+  GenerateOptions o;
+  o.top_k = 2;
+  Rng rng(1);
+  for (int i = 0; i < 200; ++i) {
+    int32_t t = sample_token(logits.data(), 5, o, rng);
+    CHECK((t == 1 || t == 2));
+  }
+  o.top_k = 0;
+  o.top_p = 0.5f;  // token 1 alone holds ~0.66 of the mass
+  for (int i = 0; i < 50; ++i) CHECK(sample_token(logits.data(), 5, o, rng) == 1);
+  GPT2 model(micro_config(), 9);
+  GenerateOptions s;
+  s.seed = 42;
+  s.max_new_tokens = 6;
+  CHECK(generate(model, {1, 2}, s) == generate(model, {1, 2}, s));
+}
+
+TEST_CASE("gradient check of a tiny GPT-2's loss", "[gpt2][gradcheck]") {
+  GPT2Config c = micro_config();
+  c.resid_pdrop = c.embd_pdrop = c.attn_pdrop = 0.0f;
+  GPT2 model(c, 11);
+  std::vector<int32_t> ids = {1, 2, 3, 4, 5, 6, 7, 8}, targets = {2, 3, 4, 5, 6, 7, 8, -100};
+  std::vector<Tensor> sample;
+  for (const char* name : {"wte.weight", "wpe.weight", "h.0.ln_1.weight", "h.0.attn.c_attn.weight",
+                           "h.1.attn.c_proj.bias", "h.1.mlp.c_fc.weight", "h.1.mlp.c_proj.weight",
+                           "ln_f.bias"})
+    sample.push_back(model.find_parameter(name));
+  GradCheckResult r = gradcheck(
+      [&](const std::vector<Tensor>&) { return model.loss(ids, targets, 2, 4); }, sample);
+  INFO(r.report);
+  CHECK(r.worst < 2e-2);
+}
+
+TEST_CASE("bad token ids and over-long sequences are input errors", "[gpt2]") {
+  GPT2 model(micro_config(), 1);
+  CHECK_THROWS_AS(model.logits({1, 40}, 1, 2), InputError);
+  std::vector<int32_t> too_long(17, 1);
+  CHECK_THROWS_AS(model.logits(too_long, 1, 17), InputError);
+}
