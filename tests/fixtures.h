@@ -1,6 +1,7 @@
 #pragma once
 // The PyTorch reference fixtures in ../shared/fixtures (see its README): a tiny GPT-2, two PEFT
 // adapters and logits for three cases.
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>

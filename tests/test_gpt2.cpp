@@ -1,10 +1,12 @@
 // GPT-2 forward against PyTorch's logits, loss, generation and a gradient check of the loss.
 #include <catch2/catch.hpp>
 #include <cstring>
+#include <filesystem>
 
 #include "autograd/gradcheck.h"
 #include "gpt2/checkpoint.h"
 #include "gpt2/generate.h"
+#include "tensor/error.h"
 #include "tests/fixtures.h"
 
 using namespace ls;

@@ -6,6 +6,7 @@
 #include "autograd/gradcheck.h"
 #include "gpt2/checkpoint.h"
 #include "lora/lora.h"
+#include "tensor/error.h"
 #include "tests/fixtures.h"
 
 using namespace ls;
