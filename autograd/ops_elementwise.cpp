@@ -111,10 +111,12 @@ Tensor max(const Tensor& a, int64_t axis, bool keepdim) {
     s.erase(s.begin() + ax);
     return s;
   }());
-  return record(out, "max", {a}, [a, y, ax](const Tensor& g, Grads& d) {
+  // Only y's shape is kept: with keepdim, y is the output itself, and holding it here would
+  // make a reference cycle through its grad_fn.
+  return record(out, "max", {a}, [a, kept = y.shape(), ax](const Tensor& g, Grads& d) {
     // Route each gradient to the first position that attains the maximum.
     Tensor src = a.contiguous();
-    Tensor gk = unreduce(g, y.shape(), ax);  // g in keepdim shape, contiguous
+    Tensor gk = unreduce(g, kept, ax);  // g in keepdim shape, contiguous
     Tensor dx = Tensor::zeros(a.shape());
     int64_t n = a.shape()[ax], outer = 1, inner = 1;
     for (int64_t i = 0; i < ax; ++i) outer *= a.shape()[i];

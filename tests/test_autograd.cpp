@@ -1,0 +1,282 @@
+// The autograd engine: recording, frozen inputs, accumulation, graph release, and the ops whose
+// behaviour is easiest to state by hand (linear layouts, max ties, dropout masks).
+#include <catch2/catch.hpp>
+
+#include <memory>
+
+#include "autograd/autograd.h"
+#include "tests/naive.h"
+
+using namespace ls;
+using naive::Arr;
+
+namespace {
+
+Tensor leaf(const Shape& shape, Rng& rng, float lo = -1.0f, float hi = 1.0f) {
+  Tensor t = naive::random(shape, rng, lo, hi);
+  t.set_requires_grad(true);
+  return t;
+}
+
+// The [in, out] matrix a weight stands for in either layout.
+Arr as_in_out(const Tensor& weight, bool in_out_layout) {
+  Arr w = naive::read(weight);
+  return in_out_layout ? w : naive::transpose(w);
+}
+
+}  // namespace
+
+TEST_CASE("linear in both layouts, with and without bias", "[autograd][linear]") {
+  Rng rng(31);
+  const int64_t in = 5, out = 3;
+  for (bool in_out_layout : {true, false})
+    for (bool with_bias : {true, false})
+      for (Shape xs : {Shape{4, in}, Shape{2, 3, in}, Shape{1, in}}) {
+        INFO("in_out " << in_out_layout << " bias " << with_bias << " x " << shape_to_string(xs));
+        Tensor x = leaf(xs, rng);
+        Tensor w = leaf(in_out_layout ? Shape{in, out} : Shape{out, in}, rng);
+        Tensor b = with_bias ? leaf({out}, rng) : Tensor();
+        Tensor y = ag::linear(x, w, b, in_out_layout);
+        Arr wio = as_in_out(w, in_out_layout);
+        Arr want = naive::matmul(naive::read(x), wio);
+        if (with_bias) want = naive::binary(want, naive::read(b), std::plus<double>());
+        CHECK(naive::err(y, want) < 1e-6);
+
+        // Backward with a random upstream gradient G: dx = G Wᵀ, dW = Xᵀ G (in [in, out]), db = ΣG.
+        Shape ys = xs;
+        ys.back() = out;
+        Tensor g = naive::random(ys, rng);
+        backward(y, g);
+        Arr x2 = naive::read(x.view({-1, in})), g2 = naive::read(g.view({-1, out}));
+        CHECK(naive::err(x.grad(), naive::matmul(naive::read(g), naive::transpose(wio))) < 1e-6);
+        Arr dw = naive::matmul(naive::transpose(x2), g2);
+        CHECK(naive::err(w.grad(), in_out_layout ? dw : naive::transpose(dw)) < 1e-6);
+        if (with_bias)
+          CHECK(naive::err(b.grad(), naive::reduce(g2, 0, false, naive::Reduce::sum)) < 1e-6);
+      }
+  Rng r2(1);
+  CHECK_THROWS_AS(ag::linear(leaf({2, 4}, r2), leaf({5, 3}, r2), Tensor(), true), std::logic_error);
+}
+
+TEST_CASE("frozen inputs get no gradient", "[autograd]") {
+  Rng rng(32);
+  Tensor x = leaf({3, 4}, rng), frozen = naive::random({3, 4}, rng);
+  backward(ag::sum_all(ag::mul(x, frozen)));
+  CHECK_FALSE(frozen.grad().defined());
+  CHECK(naive::err(x.grad(), frozen) == 0.0);  // d(Σ x·y)/dx = y
+
+  // A frozen weight in linear: the input and bias still get theirs.
+  Tensor xin = leaf({2, 4}, rng), w = naive::random({4, 3}, rng), b = leaf({3}, rng);
+  backward(ag::sum_all(ag::linear(xin, w, b, true)));
+  CHECK_FALSE(w.grad().defined());
+  CHECK(naive::err(b.grad(), Arr(Shape{3}, 2.0)) == 0.0);
+  CHECK(naive::err(
+            xin.grad(),
+            naive::binary(Arr({2, 4}), naive::reduce(naive::read(w), 1, false, naive::Reduce::sum),
+                          std::plus<double>())) < 1e-6);
+  // Nothing requires grad: no graph at all, and backward refuses.
+  Tensor plain = ag::exp(frozen);
+  CHECK_FALSE(plain.requires_grad());
+  CHECK(plain.impl()->grad_fn == nullptr);
+  CHECK_THROWS_AS(backward(ag::sum_all(plain)), std::logic_error);
+}
+
+TEST_CASE("NoGradGuard records nothing and restores recording", "[autograd]") {
+  Rng rng(33);
+  Tensor x = leaf({2, 3}, rng);
+  CHECK(grad_enabled());
+  {
+    NoGradGuard outer;
+    CHECK_FALSE(grad_enabled());
+    Tensor y = ag::tanh(ag::mul(x, x));
+    CHECK_FALSE(y.requires_grad());
+    CHECK(y.impl()->grad_fn == nullptr);
+    CHECK(naive::err(y, naive::unary(naive::read(x), [](double v) { return std::tanh(v * v); })) <
+          1e-6);
+    {
+      NoGradGuard inner;
+      CHECK_FALSE(grad_enabled());
+    }
+    CHECK_FALSE(grad_enabled());  // the inner guard restores "off", not "on"
+  }
+  CHECK(grad_enabled());
+  Tensor z = ag::scale(x, 2.0f);
+  CHECK(z.requires_grad());
+  CHECK(z.impl()->grad_fn != nullptr);
+}
+
+TEST_CASE("gradients accumulate until zero_grad", "[autograd]") {
+  Rng rng(34);
+  Tensor x = leaf({4}, rng);
+  auto step = [&] { backward(ag::sum_all(ag::mul(x, x))); };  // d/dx = 2x
+  Arr once = naive::unary(naive::read(x), [](double v) { return 2.0 * v; });
+  step();
+  CHECK(naive::err(x.grad(), once) < 1e-6);
+  step();
+  CHECK(naive::err(x.grad(), naive::unary(once, [](double v) { return 2.0 * v; })) < 1e-6);
+  x.zero_grad();
+  CHECK_FALSE(x.grad().defined());
+  step();
+  CHECK(naive::err(x.grad(), once) < 1e-6);
+}
+
+TEST_CASE("a reused tensor sums the gradients of all its uses", "[autograd]") {
+  Rng rng(35);
+  Tensor x = leaf({3}, rng, 0.5f, 2.0f);
+  // f = Σ (x·x + x) / x + exp(x) has df/dx = 1 + exp(x): four paths reach x.
+  Tensor f = ag::sum_all(ag::add(ag::div(ag::add(ag::mul(x, x), x), x), ag::exp(x)));
+  backward(f);
+  CHECK(naive::err(x.grad(), naive::unary(naive::read(x),
+                                          [](double v) { return 1.0 + std::exp(v); })) < 1e-5);
+  // Backward from a leaf seeds its own gradient.
+  Tensor s = leaf({}, rng);
+  backward(s);
+  CHECK(s.grad().item() == 1.0f);
+  CHECK_THROWS_AS(backward(ag::mul(x, x)), std::logic_error);  // non-scalar without a gradient
+}
+
+TEST_CASE("backward releases the graph", "[autograd]") {
+  Rng rng(36);
+  Tensor x = leaf({3, 3}, rng);
+  Tensor hidden = ag::exp(x);
+  std::weak_ptr<TensorImpl> watch = hidden.impl_ptr();
+  std::weak_ptr<Node> node = hidden.impl()->grad_fn;
+  Tensor loss = ag::sum_all(ag::mul(hidden, hidden));
+  hidden = Tensor();
+  CHECK_FALSE(watch.expired());  // the mul node still holds it
+  backward(loss);
+  CHECK(watch.expired());
+  CHECK(node.expired());
+  CHECK_THROWS_AS(backward(loss), std::logic_error);  // the closures are gone
+  CHECK(naive::err(x.grad(), naive::unary(naive::read(x), [](double v) {
+                     return 2.0 * std::exp(2.0 * v);
+                   })) < 1e-5);
+}
+
+TEST_CASE("a graph that is never back-propagated is freed with its output", "[autograd]") {
+  // Any op that keeps its own output alive from its backward closure forms a cycle and leaks.
+  Rng rng(37);
+  Tensor x = leaf({2, 3, 4}, rng, 0.5f, 1.5f), gamma = leaf({4}, rng), beta = leaf({4}, rng);
+  Tensor w = leaf({4, 5}, rng), qkv = leaf({1, 3, 12}, rng), hid = leaf({6, 4}, rng);
+  Rng drop(1);
+  const std::vector<std::pair<const char*, std::function<Tensor()>>> makers = {
+      {"exp", [&] { return ag::exp(x); }},
+      {"tanh", [&] { return ag::tanh(x); }},
+      {"sqrt", [&] { return ag::sqrt(x); }},
+      {"log", [&] { return ag::log(x); }},
+      {"gelu", [&] { return ag::gelu(x); }},
+      {"softmax", [&] { return ag::softmax(x, true); }},
+      {"sum", [&] { return ag::sum(x, 1, true); }},
+      {"mean", [&] { return ag::mean(x, 1, true); }},
+      {"max", [&] { return ag::max(x, 1, false); }},
+      {"max keepdim", [&] { return ag::max(x, 1, true); }},
+      {"reshape",
+       [&] {
+         return ag::reshape(x, {6, 4});
+       }},
+      {"permute",
+       [&] {
+         return ag::permute(x, {2, 0, 1});
+       }},
+      {"slice", [&] { return ag::slice(x, 2, 1, 3); }},
+      {"matmul", [&] { return ag::matmul(x, w); }},
+      {"linear", [&] { return ag::linear(x, w, Tensor(), true); }},
+      {"layernorm", [&] { return ag::layernorm(x, gamma, beta, 1e-5f); }},
+      {"dropout", [&] { return ag::dropout(x, 0.5f, drop); }},
+      {"attention", [&] { return ag::attention(qkv, 2); }},
+      {"cross_entropy",
+       [&] {
+         return ag::cross_entropy(hid, {0, 1, 2, 3, 0, 1});
+       }},
+      {"lm_head_loss",
+       [&] {
+         return ag::lm_head_loss(hid, w.transpose(0, 1).contiguous(), {0, 1, 2, 3, 4, 0});
+       }},
+  };
+  for (const auto& [name, make] : makers) {
+    INFO(name);
+    std::weak_ptr<TensorImpl> out;
+    std::weak_ptr<Node> node;
+    {
+      Tensor y = make();
+      REQUIRE(y.impl()->grad_fn);
+      out = y.impl_ptr();
+      node = y.impl()->grad_fn;
+    }
+    CHECK(out.expired());
+    CHECK(node.expired());
+  }
+}
+
+TEST_CASE("max sends the gradient to the first maximum", "[autograd]") {
+  Tensor x = Tensor::from({2, 4}, {1, 3, 3, 2, 5, -1, 5, 5});
+  x.set_requires_grad(true);
+  for (bool keepdim : {false, true}) {
+    x.zero_grad();
+    Tensor y = ag::max(x, -1, keepdim);
+    CHECK(y.shape() == (keepdim ? Shape{2, 1} : Shape{2}));
+    CHECK(y.to_vector() == std::vector<float>{3, 5});
+    backward(y, Tensor::from(y.shape(), {10, 20}));
+    CHECK(x.grad().to_vector() == std::vector<float>{0, 10, 0, 0, 20, 0, 0, 0});
+  }
+  x.zero_grad();
+  backward(ag::sum_all(ag::max(x, 0)));  // column-wise: second row wins except column 1
+  CHECK(x.grad().to_vector() == std::vector<float>{0, 1, 0, 0, 1, 0, 1, 1});
+}
+
+TEST_CASE("dropout masks, scales survivors and repeats with the seed", "[autograd]") {
+  Rng rng(38);
+  Tensor x = leaf({200, 50}, rng, 1.0f, 2.0f);
+  Rng r0(5);
+  CHECK(ag::dropout(x, 0.0f, r0).impl() == x.impl());
+  CHECK_THROWS_AS(ag::dropout(x, 1.0f, r0), std::logic_error);
+
+  Rng a(9), b(9);
+  Tensor y = ag::dropout(x, 0.25f, a);
+  CHECK(naive::same(y, ag::dropout(x, 0.25f, b)));
+  Arr rx = naive::read(x), ry = naive::read(y);
+  int64_t zeros = 0, bad = 0;
+  for (int64_t i = 0; i < rx.numel(); ++i) {
+    if (ry.v[i] == 0.0)
+      ++zeros;
+    else if (std::fabs(ry.v[i] - rx.v[i] / 0.75) > 1e-6)
+      ++bad;
+  }
+  CHECK(bad == 0);
+  CHECK(std::fabs(zeros / 10000.0 - 0.25) < 0.02);  // ~4 standard errors
+  // The gradient uses the same mask: zero where dropped, 1/(1−p) where kept.
+  backward(ag::sum_all(y));
+  Arr want = naive::unary(ry, [](double v) { return v == 0.0 ? 0.0 : 1.0 / 0.75; });
+  CHECK(naive::err(x.grad(), want) < 1e-6);
+}
+
+TEST_CASE("losses with every target ignored are zero with zero gradient", "[autograd]") {
+  Rng rng(39);
+  Tensor logits = leaf({3, 5}, rng), hidden = leaf({3, 4}, rng), w = leaf({5, 4}, rng);
+  std::vector<int32_t> none = {-100, -100, -100};
+  Tensor ce = ag::cross_entropy(logits, none);
+  Tensor lm = ag::lm_head_loss(hidden, w, none);
+  CHECK(ce.item() == 0.0f);
+  CHECK(lm.item() == 0.0f);
+  backward(ag::add(ce, lm));
+  CHECK(naive::err(logits.grad(), Arr({3, 5})) == 0.0);
+  CHECK(naive::err(hidden.grad(), Arr({3, 4})) == 0.0);
+  CHECK(naive::err(w.grad(), Arr({5, 4})) == 0.0);
+}
+
+TEST_CASE("mean_all, sum and mean gradients by hand", "[autograd]") {
+  Tensor x = Tensor::from({2, 3}, {1, 2, 3, 4, 5, 6});
+  x.set_requires_grad(true);
+  Tensor m = ag::mean_all(x);
+  CHECK(m.item() == 3.5f);
+  backward(m);
+  CHECK(naive::err(x.grad(), Arr({2, 3}, 1.0 / 6.0)) < 1e-7);
+  x.zero_grad();
+  Tensor s = ag::mean(x, 0);
+  CHECK(s.to_vector() == std::vector<float>{2.5f, 3.5f, 4.5f});
+  backward(s, Tensor::from({3}, {2, 4, 6}));
+  CHECK(x.grad().to_vector() == std::vector<float>{1, 2, 3, 1, 2, 3});
+  x.zero_grad();
+  backward(ag::sum(x, 1, true), Tensor::from({2, 1}, {1, -1}));
+  CHECK(x.grad().to_vector() == std::vector<float>{1, 1, 1, -1, -1, -1});
+}
