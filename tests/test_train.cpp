@@ -17,12 +17,12 @@ GPT2Config micro_config() {
   return c;
 }
 
-// Sequences from a tiny "language": counting runs with a per-example stride, easy to learn.
-std::vector<Example> counting_examples(int count, uint64_t seed) {
+// Sequences of a tiny "language": counting modulo 40 in steps of `stride`.
+std::vector<Example> counting_examples(int count, int stride, uint64_t seed) {
   Rng rng(seed);
   std::vector<Example> out;
   for (int i = 0; i < count; ++i) {
-    int start = static_cast<int>(rng.below(20)), stride = 1 + static_cast<int>(rng.below(3));
+    int start = static_cast<int>(rng.below(40));
     Example ex;
     for (int t = 0; t < 12; ++t) ex.tokens.push_back((start + t * stride) % 40);
     out.push_back(ex);
@@ -64,12 +64,22 @@ LoraRun make_run() {
 
 }  // namespace
 
-TEST_CASE("LoRA training lowers the loss well below the start; base weights stay identical",
+TEST_CASE("LoRA training lowers the loss well below the start and leaves base weights identical",
           "[train]") {
   std::string dir = (fs::temp_directory_path() / "lorasum_test_learn").string();
   fs::create_directories(dir);
+  // A LoRA adapts a pretrained model (on a random one the frozen, tiny embeddings cap how far
+  // the logits can move): pretrain on counting by 1, then adapt to counting by 3.
   LoraRun run = make_run();
-  auto data = counting_examples(96, 5);
+  run.model->set_requires_grad(true);
+  Trainable full{run.model->named_parameters(), [&](uint64_t s) { run.model->reseed_dropout(s); }};
+  TrainOptions pre = quick_options(dir);
+  pre.checkpoint_path.clear();
+  pre.epochs = 6;
+  pre.weight_decay = 0.0f;
+  train(*run.model, full, counting_examples(96, 1, 4), {}, pre);
+  run.model->set_requires_grad(false);
+  auto data = counting_examples(96, 3, 5);
   double before = evaluate_perplexity(*run.model, data, 16, 16).mean_nll();
   std::vector<std::vector<float>> base;
   for (auto& [name, p] : run.model->named_parameters()) base.push_back(p.to_vector());
@@ -79,7 +89,7 @@ TEST_CASE("LoRA training lowers the loss well below the start; base weights stay
   TrainResult result = train(*run.model, t, data, {}, o);
   double after = evaluate_perplexity(*run.model, data, 16, 16).mean_nll();
   INFO("mean NLL before " << before << ", after " << after);
-  CHECK(after < 0.6 * before);
+  CHECK(after < 0.25 * before);
   size_t i = 0;
   for (auto& [name, p] : run.model->named_parameters()) CHECK(p.to_vector() == base[i++]);
   CHECK(result.log.size() == static_cast<size_t>(result.steps));
@@ -91,7 +101,7 @@ TEST_CASE("resuming from a checkpoint reaches the same adapter as an uninterrupt
   std::string dir = (fs::temp_directory_path() / "lorasum_test_resume").string();
   fs::remove_all(dir);
   fs::create_directories(dir);
-  auto data = counting_examples(40, 6);
+  auto data = counting_examples(40, 2, 6);
 
   LoraRun full = make_run();
   Trainable tf = lora_trainable(*full.model, *full.adapter);
