@@ -2,7 +2,7 @@
 // domain vocabularies, and the output formats.
 //
 // GCC 12 reports false -Wmaybe-uninitialized warnings inside <regex> under the sanitizers
-// (GCC bug 105562); silence them here rather than in every sanitizer build's log.
+// (GCC bug 105616); silence them here rather than in every sanitizer build's log.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <catch2/catch.hpp>
 #include <cctype>
