@@ -12,5 +12,8 @@ void add_eval(CLI::App& app);
 void add_train(CLI::App& app);
 void add_pretrain(CLI::App& app);
 void add_bench(CLI::App& app);
+void add_reproduce(CLI::App& app, const char* argv0);
+void add_merge(CLI::App& app);
+void add_similarity(CLI::App& app);
 
 }  // namespace ls::cli

@@ -17,6 +17,9 @@ int main(int argc, char** argv) {
   ls::cli::add_train(app);
   ls::cli::add_pretrain(app);
   ls::cli::add_bench(app);
+  ls::cli::add_reproduce(app, argv[0]);
+  ls::cli::add_merge(app);
+  ls::cli::add_similarity(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,212 @@
+// lorasum similarity: how much adapters overlap, as the cosine of their weight deltas.
+#include <fmt/format.h>
+
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "experiments/cli/commands.h"
+#include "experiments/svg.h"
+#include "lora/similarity.h"
+#include "tensor/error.h"
+#include "tensor/file_io.h"
+
+namespace ls::cli {
+
+namespace {
+
+using svg::format_value;
+
+struct Results {
+  std::vector<AdapterFactors> adapters;
+  std::vector<std::vector<SimilarityReport>> reports;  // [i][j], symmetric
+  std::vector<std::vector<Baseline>> baselines;        // [i][j] for i < j
+};
+
+Results measure(const std::vector<std::string>& dirs, int trials, uint64_t seed) {
+  Results r;
+  for (const std::string& dir : dirs) r.adapters.push_back(AdapterFactors::read(dir));
+  size_t n = r.adapters.size();
+  r.reports.assign(n, std::vector<SimilarityReport>(n));
+  r.baselines.assign(n, std::vector<Baseline>(n));
+  for (size_t i = 0; i < n; ++i)
+    for (size_t j = i; j < n; ++j) {
+      r.reports[i][j] = r.reports[j][i] = adapter_similarity(r.adapters[i], r.adapters[j]);
+      if (j > i) r.baselines[i][j] = random_baseline(r.adapters[i], r.adapters[j], trials, seed);
+    }
+  return r;
+}
+
+// The folder's own name, for titles.
+std::string short_name(const std::string& dir) {
+  std::filesystem::path p = std::filesystem::path(dir).lexically_normal();
+  std::string name = p.filename().string();
+  if (name.empty()) name = p.parent_path().filename().string();
+  return name.empty() ? dir : name;
+}
+
+// Per-module cosines laid out as layers (rows) × module kinds (columns); NaN where absent.
+svg::Heatmap module_grid(const SimilarityReport& report) {
+  svg::Heatmap grid;
+  std::vector<int64_t> layers;
+  for (const ModuleCosine& m : report.modules) {  // the report is in layer order
+    ModulePlace place = module_place(m.module);
+    if (layers.empty() || layers.back() != place.layer) layers.push_back(place.layer);
+    if (std::find(grid.columns.begin(), grid.columns.end(), place.kind) == grid.columns.end())
+      grid.columns.push_back(place.kind);
+  }
+  std::sort(grid.columns.begin(), grid.columns.end());
+  for (int64_t layer : layers) grid.rows.push_back(layer >= 0 ? std::to_string(layer) : "-");
+  grid.values.assign(layers.size(), std::vector<double>(grid.columns.size(), NAN));
+  for (const ModuleCosine& m : report.modules) {
+    ModulePlace place = module_place(m.module);
+    size_t row = std::find(layers.begin(), layers.end(), place.layer) - layers.begin();
+    size_t col = std::find(grid.columns.begin(), grid.columns.end(), place.kind) - grid.columns.begin();
+    grid.values[row][col] = m.cosine;
+  }
+  return grid;
+}
+
+void print_text(const Results& r) {
+  size_t n = r.adapters.size();
+  fmt::print("adapters\n");
+  for (size_t i = 0; i < n; ++i) {
+    const AdapterFactors& a = r.adapters[i];
+    fmt::print("  [{}] {}  (r={}, alpha={:g}{}, {} modules)\n", i + 1, a.name, a.config.r,
+               a.config.alpha, a.config.use_rslora ? ", rsLoRA" : "", a.modules.size());
+  }
+  fmt::print("\nRMS cosine of the weight deltas ΔW = s·BA over shared modules (the default metric)\n{:6}", "");
+  for (size_t j = 0; j < n; ++j) fmt::print("{:>10}", fmt::format("[{}]", j + 1));
+  for (size_t i = 0; i < n; ++i) {
+    fmt::print("\n{:6}", fmt::format("[{}]", i + 1));
+    for (size_t j = 0; j < n; ++j) fmt::print("{:>10}", format_value(r.reports[i][j].rms_cosine));
+  }
+  fmt::print("\n");
+  for (size_t i = 0; i < n; ++i)
+    for (size_t j = i + 1; j < n; ++j) {
+      const SimilarityReport& s = r.reports[i][j];
+      const Baseline& b = r.baselines[i][j];
+      fmt::print("\n[{}] vs [{}]: {} shared modules\n", i + 1, j + 1, s.modules.size());
+      fmt::print("  {:<28}{:<12}", "RMS cosine (ΔW, default)", format_value(s.rms_cosine));
+      if (b.trials > 0)
+        fmt::print("random adapters of these shapes: {} ± {} ({} trials; theory {})",
+                   format_value(b.rms_mean), format_value(b.rms_std), b.trials,
+                   format_value(b.analytic_rms));
+      fmt::print("\n  {:<28}{}\n", "mean |cosine| (ΔW)", format_value(s.mean_abs_cosine));
+      fmt::print("  {:<28}{:<12}at {}\n", "max |cosine| (ΔW)", format_value(s.max_abs_cosine), s.max_module);
+      fmt::print("  {:<28}{}\n", "cosine of flattened ΔW", format_value(s.flat_delta_cosine));
+      fmt::print("  {:<28}{:<12}A alone {}, B alone {}\n", "cosine of raw A,B params",
+                 format_value(s.param_cosine), format_value(s.param_cosine_A),
+                 format_value(s.param_cosine_B));
+      svg::Heatmap grid = module_grid(s);
+      fmt::print("  per-module cosine of ΔW:\n    {:<7}", "layer");
+      for (const std::string& c : grid.columns) fmt::print("{:>14}", c);
+      for (size_t row = 0; row < grid.rows.size(); ++row) {
+        fmt::print("\n    {:<7}", grid.rows[row]);
+        for (double v : grid.values[row]) fmt::print("{:>14}", format_value(v));
+      }
+      fmt::print("\n");
+    }
+}
+
+nlohmann::json to_json(const Results& r) {
+  using nlohmann::json;
+  size_t n = r.adapters.size();
+  json out = {{"metric", "rms_cosine"}, {"adapters", json::array()}, {"pairs", json::array()}};
+  for (const AdapterFactors& a : r.adapters) out["adapters"].push_back(a.name);
+  const std::pair<const char*, double SimilarityReport::*> summaries[] = {
+      {"rms_cosine", &SimilarityReport::rms_cosine},
+      {"mean_abs_cosine", &SimilarityReport::mean_abs_cosine},
+      {"max_abs_cosine", &SimilarityReport::max_abs_cosine},
+      {"flat_delta_cosine", &SimilarityReport::flat_delta_cosine},
+      {"param_cosine", &SimilarityReport::param_cosine},
+      {"param_cosine_A", &SimilarityReport::param_cosine_A},
+      {"param_cosine_B", &SimilarityReport::param_cosine_B}};
+  for (auto [key, field] : summaries) {
+    json matrix = json::array();
+    for (size_t i = 0; i < n; ++i) {
+      matrix.push_back(json::array());
+      for (size_t j = 0; j < n; ++j) matrix.back().push_back(r.reports[i][j].*field);
+    }
+    out["matrix"][key] = matrix;  // NaN becomes null
+  }
+  for (size_t i = 0; i < n; ++i)
+    for (size_t j = i + 1; j < n; ++j) {
+      const SimilarityReport& s = r.reports[i][j];
+      const Baseline& b = r.baselines[i][j];
+      json pair = {{"a", i}, {"b", j}, {"max_module", s.max_module},
+                   {"baseline", {{"trials", b.trials}, {"rms_mean", b.rms_mean},
+                                 {"rms_std", b.rms_std}, {"analytic_rms", b.analytic_rms}}}};
+      for (auto [key, field] : summaries) pair[key] = s.*field;
+      for (const ModuleCosine& m : s.modules)
+        pair["modules"].push_back({{"module", m.module}, {"cosine", m.cosine},
+                                   {"norm_a", m.norm_a}, {"norm_b", m.norm_b}});
+      out["pairs"].push_back(pair);
+    }
+  return out;
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string quoted = "\"";
+  for (char c : s) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+void write_csv(const Results& r, const std::string& path) {
+  std::string text = "adapter_a,adapter_b,module,layer,kind,cosine,norm_a,norm_b\n";
+  for (size_t i = 0; i < r.adapters.size(); ++i)
+    for (size_t j = i + 1; j < r.adapters.size(); ++j)
+      for (const ModuleCosine& m : r.reports[i][j].modules) {
+        ModulePlace place = module_place(m.module);
+        text += fmt::format("{},{},{},{},{},{:.9g},{:.9g},{:.9g}\n", csv_field(r.adapters[i].name),
+                            csv_field(r.adapters[j].name), m.module, place.layer, place.kind,
+                            m.cosine, m.norm_a, m.norm_b);
+      }
+  write_file_atomic(path, text);
+}
+
+void write_svg(const Results& r, const std::string& path) {
+  const SimilarityReport& s = r.reports[0][1];
+  svg::Heatmap h = module_grid(s);
+  std::string a = short_name(r.adapters[0].name), b = short_name(r.adapters[1].name);
+  h.title = fmt::format("Cosine similarity of LoRA weight deltas: {} vs {}", a, b);
+  h.subtitle = fmt::format("RMS cosine over {} modules: {}   (random adapters of these shapes: {})",
+                           s.modules.size(), format_value(s.rms_cosine),
+                           format_value(r.baselines[0][1].rms_mean));
+  h.x_label = "module";
+  h.y_label = "layer";
+  h.value_label = "cos(ΔW " + a + ", ΔW " + b + ")";
+  write_file_atomic(path, svg::heatmap(h));
+}
+
+}  // namespace
+
+void add_similarity(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "similarity",
+      "Cosine similarity of adapters' weight deltas ΔW = s·BA, from the factors: per module "
+      "(layer × module), RMS over modules (the default metric), mean and max |cos|, the cosine "
+      "of the raw A,B parameters, an N×N matrix, and a random-adapter baseline");
+  static std::vector<std::string> adapters;
+  static std::string csv, svg_path;
+  static bool json = false;
+  static int trials = 16;
+  static uint64_t seed = 0;
+  cmd->add_option("--adapter", adapters, "PEFT adapter folder; give two or more")->required();
+  cmd->add_flag("--json", json, "Print one JSON object instead of text (NaN as null)");
+  cmd->add_option("--csv", csv, "Also write the per-module cosines of every pair to this CSV file");
+  cmd->add_option("--svg", svg_path, "Also write a layer × module heatmap of the first two adapters");
+  cmd->add_option("--baseline-trials", trials, "Random adapter pairs for the baseline (0 = none)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--seed", seed, "Seed of the random baseline")->capture_default_str();
+  cmd->callback([] {
+    if (adapters.size() < 2) input_error("similarity needs at least two --adapter folders");
+    Results r = measure(adapters, trials, seed);
+    if (json) fmt::print("{}\n", to_json(r).dump(1));
+    else print_text(r);
+    if (!csv.empty()) write_csv(r, csv);
+    if (!svg_path.empty()) write_svg(r, svg_path);
+  });
+}
+
+}  // namespace ls::cli

@@ -1,0 +1,127 @@
+// `lorasum reproduce`: prepares data and the base model, runs (or prints) the adapter jobs,
+// then evaluates and reports.
+#include "experiments/reproduce.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+
+#include "experiments/datagen.h"
+#include "experiments/study.h"
+#include "tensor/error.h"
+#include "tensor/file_io.h"
+
+namespace ls {
+
+std::vector<AdapterJob> adapter_jobs(const ReproduceOptions& o, const Preset& preset,
+                                     const std::string& model_dir, const std::string& data_dir,
+                                     const std::string& run_dir);
+std::string job_command(const AdapterJob& job, const std::string& binary);
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string default_run_dir(const std::string& preset) {
+  std::time_t now = std::time(nullptr);
+  return fmt::format("runs/{}-{:%Y%m%d}", preset, fmt::localtime(now));
+}
+
+bool finished(const std::string& dir, const std::string& main_file) {
+  return fs::exists(fs::path(dir) / main_file) && !fs::exists(fs::path(dir) / "checkpoint.safetensors");
+}
+
+// Generated QA data in the layout --data expects, unless it is already there.
+std::string prepare_data(const ReproduceOptions& o, const Preset& p, const std::string& run_dir) {
+  if (!o.data_dir.empty()) {
+    for (const std::string& d : study_domains())
+      for (const char* split : {"train", "test"})
+        if (!fs::exists(fmt::format("{}/{}/{}.jsonl", o.data_dir, d, split)))
+          input_error("--data {}: missing {}/{}.jsonl", o.data_dir, d, split);
+    return o.data_dir;
+  }
+  if (p.train_per_domain == 0)
+    input_error("preset {} needs --data DIR with <domain>/{{train,test}}.jsonl", p.name);
+  std::string dir = run_dir + "/data";
+  uint64_t seed = 2025;
+  for (const std::string& d : study_domains()) {
+    std::string train = fmt::format("{}/{}/train.jsonl", dir, d), test = fmt::format("{}/{}/test.jsonl", dir, d);
+    ++seed;
+    if (fs::exists(train) && fs::exists(test) && !o.force) continue;
+    fs::create_directories(fs::path(train).parent_path());
+    datagen::QASplit split = datagen::generate_qa_split(d, p.train_per_domain, p.test_per_domain, seed);
+    datagen::write_jsonl(train, split.train);
+    datagen::write_jsonl(test, split.test);
+  }
+  return dir;
+}
+
+PretrainJob pretrain_job(const ReproduceOptions& o, const Preset& p, const std::string& run_dir) {
+  PretrainJob job;
+  job.corpus = o.general.empty() ? run_dir + "/corpus.txt" : o.general;
+  job.out = run_dir + "/base-model";
+  job.vocab_size = p.vocab_size;
+  job.config = p.model;
+  job.train = p.pretrain;
+  job.train.progress = o.progress;
+  job.train.label = "pretrain base model";
+  return job;
+}
+
+std::string pretrain_command(const PretrainJob& j, const std::string& binary) {
+  const TrainOptions& t = j.train;
+  return fmt::format(
+      "{} pretrain --data {} --out {} --vocab-size {} --n-layer {} --n-head {} --n-embd {} "
+      "--n-positions {} --lr {} --batch {} --seq-len {} --warmup {} --max-steps {} "
+      "--schedule cosine --weight-decay {} --seed {} --no-progress",
+      binary, j.corpus, j.out, j.vocab_size, j.config.n_layer, j.config.n_head, j.config.n_embd,
+      j.config.n_positions, t.lr, t.batch, t.seq_len, t.warmup, t.max_steps, t.weight_decay,
+      t.seed);
+}
+
+// The base model: given, cached in the run folder, or pretrained now.
+std::string prepare_model(const ReproduceOptions& o, const Preset& p, const std::string& run_dir,
+                          bool run_jobs) {
+  if (!o.model_dir.empty()) return o.model_dir;
+  if (p.name == "gpt2-small")
+    input_error("preset gpt2-small needs --model DIR (see scripts/download-gpt2.sh)");
+  PretrainJob job = pretrain_job(o, p, run_dir);
+  if (o.general.empty() && (!fs::exists(job.corpus) || o.force))
+    write_file_atomic(job.corpus, datagen::generate_general_corpus(p.corpus_bytes, 7));
+  bool done = finished(job.out, "model.safetensors") && !o.force;
+  if (!done && run_jobs) run_pretrain_job(job);
+  if (!done && !run_jobs) fmt::print("{}\n", pretrain_command(job, o.binary));
+  return job.out;
+}
+
+}  // namespace
+
+int run_reproduce(const ReproduceOptions& o) {
+  auto began = std::chrono::steady_clock::now();
+  Preset preset = find_preset(o.preset);
+  if (o.seeds < 1) input_error("--seeds must be at least 1");
+  std::string run_dir = o.out.empty() ? default_run_dir(o.preset) : o.out;
+  fs::create_directories(run_dir);
+  std::string data_dir = prepare_data(o, preset, run_dir);
+  std::string model_dir = prepare_model(o, preset, run_dir, !o.plan);
+  std::vector<AdapterJob> jobs = adapter_jobs(o, preset, model_dir, data_dir, run_dir);
+  for (const AdapterJob& j : jobs) {
+    bool done = finished(j.job.out, "adapter_model.safetensors") && !o.force;
+    if (done) continue;
+    if (o.plan) {
+      fmt::print("{}\n", job_command(j, o.binary));
+      continue;
+    }
+    run_lora_job(j.job);
+  }
+  if (o.plan) return 0;
+  StudyResults results = evaluate_study(o, preset, jobs, model_dir, data_dir);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  fmt::print("{}", write_study_report(results, o, preset, jobs, run_dir, seconds));
+  return 0;
+}
+
+}  // namespace ls
