@@ -32,6 +32,8 @@ QASplit generate_qa_split(const std::string& domain, int train_count, int test_c
 
 // One {"question": ..., "answer": ...} JSON object per line, written atomically.
 void write_jsonl(const std::string& path, const std::vector<QAExample>& examples);
+// Reads such a file back (InputError naming file and line for a malformed one).
+std::vector<QAExample> read_jsonl(const std::string& path);
 
 // About `approx_bytes` (never less, at most one sentence more) of general English prose:
 // stories, descriptions of places, history-like and nature articles, and dialogue.

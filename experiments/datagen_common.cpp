@@ -1,5 +1,7 @@
 #include "experiments/datagen_common.h"
 
+#include <sstream>
+
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
@@ -176,6 +178,22 @@ void write_jsonl(const std::string& path, const std::vector<QAExample>& examples
     out += '\n';
   }
   write_file_atomic(path, out);
+}
+
+std::vector<QAExample> read_jsonl(const std::string& path) {
+  std::vector<QAExample> out;
+  std::istringstream in(read_file(path));
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (line.empty()) continue;
+    try {
+      auto j = nlohmann::json::parse(line);
+      out.push_back({j.at("question").get<std::string>(), j.at("answer").get<std::string>()});
+    } catch (const nlohmann::json::exception& e) {
+      input_error("{}:{}: expected {{\"question\": ..., \"answer\": ...}}: {}", path, number, e.what());
+    }
+  }
+  return out;
 }
 
 }  // namespace ls::datagen

@@ -29,19 +29,20 @@ Preset tiny() {
   p.model = GPT2Config::preset("tiny");  // 4 layers, 4 heads, 128 wide, 128 positions
   p.model.resid_pdrop = p.model.embd_pdrop = 0.0f;
   p.vocab_size = 2048;
-  p.corpus_bytes = 3 << 20;
+  p.corpus_bytes = 2 << 20;
   p.pretrain.lr = 2e-3f;
   p.pretrain.batch = 16;
   p.pretrain.seq_len = 128;
   p.pretrain.warmup = 30;
-  p.pretrain.max_steps = 450;
+  p.pretrain.max_steps = 400;
   p.pretrain.weight_decay = 0.0f;
   p.pretrain.decay = LrSchedule::Decay::Cosine;
-  p.train_per_domain = 1200;
-  p.test_per_domain = 200;
+  p.train_per_domain = 800;
+  p.test_per_domain = 120;
+  p.pretrain_per_domain = 500;
   p.lora = study_lora();
   p.lora.dropout = 0.1f;
-  p.adapter.lr = 5e-4f;
+  p.adapter.lr = 1e-3f;
   p.adapter.epochs = 1;
   p.adapter.batch = 8;
   p.adapter.seq_len = 128;
@@ -64,6 +65,7 @@ Preset smoke() {
   p.pretrain.warmup = 2;
   p.train_per_domain = 48;
   p.test_per_domain = 16;
+  p.pretrain_per_domain = 24;
   p.adapter.seq_len = 64;
   p.adapter.warmup = 1;
   return p;
@@ -74,6 +76,7 @@ Preset gpt2_small() {
   p.name = "gpt2-small";
   p.model = GPT2Config::preset("gpt2");
   p.train_per_domain = 0;  // real data only
+  p.pretrain_per_domain = 0;
   p.adapter.lr = 2e-4f;
   p.adapter.batch = 8;
   p.adapter.seq_len = 128;

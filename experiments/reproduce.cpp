@@ -34,7 +34,15 @@ bool finished(const std::string& dir, const std::string& main_file) {
   return fs::exists(fs::path(dir) / main_file) && !fs::exists(fs::path(dir) / "checkpoint.safetensors");
 }
 
-// Generated QA data in the layout --data expects, unless it is already there.
+std::string qa_text(const std::vector<datagen::QAExample>& examples) {
+  std::string text;
+  for (const auto& ex : examples) text += "Question: " + ex.question + "\nAnswer: " + ex.answer + "\n\n";
+  return text;
+}
+
+// Generated QA data in the layout --data expects, unless it is already there. Each domain also
+// gets pretrain.jsonl: examples, disjoint from both splits, that the generated pretraining
+// corpus mixes in, as GPT-2's web text held some math, medicine and finance.
 std::string prepare_data(const ReproduceOptions& o, const Preset& p, const std::string& run_dir) {
   if (!o.data_dir.empty()) {
     for (const std::string& d : study_domains())
@@ -48,13 +56,16 @@ std::string prepare_data(const ReproduceOptions& o, const Preset& p, const std::
   std::string dir = run_dir + "/data";
   uint64_t seed = 2025;
   for (const std::string& d : study_domains()) {
-    std::string train = fmt::format("{}/{}/train.jsonl", dir, d), test = fmt::format("{}/{}/test.jsonl", dir, d);
+    std::string folder = fmt::format("{}/{}", dir, d);
     ++seed;
-    if (fs::exists(train) && fs::exists(test) && !o.force) continue;
-    fs::create_directories(fs::path(train).parent_path());
-    datagen::QASplit split = datagen::generate_qa_split(d, p.train_per_domain, p.test_per_domain, seed);
-    datagen::write_jsonl(train, split.train);
-    datagen::write_jsonl(test, split.test);
+    if (fs::exists(folder + "/test.jsonl") && !o.force) continue;
+    fs::create_directories(folder);
+    datagen::QASplit split = datagen::generate_qa_split(
+        d, p.train_per_domain + p.pretrain_per_domain, p.test_per_domain, seed);
+    auto cut = split.train.begin() + p.train_per_domain;
+    datagen::write_jsonl(folder + "/pretrain.jsonl", {cut, split.train.end()});
+    datagen::write_jsonl(folder + "/train.jsonl", {split.train.begin(), cut});
+    datagen::write_jsonl(folder + "/test.jsonl", split.test);
   }
   return dir;
 }
@@ -84,13 +95,18 @@ std::string pretrain_command(const PretrainJob& j, const std::string& binary) {
 
 // The base model: given, cached in the run folder, or pretrained now.
 std::string prepare_model(const ReproduceOptions& o, const Preset& p, const std::string& run_dir,
-                          bool run_jobs) {
+                          const std::string& data_dir, bool run_jobs) {
   if (!o.model_dir.empty()) return o.model_dir;
   if (p.name == "gpt2-small")
     input_error("preset gpt2-small needs --model DIR (see scripts/download-gpt2.sh)");
   PretrainJob job = pretrain_job(o, p, run_dir);
-  if (o.general.empty() && (!fs::exists(job.corpus) || o.force))
-    write_file_atomic(job.corpus, datagen::generate_general_corpus(p.corpus_bytes, 7));
+  if (o.general.empty() && (!fs::exists(job.corpus) || o.force)) {
+    std::string corpus = datagen::generate_general_corpus(p.corpus_bytes, 7);
+    if (o.data_dir.empty())
+      for (const std::string& d : study_domains())
+        corpus += qa_text(datagen::read_jsonl(fmt::format("{}/{}/pretrain.jsonl", data_dir, d)));
+    write_file_atomic(job.corpus, corpus);
+  }
   bool done = finished(job.out, "model.safetensors") && !o.force;
   if (!done && run_jobs) run_pretrain_job(job);
   if (!done && !run_jobs) fmt::print("{}\n", pretrain_command(job, o.binary));
@@ -102,11 +118,12 @@ std::string prepare_model(const ReproduceOptions& o, const Preset& p, const std:
 int run_reproduce(const ReproduceOptions& o) {
   auto began = std::chrono::steady_clock::now();
   Preset preset = find_preset(o.preset);
+  if (o.lr > 0.0f) preset.adapter.lr = o.lr;
   if (o.seeds < 1) input_error("--seeds must be at least 1");
   std::string run_dir = o.out.empty() ? default_run_dir(o.preset) : o.out;
   fs::create_directories(run_dir);
   std::string data_dir = prepare_data(o, preset, run_dir);
-  std::string model_dir = prepare_model(o, preset, run_dir, !o.plan);
+  std::string model_dir = prepare_model(o, preset, run_dir, data_dir, !o.plan);
   std::vector<AdapterJob> jobs = adapter_jobs(o, preset, model_dir, data_dir, run_dir);
   for (const AdapterJob& j : jobs) {
     bool done = finished(j.job.out, "adapter_model.safetensors") && !o.force;

@@ -17,6 +17,7 @@ struct ReproduceOptions {
   std::string general;           // pretraining corpus; default: generated
   int seeds = 3;
   std::string hparams = "uniform";  // uniform or study
+  float lr = 0.0f;                  // adapter learning rate; 0 = the preset's
   bool force = false;            // redo finished jobs
   bool plan = false;             // print the jobs as shell commands and stop
   std::string binary = "lorasum";  // how --plan names this program
@@ -33,6 +34,7 @@ struct Preset {
   TrainOptions pretrain;
   // The generated QA data when no --data is given.
   int train_per_domain = 0, test_per_domain = 0;
+  int pretrain_per_domain = 0;  // mixed into the generated pretraining corpus
   // Adapters ("uniform" hyperparameters).
   LoraConfig lora;
   TrainOptions adapter;

@@ -39,7 +39,8 @@ const char* kModelSideFiles[] = {"vocab.json", "merges.txt", "encoder.json", "vo
 void write_model(const std::string& model_dir, const std::vector<AdapterFactors>& adapters,
                  const MergeOptions& options, const std::string& out) {
   namespace fs = std::filesystem;
-  if (fs::exists(out) && fs::equivalent(model_dir, out))
+  std::error_code missing;  // either folder absent: they are not the same
+  if (fs::equivalent(model_dir, out, missing))
     input_error("--out {} is the base model folder; write the merged model elsewhere", out);
   auto model = load_gpt2(model_dir);
   compose_into(*model, adapters, options);
@@ -77,7 +78,7 @@ void add_merge(CLI::App& app) {
                                                         {"dare", MergeMethod::dare}};
     o.method = methods.at(method);
     // Flags a method would silently ignore are refused, so a typo cannot go unnoticed.
-    bool dense = o.method == MergeMethod::ties || o.method == MergeMethod::dare;
+    bool dense = is_dense(o.method);
     if (o.method == MergeMethod::svd && !cmd->count("--rank"))
       input_error("--method svd needs --rank K");
     if (o.method == MergeMethod::sum && cmd->count("--rank"))

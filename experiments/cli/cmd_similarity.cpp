@@ -61,7 +61,8 @@ svg::Heatmap module_grid(const SimilarityReport& report) {
   for (const ModuleCosine& m : report.modules) {
     ModulePlace place = module_place(m.module);
     size_t row = std::find(layers.begin(), layers.end(), place.layer) - layers.begin();
-    size_t col = std::find(grid.columns.begin(), grid.columns.end(), place.kind) - grid.columns.begin();
+    size_t col =
+        std::find(grid.columns.begin(), grid.columns.end(), place.kind) - grid.columns.begin();
     grid.values[row][col] = m.cosine;
   }
   return grid;
@@ -75,7 +76,8 @@ void print_text(const Results& r) {
     fmt::print("  [{}] {}  (r={}, alpha={:g}{}, {} modules)\n", i + 1, a.name, a.config.r,
                a.config.alpha, a.config.use_rslora ? ", rsLoRA" : "", a.modules.size());
   }
-  fmt::print("\nRMS cosine of the weight deltas ΔW = s·BA over shared modules (the default metric)\n{:6}", "");
+  fmt::print("\nRMS cosine of the weight deltas ΔW = s·BA over shared modules "
+             "(the default metric)\n{:6}", "");
   for (size_t j = 0; j < n; ++j) fmt::print("{:>10}", fmt::format("[{}]", j + 1));
   for (size_t i = 0; i < n; ++i) {
     fmt::print("\n{:6}", fmt::format("[{}]", i + 1));
@@ -93,7 +95,8 @@ void print_text(const Results& r) {
                    format_value(b.rms_mean), format_value(b.rms_std), b.trials,
                    format_value(b.analytic_rms));
       fmt::print("\n  {:<28}{}\n", "mean |cosine| (ΔW)", format_value(s.mean_abs_cosine));
-      fmt::print("  {:<28}{:<12}at {}\n", "max |cosine| (ΔW)", format_value(s.max_abs_cosine), s.max_module);
+      fmt::print("  {:<28}{:<12}at {}\n", "max |cosine| (ΔW)", format_value(s.max_abs_cosine),
+                 s.max_module);
       fmt::print("  {:<28}{}\n", "cosine of flattened ΔW", format_value(s.flat_delta_cosine));
       fmt::print("  {:<28}{:<12}A alone {}, B alone {}\n", "cosine of raw A,B params",
                  format_value(s.param_cosine), format_value(s.param_cosine_A),
@@ -171,14 +174,25 @@ void write_svg(const Results& r, const std::string& path) {
   svg::Heatmap h = module_grid(s);
   std::string a = short_name(r.adapters[0].name), b = short_name(r.adapters[1].name);
   h.title = fmt::format("Cosine similarity of LoRA weight deltas: {} vs {}", a, b);
-  h.subtitle = fmt::format("RMS cosine over {} modules: {}   (random adapters of these shapes: {})",
-                           s.modules.size(), format_value(s.rms_cosine),
-                           format_value(r.baselines[0][1].rms_mean));
+  h.subtitle = fmt::format("RMS cosine over {} modules: {}", s.modules.size(),
+                           format_value(s.rms_cosine));
+  if (r.baselines[0][1].trials > 0)
+    h.subtitle += fmt::format("   (random adapters of these shapes: {})",
+                              format_value(r.baselines[0][1].rms_mean));
   h.x_label = "module";
   h.y_label = "layer";
-  h.value_label = "cos(ΔW " + a + ", ΔW " + b + ")";
+  h.value_label = "cosine of ΔW";
   write_file_atomic(path, svg::heatmap(h));
 }
+
+const char* kMetrics = R"(Metrics, for each pair over the modules both adapters target (ΔW = s·BA, s = alpha/r):
+  RMS cosine (default)  √(mean over modules of cos²), cos = ⟨ΔW₁, ΔW₂⟩_F / (‖ΔW₁‖_F ‖ΔW₂‖_F)
+  mean |cos|, max |cos| over the same modules
+  flattened ΔW          the cosine of all modules' deltas concatenated into one vector
+  raw A,B params        the cosine of the stored A and B tensors, flattened (needs equal ranks)
+The study does not say which cosine it used; the raw-parameter one depends on how A was
+initialised, so the delta-based RMS cosine is the default. The baseline is the RMS cosine of
+random Gaussian adapters with the same shapes and ranks: what "nearly orthogonal" means here.)";
 
 }  // namespace
 
@@ -188,6 +202,7 @@ void add_similarity(CLI::App& app) {
       "Cosine similarity of adapters' weight deltas ΔW = s·BA, from the factors: per module "
       "(layer × module), RMS over modules (the default metric), mean and max |cos|, the cosine "
       "of the raw A,B parameters, an N×N matrix, and a random-adapter baseline");
+  cmd->footer(kMetrics);
   static std::vector<std::string> adapters;
   static std::string csv, svg_path;
   static bool json = false;

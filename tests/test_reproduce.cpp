@@ -1,0 +1,105 @@
+// The reproduction end to end on the smoke preset: every table row, file and figure.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "tests/cli_runner.h"
+
+using namespace ls;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::string fresh_dir(const std::string& name) {
+  std::string dir = (fs::temp_directory_path() / ("lorasum_test_" + name)).string();
+  fs::remove_all(dir);
+  return dir;
+}
+
+void check_finite(const json& j, const std::string& where) {
+  if (j.is_number()) {
+    INFO(where);
+    CHECK(std::isfinite(j.get<double>()));
+  } else if (j.is_object()) {
+    for (auto& [key, value] : j.items()) check_finite(value, where + "." + key);
+  } else if (j.is_array()) {
+    for (size_t i = 0; i < j.size(); ++i) check_finite(j[i], where + "[" + std::to_string(i) + "]");
+  }
+}
+
+}  // namespace
+
+TEST_CASE("reproduce --preset smoke writes every table, file and finite figure", "[reproduce]") {
+  std::string dir = fresh_dir("reproduce_smoke");
+  test::CliResult r = test::run_lorasum("reproduce --preset smoke --seeds 2 --no-progress --out " + dir);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  for (const char* pair : {"math+medicine", "math+finance", "medicine+finance"}) {
+    CHECK_THAT(r.out, Catch::Contains(std::string("| ") + pair + " |"));
+    CHECK(fs::exists(dir + "/plots/cosine_" + pair + ".svg"));
+    for (int seed = 0; seed < 2; ++seed)
+      CHECK(fs::exists(dir + "/seed" + std::to_string(seed) + "/" + pair + "/adapter_model.safetensors"));
+  }
+  for (const char* row : {"sum of the three singles", "merged math+medicine + single finance",
+                          "| base model |", "Pearson r", "Random-adapter baseline"})
+    CHECK_THAT(r.out, Catch::Contains(row));
+  for (const char* file : {"results.md", "results.csv", "results.json", "plots/change_vs_cosine.svg",
+                           "plots/training_curves.svg", "base-model/model.safetensors"})
+    CHECK(fs::exists(dir + "/" + file));
+
+  json j = json::parse(read_file(dir + "/results.json"));
+  REQUIRE(j["pairs"].size() == 3);
+  for (auto& p : j["pairs"]) {
+    CHECK(p["per_seed"]["change_pct"].size() == 2);
+    // change % is defined from the two perplexities
+    double expected = (p["ppl_sum"].get<double>() - p["ppl_merged"].get<double>()) /
+                      p["ppl_merged"].get<double>() * 100;
+    double mean_of_seeds = 0;
+    for (auto& v : p["per_seed"]["change_pct"]) mean_of_seeds += v.get<double>() / 2;
+    CHECK(p["change_pct"].get<double>() == Approx(mean_of_seeds));
+    CHECK(std::abs(expected - mean_of_seeds) < 5.0);  // ratio of means vs mean of ratios
+    CHECK(p["rms_cos"].get<double>() >= 0.0);
+    CHECK(p["rms_cos"].get<double>() <= 1.0);
+  }
+  CHECK(j["triple"]["variants"].size() == 3);
+  CHECK(j["singles"].size() == 3);
+  CHECK(j["fit"]["points"] == 6);
+  check_finite(j, "results");
+  std::string csv = read_file(dir + "/results.csv");
+  CHECK(std::count(csv.begin(), csv.end(), '\n') == 1 + 2 * (3 + 1 + 3));
+  CHECK_THAT(read_file(dir + "/plots/change_vs_cosine.svg"), Catch::Contains("</svg>"));
+
+  // A rerun reuses every adapter and gives the same figures.
+  test::CliResult again = test::run_lorasum("reproduce --preset smoke --seeds 2 --no-progress --out " + dir);
+  REQUIRE(again.status == 0);
+  json k = json::parse(read_file(dir + "/results.json"));
+  CHECK(k["pairs"] == j["pairs"]);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("reproduce --plan prints runnable jobs that reproduce then picks up", "[reproduce]") {
+  std::string dir = fresh_dir("reproduce_plan");
+  test::CliResult plan = test::run_lorasum("reproduce --preset smoke --seeds 1 --plan --out " + dir);
+  INFO(plan.err);
+  REQUIRE(plan.status == 0);
+  std::istringstream lines(plan.out);
+  std::string line;
+  std::vector<std::string> commands;
+  while (std::getline(lines, line))
+    if (!line.empty()) commands.push_back(line);
+  REQUIRE(commands.size() == 1 + 7);  // pretraining, then 3 singles + 3 pairs + 1 triple
+  CHECK_THAT(commands[0], Catch::Contains(" pretrain "));
+  for (const std::string& c : commands) REQUIRE(std::system((c + " >/dev/null 2>&1").c_str()) == 0);
+  test::CliResult plan_again = test::run_lorasum("reproduce --preset smoke --seeds 1 --plan --out " + dir);
+  CHECK(plan_again.out.empty());  // nothing left to do
+  std::string adapter = dir + "/seed0/math/adapter_model.safetensors";
+  auto written = fs::last_write_time(adapter);
+  test::CliResult r = test::run_lorasum("reproduce --preset smoke --seeds 1 --out " + dir);
+  REQUIRE(r.status == 0);
+  CHECK(fs::last_write_time(adapter) == written);  // picked up, not retrained
+  CHECK(fs::exists(dir + "/results.json"));
+  fs::remove_all(dir);
+}
