@@ -42,7 +42,7 @@ Preset tiny() {
   p.pretrain_per_domain = 500;
   p.lora = study_lora();
   p.lora.dropout = 0.1f;
-  p.adapter.lr = 1e-3f;
+  p.adapter.lr = 3e-4f;
   p.adapter.epochs = 1;
   p.adapter.batch = 8;
   p.adapter.seq_len = 128;

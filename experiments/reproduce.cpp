@@ -13,6 +13,7 @@
 #include "experiments/study.h"
 #include "tensor/error.h"
 #include "tensor/file_io.h"
+#include "tensor/random.h"
 
 namespace ls {
 
@@ -40,19 +41,31 @@ std::string qa_text(const std::vector<datagen::QAExample>& examples) {
   return text;
 }
 
-// Generated QA data in the layout --data expects, unless it is already there. Each domain also
-// gets pretrain.jsonl: examples, disjoint from both splits, that the generated pretraining
-// corpus mixes in, as GPT-2's web text held some math, medicine and finance.
+// A seeded sample of `count` examples (all of them when count is 0 or more than there are).
+std::vector<datagen::QAExample> sample(std::vector<datagen::QAExample> examples, size_t count,
+                                       uint64_t seed) {
+  Rng rng(seed);
+  for (size_t i = examples.size(); i > 1; --i)
+    std::swap(examples[i - 1], examples[rng.below(static_cast<int64_t>(i))]);
+  if (count > 0 && count < examples.size()) examples.resize(count);
+  return examples;
+}
+
+// The run's data, <run>/data/<domain>/{train,test,pretrain}.jsonl, in the preset's sizes:
+// generated, or sampled from --data. pretrain.jsonl holds examples disjoint from both splits
+// that a generated pretraining corpus mixes in, as GPT-2's web text held some math, medicine
+// and finance. A preset without sizes (gpt2-small) uses --data as it is.
 std::string prepare_data(const ReproduceOptions& o, const Preset& p, const std::string& run_dir) {
-  if (!o.data_dir.empty()) {
+  if (!o.data_dir.empty())
     for (const std::string& d : study_domains())
       for (const char* split : {"train", "test"})
         if (!fs::exists(fmt::format("{}/{}/{}.jsonl", o.data_dir, d, split)))
           input_error("--data {}: missing {}/{}.jsonl", o.data_dir, d, split);
+  if (p.train_per_domain == 0) {
+    if (o.data_dir.empty())
+      input_error("preset {} needs --data DIR with <domain>/{{train,test}}.jsonl", p.name);
     return o.data_dir;
   }
-  if (p.train_per_domain == 0)
-    input_error("preset {} needs --data DIR with <domain>/{{train,test}}.jsonl", p.name);
   std::string dir = run_dir + "/data";
   uint64_t seed = 2025;
   for (const std::string& d : study_domains()) {
@@ -60,12 +73,22 @@ std::string prepare_data(const ReproduceOptions& o, const Preset& p, const std::
     ++seed;
     if (fs::exists(folder + "/test.jsonl") && !o.force) continue;
     fs::create_directories(folder);
-    datagen::QASplit split = datagen::generate_qa_split(
-        d, p.train_per_domain + p.pretrain_per_domain, p.test_per_domain, seed);
-    auto cut = split.train.begin() + p.train_per_domain;
-    datagen::write_jsonl(folder + "/pretrain.jsonl", {cut, split.train.end()});
-    datagen::write_jsonl(folder + "/train.jsonl", {split.train.begin(), cut});
-    datagen::write_jsonl(folder + "/test.jsonl", split.test);
+    std::vector<datagen::QAExample> train, test;
+    if (o.data_dir.empty()) {
+      datagen::QASplit split = datagen::generate_qa_split(
+          d, p.train_per_domain + p.pretrain_per_domain, p.test_per_domain, seed);
+      train = std::move(split.train);
+      test = std::move(split.test);
+    } else {
+      train = sample(datagen::read_jsonl(fmt::format("{}/{}/train.jsonl", o.data_dir, d)),
+                     p.train_per_domain + p.pretrain_per_domain, seed);
+      test = sample(datagen::read_jsonl(fmt::format("{}/{}/test.jsonl", o.data_dir, d)),
+                    p.test_per_domain, seed + 1);
+    }
+    auto cut = train.begin() + std::min<size_t>(p.train_per_domain, train.size());
+    datagen::write_jsonl(folder + "/pretrain.jsonl", {cut, train.end()});
+    datagen::write_jsonl(folder + "/train.jsonl", {train.begin(), cut});
+    datagen::write_jsonl(folder + "/test.jsonl", test);
   }
   return dir;
 }
@@ -102,9 +125,10 @@ std::string prepare_model(const ReproduceOptions& o, const Preset& p, const std:
   PretrainJob job = pretrain_job(o, p, run_dir);
   if (o.general.empty() && (!fs::exists(job.corpus) || o.force)) {
     std::string corpus = datagen::generate_general_corpus(p.corpus_bytes, 7);
-    if (o.data_dir.empty())
-      for (const std::string& d : study_domains())
-        corpus += qa_text(datagen::read_jsonl(fmt::format("{}/{}/pretrain.jsonl", data_dir, d)));
+    for (const std::string& d : study_domains()) {
+      std::string mix = fmt::format("{}/{}/pretrain.jsonl", data_dir, d);
+      if (fs::exists(mix)) corpus += qa_text(datagen::read_jsonl(mix));
+    }
     write_file_atomic(job.corpus, corpus);
   }
   bool done = finished(job.out, "model.safetensors") && !o.force;
