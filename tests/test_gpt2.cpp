@@ -8,19 +8,13 @@
 #include "gpt2/checkpoint.h"
 #include "gpt2/generate.h"
 #include "tensor/error.h"
+#include "tests/test_models.h"
 #include "tests/fixtures.h"
 
 using namespace ls;
 
 namespace {
 const char* kFixtureModel = "fixtures/tiny-gpt2/model.safetensors";
-
-GPT2Config micro_config() {
-  GPT2Config c = GPT2Config::preset("micro");
-  c.n_positions = 16;
-  c.vocab_size = 40;
-  return c;
-}
 }  // namespace
 
 TEST_CASE("tiny GPT-2 logits match PyTorch", "[gpt2]") {
@@ -39,7 +33,7 @@ TEST_CASE("tiny GPT-2 logits match PyTorch", "[gpt2]") {
 }
 
 TEST_CASE("save then load reproduces the model exactly", "[gpt2]") {
-  GPT2 model(micro_config(), 7);
+  GPT2 model(test::micro_config(), 7);
   std::string dir = std::filesystem::temp_directory_path() / "lorasum_test_gpt2_save";
   save_gpt2(model, dir);
   auto loaded = load_gpt2(dir);
@@ -49,7 +43,7 @@ TEST_CASE("save then load reproduces the model exactly", "[gpt2]") {
 }
 
 TEST_CASE("KV-cached decoding equals the full forward pass", "[gpt2]") {
-  GPT2 model(micro_config(), 3);
+  GPT2 model(test::micro_config(), 3);
   std::vector<int32_t> ids = {1, 5, 9, 2, 33, 7, 11};
   NoGradGuard no_grad;
   Tensor full = model.logits(ids, 1, 7);  // (1, 7, V)
@@ -63,7 +57,7 @@ TEST_CASE("KV-cached decoding equals the full forward pass", "[gpt2]") {
 }
 
 TEST_CASE("greedy generation picks the argmax of the full forward pass", "[gpt2]") {
-  GPT2 model(micro_config(), 5);
+  GPT2 model(test::micro_config(), 5);
   std::vector<int32_t> seq = {3, 4};
   GenerateOptions o;
   o.temperature = 0.0f;
@@ -92,7 +86,7 @@ TEST_CASE("sampling respects top-k and is reproducible from the seed", "[gpt2]")
   o.top_k = 0;
   o.top_p = 0.5f;  // token 1 alone holds ~0.66 of the mass
   for (int i = 0; i < 50; ++i) CHECK(sample_token(logits.data(), 5, o, rng) == 1);
-  GPT2 model(micro_config(), 9);
+  GPT2 model(test::micro_config(), 9);
   GenerateOptions s;
   s.seed = 42;
   s.max_new_tokens = 6;
@@ -100,7 +94,7 @@ TEST_CASE("sampling respects top-k and is reproducible from the seed", "[gpt2]")
 }
 
 TEST_CASE("gradient check of a tiny GPT-2's loss", "[gpt2][gradcheck]") {
-  GPT2Config c = micro_config();
+  GPT2Config c = test::micro_config();
   c.resid_pdrop = c.embd_pdrop = c.attn_pdrop = 0.0f;
   GPT2 model(c, 11);
   std::vector<int32_t> ids = {1, 2, 3, 4, 5, 6, 7, 8}, targets = {2, 3, 4, 5, 6, 7, 8, -100};
@@ -130,7 +124,7 @@ TEST_CASE("gradient check of a tiny GPT-2's loss", "[gpt2][gradcheck]") {
 }
 
 TEST_CASE("bad token ids and over-long sequences are input errors", "[gpt2]") {
-  GPT2 model(micro_config(), 1);
+  GPT2 model(test::micro_config(), 1);
   CHECK_THROWS_AS(model.logits({1, 40}, 1, 2), InputError);
   std::vector<int32_t> too_long(17, 1);
   CHECK_THROWS_AS(model.logits(too_long, 1, 17), InputError);

@@ -7,6 +7,7 @@
 #include "gpt2/checkpoint.h"
 #include "lora/lora.h"
 #include "tensor/error.h"
+#include "tests/test_models.h"
 #include "tests/fixtures.h"
 
 using namespace ls;
@@ -14,13 +15,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-GPT2Config micro_config() {
-  GPT2Config c = GPT2Config::preset("micro");
-  c.n_positions = 16;
-  c.vocab_size = 40;
-  c.resid_pdrop = c.embd_pdrop = c.attn_pdrop = 0.0f;
-  return c;
-}
 
 std::vector<float> logits_of(GPT2& model, const std::vector<int32_t>& ids) {
   NoGradGuard no_grad;
@@ -75,13 +69,13 @@ TEST_CASE("target modules match by PEFT's suffix rule", "[lora]") {
   CHECK(cfg.targets("c_proj"));
   CHECK_FALSE(cfg.targets("h.0.attn.xc_proj"));
   CHECK_FALSE(cfg.targets("h.0.attn.c_attn"));
-  GPT2 model(micro_config(), 1);
+  GPT2 model(test::micro_config(16, 40, false), 1);
   auto adapter = LoraAdapter::create(model, cfg, 1);
   CHECK(adapter->layers().size() == 4);  // attn.c_proj and mlp.c_proj in each of 2 layers
 }
 
 TEST_CASE("a fresh adapter changes nothing, merging equals running unmerged, unmerge restores", "[lora]") {
-  GPT2 model(micro_config(), 2);
+  GPT2 model(test::micro_config(16, 40, false), 2);
   std::vector<float> base = logits_of(model, kIds);
   auto fresh = LoraAdapter::create(model, LoraConfig{}, 3);
   fresh->attach(model);
@@ -103,7 +97,7 @@ TEST_CASE("a fresh adapter changes nothing, merging equals running unmerged, unm
 }
 
 TEST_CASE("adapter save-load round trip is exact and unknown config keys are accepted", "[lora]") {
-  GPT2 model(micro_config(), 5);
+  GPT2 model(test::micro_config(16, 40, false), 5);
   auto adapter = trained_looking_adapter(model, 6);
   std::string dir = temp_dir("lora_roundtrip");
   adapter->save(dir);
@@ -124,15 +118,15 @@ TEST_CASE("adapter save-load round trip is exact and unknown config keys are acc
 }
 
 TEST_CASE("adapters that do not fit the model, or use unsupported features, are refused", "[lora]") {
-  GPT2 model(micro_config(), 5);
+  GPT2 model(test::micro_config(16, 40, false), 5);
   auto adapter = trained_looking_adapter(model, 6);
   std::string dir = temp_dir("lora_refuse");
   adapter->save(dir);
-  GPT2Config wider = micro_config();
+  GPT2Config wider = test::micro_config(16, 40, false);
   wider.n_embd = 64;
   GPT2 other(wider, 1);
   CHECK_THROWS_WITH(LoraAdapter::load(dir, other), Catch::Contains("shape"));
-  GPT2Config deeper = micro_config();
+  GPT2Config deeper = test::micro_config(16, 40, false);
   deeper.n_layer = 1;
   GPT2 shallow(deeper, 1);
   CHECK_THROWS_WITH(LoraAdapter::load(dir, shallow), Catch::Contains("h.1"));
@@ -148,7 +142,7 @@ TEST_CASE("adapters that do not fit the model, or use unsupported features, are 
 }
 
 TEST_CASE("gradient check through a LoRA layer", "[lora][gradcheck]") {
-  GPT2 model(micro_config(), 8);
+  GPT2 model(test::micro_config(16, 40, false), 8);
   model.set_requires_grad(false);
   auto adapter = trained_looking_adapter(model, 9);
   adapter->attach(model);

@@ -5,17 +5,13 @@
 #include "experiments/training.h"
 #include "lora/evaluate.h"
 
+#include "tests/test_models.h"
+
 using namespace ls;
 namespace fs = std::filesystem;
 
 namespace {
 
-GPT2Config micro_config() {
-  GPT2Config c = GPT2Config::preset("micro");
-  c.n_positions = 32;
-  c.vocab_size = 48;
-  return c;
-}
 
 // Sequences of a tiny "language": counting modulo 40 in steps of `stride`.
 std::vector<Example> counting_examples(int count, int stride, uint64_t seed) {
@@ -51,7 +47,7 @@ struct LoraRun {
 
 LoraRun make_run() {
   LoraRun r;
-  r.model = std::make_unique<GPT2>(micro_config(), 1);
+  r.model = std::make_unique<GPT2>(test::micro_config(32, 48), 1);
   r.model->set_requires_grad(false);
   LoraConfig cfg;
   cfg.r = 4;
