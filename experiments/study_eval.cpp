@@ -6,6 +6,7 @@
 #include "experiments/study.h"
 #include "gpt2/checkpoint.h"
 #include "lora/factors.h"
+#include "lora/progress.h"
 #include "tensor/error.h"
 
 namespace ls {
@@ -73,10 +74,16 @@ double pooled_rms(const std::vector<SimilarityReport>& reports) {
   return n ? std::sqrt(sum / n) : 0.0;
 }
 
+// Models evaluated per seed: singles, pairs (merged and sum), triple (merged and sum), variants.
+constexpr int kModelsPerSeed = 3 + 3 * 2 + 2 + 3;
+
 class Evaluator {
  public:
-  Evaluator(const std::string& model_dir, const std::string& data_dir, const Preset& preset)
-      : model_(load_gpt2(model_dir)), preset_(preset) {
+  Evaluator(const std::string& model_dir, const std::string& data_dir, const Preset& preset,
+            const ReproduceOptions& o)
+      : model_(load_gpt2(model_dir)),
+        preset_(preset),
+        bar_("evaluate", 1 + kModelsPerSeed * o.seeds, o.progress) {
     Tokenizer tok = Tokenizer::load(model_dir);
     for (const std::string& d : study_domains())
       tests_[d] = load_qa_jsonl(fmt::format("{}/{}/test.jsonl", data_dir, d), tok);
@@ -90,15 +97,19 @@ class Evaluator {
     for (auto& [d, examples] : tests_)
       out[d] = evaluate_perplexity(*model_, examples, preset_.eval_batch, seq);
     for (auto& a : adapters) a->detach(*model_);
+    bar_.update(++done_, fmt::format("{} adapter(s) active", adapters.size()));
     return out;
   }
 
   std::shared_ptr<LoraAdapter> load(const std::string& dir) { return LoraAdapter::load(dir, *model_); }
+  void finish() { bar_.finish(fmt::format("{} evaluations", done_)); }
 
  private:
   std::unique_ptr<GPT2> model_;
   const Preset& preset_;
   std::map<std::string, std::vector<Example>> tests_;
+  ProgressBar bar_;
+  int64_t done_ = 0;
 };
 
 }  // namespace
@@ -107,7 +118,7 @@ StudyResults evaluate_study(const ReproduceOptions& options, const Preset& prese
                             const std::vector<AdapterJob>& jobs, const std::string& model_dir,
                             const std::string& data_dir) {
   const auto& domains = study_domains();
-  Evaluator eval(model_dir, data_dir, preset);
+  Evaluator eval(model_dir, data_dir, preset, options);
   StudyResults R;
   R.domains = domains;
   PplByDomain base = eval.run({});
@@ -129,8 +140,6 @@ StudyResults evaluate_study(const ReproduceOptions& options, const Preset& prese
     std::map<std::string, std::shared_ptr<LoraAdapter>> adapter;
     for (const AdapterJob& j : jobs)
       if (j.seed == seed) adapter[j.label()] = eval.load(j.job.out);
-    fmt::print(stderr, "evaluating seed {}: {} models on {} test sets\n", seed,
-               1 + adapter.size() + pairs.size() + 1 + pairs.size(), domains.size());
     // Singles on every domain.
     for (const std::string& a : domains) {
       PplByDomain p = eval.run({adapter[a]});
@@ -178,6 +187,7 @@ StudyResults evaluate_study(const ReproduceOptions& options, const Preset& prese
                                      AdapterFactors::of(*adapter[domains[1]]), 8, 7);
   }
   R.fit = least_squares(fit_x, fit_y);
+  eval.finish();
   return R;
 }
 
