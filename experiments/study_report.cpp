@@ -171,19 +171,25 @@ void write_plots(const StudyResults& R, const std::vector<AdapterJob>& jobs, con
     write_file_atomic(dir + "/cosine_" + pair + ".svg", svg::heatmap(h));
   }
 
-  svg::LineChart curves{"Training loss of the seed-0 adapters", "step", "loss", {}};
+  // Per-step losses are noisy at batch 8; a trailing mean over 10 steps shows the trend.
+  constexpr size_t kWindow = 10;
+  svg::LineChart curves{"Training loss of the seed-0 adapters (mean of the last 10 steps)",
+                        "step", "loss", {}};
   for (const AdapterJob& j : jobs) {
     if (j.seed != 0) continue;
     std::ifstream in(j.job.out + "/train_log.csv");
     std::string line;
     std::getline(in, line);  // header
     svg::Series series{j.label(), {}, {}};
+    std::vector<double> losses;
+    double window_sum = 0;
     while (std::getline(in, line)) {
       double step = 0, epoch = 0, loss = 0;
-      if (std::sscanf(line.c_str(), "%lf,%lf,%lf", &step, &epoch, &loss) == 3) {
-        series.x.push_back(step);
-        series.y.push_back(loss);
-      }
+      if (std::sscanf(line.c_str(), "%lf,%lf,%lf", &step, &epoch, &loss) != 3) continue;
+      losses.push_back(loss);
+      window_sum += loss - (losses.size() > kWindow ? losses[losses.size() - 1 - kWindow] : 0.0);
+      series.x.push_back(step);
+      series.y.push_back(window_sum / static_cast<double>(std::min(losses.size(), kWindow)));
     }
     curves.series.push_back(series);
   }
