@@ -24,10 +24,20 @@ reproduce: build
 bench: build
 	./$(BUILD_DIR)/lorasum bench
 
+# Each fuzz target runs FUZZ_SECONDS, one after another (tests/fuzz/run.sh).
+FUZZ_SECONDS ?= 60
+FUZZ_READERS := safetensors configs bpe_files tokenizer data
+
+fuzz: deps
+	@bash scripts/install-fuzz-deps.sh
+	CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLORASUM_FUZZ=ON
+	cmake --build build-fuzz -j$(JOBS) --target $(addprefix fuzz_,$(FUZZ_READERS))
+	bash tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_READERS)
+
 test-asan: deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLORASUM_SANITIZE=ON
 	cmake --build build-asan -j$(JOBS)
 	cd build-asan && ctest --output-on-failure -j$(JOBS)
 
 clean:
-	rm -rf $(BUILD_DIR) build-asan
+	rm -rf $(BUILD_DIR) build-asan build-fuzz

@@ -2,11 +2,12 @@
 // Reverse-mode automatic differentiation.
 //
 // Every ag:: function computes its result with the tensor kernels and, when gradients are on
-// and some input requires them, records a Node holding its inputs and a backward closure
-// (micrograd's idea). backward(loss) orders the nodes topologically, runs the closures in
-// reverse and accumulates `.grad` on leaf tensors that require it. A closure computes only
-// the input gradients that are needed: a frozen weight costs no gradient GEMM and gets no
-// `.grad`. After backward the graph's closures and saved tensors are released.
+// and some input requires them, records a Node holding an edge per input and a backward
+// closure (micrograd's idea); the closure saves only the tensors its gradients need.
+// backward(loss) orders the nodes topologically, runs the closures in reverse and accumulates
+// `.grad` on leaf tensors that require it. A closure computes only the input gradients that
+// are needed: a frozen weight costs no gradient GEMM and gets no `.grad`. After backward the
+// graph's closures and saved tensors are released.
 #include <functional>
 #include <vector>
 
@@ -33,10 +34,19 @@ class InputGrads {
   std::vector<Tensor> values_;
 };
 
+// Where the gradient of one input goes: the node that produced the input, or the leaf whose
+// `.grad` it accumulates into; both empty when the input needs no gradient. A node keeps only
+// these, not its input tensors, so an activation no backward closure saved is freed as soon
+// as the forward pass is done with it.
+struct Edge {
+  std::shared_ptr<Node> node;
+  std::shared_ptr<TensorImpl> leaf;
+};
+
 struct Node {
   using Backward = std::function<void(const Tensor& grad_out, InputGrads& grads)>;
   const char* name = "";
-  std::vector<Tensor> inputs;
+  std::vector<Edge> edges;  // one per input
   std::vector<bool> needs_grad;
   Backward backward;
 };

@@ -19,9 +19,8 @@ std::vector<NodePtr> reverse_topological(const NodePtr& root) {
   std::vector<std::pair<NodePtr, size_t>> stack{{root, 0}};
   while (!stack.empty()) {
     auto& [node, next] = stack.back();
-    if (next < node->inputs.size()) {
-      const Tensor& input = node->inputs[next++];
-      NodePtr child = input.defined() ? input.impl()->grad_fn : nullptr;
+    if (next < node->edges.size()) {
+      const NodePtr& child = node->edges[next++].node;
       if (child && seen.insert(child.get()).second) stack.push_back({child, 0});
       continue;
     }
@@ -31,14 +30,27 @@ std::vector<NodePtr> reverse_topological(const NodePtr& root) {
   return {order.rbegin(), order.rend()};
 }
 
-void accumulate_leaf(TensorImpl* leaf, const Tensor& g) {
+// True when nothing but this handle refers to g's data, so it may be written in place.
+bool sole_owner(const Tensor& g) {
+  return g.impl_ptr().use_count() == 1 && g.impl()->storage.use_count() == 1 &&
+         g.is_contiguous() && g.impl()->offset == 0;
+}
+
+void accumulate_leaf(TensorImpl* leaf, Tensor g) {
   LS_CHECK(g.shape() == leaf->shape, "gradient {} for a leaf of shape {}", g.shape_str(),
            shape_to_string(leaf->shape));
   if (!leaf->grad) {
-    leaf->grad = g.clone().impl_ptr();  // own copy: later accumulation happens in place
+    // Later accumulation happens in place, so the leaf needs a gradient of its own.
+    leaf->grad = sole_owner(g) ? g.impl_ptr() : g.clone().impl_ptr();
     return;
   }
   ops::add_into(Tensor(leaf->grad), g);
+}
+
+// Adds g into the gradient collected so far for one node, in place when that is safe.
+void accumulate(Tensor& sum, const Tensor& g) {
+  if (sole_owner(sum)) ops::add_into(sum, g);
+  else sum = ops::add(sum, g);
 }
 }  // namespace
 
@@ -49,16 +61,21 @@ NoGradGuard::~NoGradGuard() { recording = previous_; }
 Tensor record(Tensor out, const char* name, std::vector<Tensor> inputs, Node::Backward backward) {
   if (!recording) return out;
   std::vector<bool> needs;
+  std::vector<Edge> edges(inputs.size());
   bool any = false;
-  for (const Tensor& t : inputs) {
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Tensor& t = inputs[i];
     bool n = t.defined() && t.requires_grad();
     needs.push_back(n);
     any = any || n;
+    if (!n) continue;
+    if (t.impl()->grad_fn) edges[i].node = t.impl()->grad_fn;
+    else edges[i].leaf = t.impl_ptr();
   }
   if (!any) return out;
   auto node = std::make_shared<Node>();
   node->name = name;
-  node->inputs = std::move(inputs);
+  node->edges = std::move(edges);
   node->needs_grad = std::move(needs);
   node->backward = std::move(backward);
   out.impl()->requires_grad = true;
@@ -85,18 +102,19 @@ void backward(const Tensor& root, const Tensor& grad) {
       grad_of.erase(found);
       for (size_t i = 0; i < grads.size(); ++i) {
         if (!grads.wants(i) || !grads.at(i).defined()) continue;
-        TensorImpl* input = node->inputs[i].impl();
-        if (!input->grad_fn) {
-          accumulate_leaf(input, grads.at(i));
+        Tensor g = std::move(grads[i]);  // the only handle left, unless the closure kept one
+        const Edge& edge = node->edges[i];
+        if (edge.leaf) {
+          accumulate_leaf(edge.leaf.get(), std::move(g));
           continue;
         }
-        auto [slot, fresh] = grad_of.try_emplace(input->grad_fn.get(), grads.at(i));
-        if (!fresh) slot->second = ops::add(slot->second, grads.at(i));
+        auto [slot, fresh] = grad_of.try_emplace(edge.node.get(), g);
+        if (!fresh) accumulate(slot->second, g);
       }
     }
     // Free the saved tensors as soon as this node is done.
     node->backward = nullptr;
-    node->inputs.clear();
+    node->edges.clear();
   }
 }
 

@@ -6,18 +6,21 @@ namespace ls::ag {
 
 using Grads = InputGrads;
 
+// Sums and differences need only the shapes back, not the operands (often activations).
 Tensor add(const Tensor& a, const Tensor& b) {
-  return record(ops::add(a, b), "add", {a, b}, [a, b](const Tensor& g, Grads& d) {
-    d[0] = ops::sum_to(g, a.shape());
-    d[1] = ops::sum_to(g, b.shape());
-  });
+  return record(ops::add(a, b), "add", {a, b},
+                [sa = a.shape(), sb = b.shape()](const Tensor& g, Grads& d) {
+                  if (d.wants(0)) d[0] = ops::sum_to(g, sa);
+                  if (d.wants(1)) d[1] = ops::sum_to(g, sb);
+                });
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
-  return record(ops::sub(a, b), "sub", {a, b}, [a, b](const Tensor& g, Grads& d) {
-    d[0] = ops::sum_to(g, a.shape());
-    d[1] = ops::sum_to(ops::scale(g, -1.0f), b.shape());
-  });
+  return record(ops::sub(a, b), "sub", {a, b},
+                [sa = a.shape(), sb = b.shape()](const Tensor& g, Grads& d) {
+                  if (d.wants(0)) d[0] = ops::sum_to(g, sa);
+                  if (d.wants(1)) d[1] = ops::sum_to(ops::scale(g, -1.0f), sb);
+                });
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {

@@ -1,6 +1,7 @@
 // Autograd for matrix products, neural-net ops and the fused transformer kernels.
 #include "autograd/autograd.h"
 #include "tensor/error.h"
+#include "tensor/parallel.h"
 
 namespace ls::ag {
 
@@ -24,10 +25,11 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, bool in
   Tensor x2 = x.contiguous().view({-1, in});
   int64_t rows = x2.size(0);
   Tensor y = Tensor::empty({rows, out_features});
-  if (bias.defined()) {
-    for (int64_t r = 0; r < rows; ++r)
-      std::copy_n(bias.data(), out_features, y.data() + r * out_features);
-  }
+  if (bias.defined())  // y starts as the bias in every row; sgemm adds x·W (beta = 1)
+    parallel_for(rows, 16, [&](int64_t lo, int64_t hi) {
+      for (int64_t r = lo; r < hi; ++r)
+        std::copy_n(bias.data(), out_features, y.data() + r * out_features);
+    });
   ops::gemm(false, !in_out_layout, rows, out_features, in, 1.0f, x2.data(), in, weight.data(),
             in_out_layout ? out_features : in, bias.defined() ? 1.0f : 0.0f, y.data(),
             out_features);
@@ -123,17 +125,23 @@ Tensor attention(const Tensor& qkv, int64_t n_head) {
 Tensor lm_head_loss(const Tensor& hidden, const Tensor& weight,
                     const std::vector<int32_t>& targets, int32_t ignore_index) {
   Tensor h2 = hidden.contiguous().view({-1, hidden.size(-1)});
-  ops::LmHeadLoss r = ops::lm_head_loss(h2, weight, targets, ignore_index);
+  bool want_dh = grad_enabled() && hidden.requires_grad();
+  bool want_dw = grad_enabled() && weight.requires_grad();
+  if (!want_dh && !want_dw)
+    return Tensor::scalar(ops::lm_head_loss(h2, weight, targets, ignore_index).loss);
+  // Training: the gradients come out of the forward pass (the logits are computed once), and
+  // backward only scales them by the upstream gradient.
+  Tensor dh, dw;
+  if (want_dw) dw = Tensor::zeros(weight.shape());
+  ops::LmHeadLoss r = ops::lm_head_loss_with_grads(h2, weight, targets, ignore_index,
+                                                   want_dh ? &dh : nullptr,
+                                                   want_dw ? &dw : nullptr);
   return record(Tensor::scalar(r.loss), "lm_head_loss", {hidden, weight},
-                [h2, weight, targets, ignore_index, counted = r.counted,
-                 shape = hidden.shape()](const Tensor& g, Grads& d) {
-                  float s = counted ? g.item() / static_cast<float>(counted) : 0.0f;
-                  Tensor dw;
-                  if (d.wants(1)) dw = Tensor::zeros(weight.shape());
-                  Tensor dh = ops::lm_head_loss_backward(h2, weight, targets, ignore_index, s,
-                                                         d.wants(1) ? &dw : nullptr);
-                  d[0] = dh.view(shape);
-                  d[1] = dw;
+                [dh, dw, shape = hidden.shape()](const Tensor& g, Grads& d) {
+                  float s = g.item();
+                  auto scaled = [s](const Tensor& t) { return s == 1.0f ? t : ops::scale(t, s); };
+                  if (d.wants(0)) d[0] = scaled(dh).view(shape);
+                  if (d.wants(1)) d[1] = scaled(dw);
                 });
 }
 

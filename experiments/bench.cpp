@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -9,7 +10,9 @@
 #include <nlohmann/json.hpp>
 
 #include "gpt2/generate.h"
+#include "lora/compose.h"
 #include "lora/lora.h"
+#include "lora/similarity.h"
 #include "nn/optim.h"
 #include "tensor/parallel.h"
 
@@ -19,16 +22,27 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// CPU time of the whole process (all threads): on a shared machine it moves much less than
+// wall time when other jobs take the cores.
+double cpu_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
+
 BenchFigure time_it(const std::string& name, int steps, const std::function<void()>& fn) {
   fn();  // warm-up: first-touch allocations, BLAS buffers
-  std::vector<double> ms;
+  std::vector<double> ms, cpu;
   for (int i = 0; i < steps; ++i) {
     Clock::time_point t0 = Clock::now();
+    double c0 = cpu_ms();
     fn();
+    cpu.push_back(cpu_ms() - c0);
     ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
   }
   std::sort(ms.begin(), ms.end());
-  return {name, ms[ms.size() / 2], ms.front(), ms.back(), ""};
+  std::sort(cpu.begin(), cpu.end());
+  return {name, ms[ms.size() / 2], ms.front(), ms.back(), cpu[cpu.size() / 2], ""};
 }
 
 double peak_rss_mib() {
@@ -56,6 +70,28 @@ void train_step(GPT2& model, AdamW& opt, const std::vector<int32_t>& ids,
   opt.step(1e-4f);
 }
 
+LoraConfig lora_config(const BenchOptions& o) {
+  LoraConfig lc;
+  lc.r = o.rank;
+  lc.alpha = o.alpha;
+  lc.target_modules = o.targets;
+  return lc;
+}
+
+// Adapters as if trained: B drawn at random too (a fresh adapter's B is zero, and so would
+// be every delta and cosine).
+std::vector<AdapterFactors> trained_like_adapters(GPT2& model, const BenchOptions& o, int count) {
+  std::vector<AdapterFactors> out;
+  Rng rng(7);
+  for (int i = 0; i < count; ++i) {
+    auto adapter = LoraAdapter::create(model, lora_config(o), 100 + i);
+    for (auto& [name, layer] : adapter->layers())
+      layer->B.copy_from(rand_normal(layer->B.shape(), 0.0f, 0.02f, rng));
+    out.push_back(AdapterFactors::of(*adapter, fmt::format("adapter{}", i)));
+  }
+  return out;
+}
+
 }  // namespace
 
 BenchReport run_bench(const BenchOptions& o) {
@@ -70,11 +106,7 @@ BenchReport run_bench(const BenchOptions& o) {
 
   if (wanted(o, "lora_train_step")) {
     model.set_requires_grad(false);
-    LoraConfig lc;
-    lc.r = o.rank;
-    lc.alpha = o.alpha;
-    lc.target_modules = o.targets;
-    auto adapter = LoraAdapter::create(model, lc, 1);
+    auto adapter = LoraAdapter::create(model, lora_config(o), 1);
     adapter->attach(model);
     AdamW opt(adapter->parameters(), {});
     model.set_training(true);
@@ -119,15 +151,32 @@ BenchReport run_bench(const BenchOptions& o) {
     }));
     report.figures.back().note = fmt::format("B={} T={}, all parameters", o.batch, o.seq);
   }
+
+  std::string shape = fmt::format("r={} {}", o.rank, fmt::join(o.targets, ","));
+  if (wanted(o, "merge")) {
+    std::vector<AdapterFactors> adapters = trained_like_adapters(model, o, 3);
+    report.figures.push_back(time_it("merge", o.steps, [&] {
+      compose_into(model, adapters, MergeOptions{});  // the plain sum, into the weights
+    }));
+    report.figures.back().note = "sum of 3 adapters merged into the model, " + shape;
+  }
+
+  if (wanted(o, "similarity")) {
+    std::vector<AdapterFactors> adapters = trained_like_adapters(model, o, 2);
+    report.figures.push_back(time_it("similarity", o.steps, [&] {
+      adapter_similarity(adapters[0], adapters[1]);
+    }));
+    report.figures.back().note = "2 adapters, " + shape;
+  }
   return report;
 }
 
 std::string bench_table(const BenchReport& r) {
-  std::string out = fmt::format("{:<18} {:>10} {:>10} {:>10}  {}\n", "figure", "median ms",
-                                "min ms", "max ms", "note");
+  std::string out = fmt::format("{:<18} {:>10} {:>10} {:>10} {:>10}  {}\n", "figure",
+                                "median ms", "min ms", "max ms", "cpu ms", "note");
   for (const BenchFigure& f : r.figures)
-    out += fmt::format("{:<18} {:>10.1f} {:>10.1f} {:>10.1f}  {}\n", f.name, f.median_ms,
-                       f.min_ms, f.max_ms, f.note);
+    out += fmt::format("{:<18} {:>10.1f} {:>10.1f} {:>10.1f} {:>10.1f}  {}\n", f.name,
+                       f.median_ms, f.min_ms, f.max_ms, f.cpu_ms, f.note);
   out += fmt::format("peak RSS after the LoRA steps: {:.0f} MiB; threads: {}\n", r.peak_rss_mib,
                      r.threads);
   return out;
@@ -140,7 +189,7 @@ std::string bench_json(const BenchReport& r) {
   for (const BenchFigure& f : r.figures) {
     j[f.name + "_ms"] = f.median_ms;
     j["figures"][f.name] = {{"median_ms", f.median_ms}, {"min_ms", f.min_ms},
-                            {"max_ms", f.max_ms}, {"note", f.note}};
+                            {"max_ms", f.max_ms}, {"cpu_ms", f.cpu_ms}, {"note", f.note}};
   }
   return j.dump(2);
 }

@@ -21,6 +21,7 @@ struct BenchOptions {
 struct BenchFigure {
   std::string name;
   double median_ms = 0, min_ms = 0, max_ms = 0;
+  double cpu_ms = 0;  // median process CPU time per repetition, all threads
   std::string note;
 };
 

@@ -25,6 +25,7 @@ Trainable lora_trainable(GPT2& model, const LoraAdapter& adapter) {
 
 TrainResult run_lora_job(const LoraJob& job) {
   if (job.data.empty()) input_error("train: no --data file given");
+  job.train.validate();  // before anything is loaded or written
   Tokenizer tok = load_tokenizer(job.model_dir);
   auto model = load_gpt2(job.model_dir);
   model->set_requires_grad(false);  // only the adapter trains; base weights stay bit-identical
@@ -51,8 +52,10 @@ TrainResult run_lora_job(const LoraJob& job) {
 }
 
 TrainResult run_pretrain_job(const PretrainJob& job) {
+  job.train.validate();
   std::string corpus = read_file(job.corpus);
   if (corpus.empty()) input_error("{}: the corpus is empty", job.corpus);
+  require_utf8(corpus, job.corpus);
   Tokenizer tok = train_bpe(corpus, static_cast<int>(job.vocab_size));
   GPT2Config config = job.config;
   config.vocab_size = tok.vocab_size();

@@ -1,6 +1,7 @@
 #include "experiments/workspace.h"
 
 #include <cmath>
+#include <filesystem>
 #include <sstream>
 
 #include "tensor/error.h"
@@ -41,7 +42,16 @@ Tokenizer load_tokenizer(const std::string& model_dir) {
   if (!Tokenizer::exists_in(model_dir))
     input_error("{}: no tokenizer (expected vocab.json + merges.txt or encoder.json + vocab.bpe)",
                 model_dir);
-  return Tokenizer::load(model_dir);
+  Tokenizer tokenizer = Tokenizer::load(model_dir);
+  // Caught here rather than as an out-of-range id deep inside some batch.
+  std::string config_path = (std::filesystem::path(model_dir) / "config.json").string();
+  if (std::filesystem::exists(config_path)) {
+    int64_t vocab_size = GPT2Config::load(config_path).vocab_size;
+    if (tokenizer.vocab_size() > vocab_size)
+      input_error("{}: the tokenizer has {} tokens, more than the vocab_size = {} of {}",
+                  model_dir, tokenizer.vocab_size(), vocab_size, config_path);
+  }
+  return tokenizer;
 }
 
 std::vector<int32_t> parse_ids(const std::string& text) {

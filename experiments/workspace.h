@@ -24,7 +24,8 @@ struct Workspace {
   static Workspace open(const std::string& model_dir, const std::vector<std::string>& adapters);
 };
 
-// The tokenizer stored in a model folder, with a clear error when it has none.
+// The tokenizer stored in a model folder, with a clear error when it has none or when it has
+// more tokens than the folder's config.json allows.
 Tokenizer load_tokenizer(const std::string& model_dir);
 // Parses "15496,11,995" into ids.
 std::vector<int32_t> parse_ids(const std::string& text);

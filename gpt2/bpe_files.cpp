@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gpt2/bpe_text.h"
+#include "gpt2/json_brief.h"
 #include "gpt2/tokenizer.h"
 #include "tensor/error.h"
 #include "tensor/file_io.h"
@@ -39,7 +40,8 @@ std::vector<std::string> read_vocab(const std::string& path, TokenIds& ids) {
   std::vector<bool> taken(size, false);
   for (const auto& [token, value] : vocab.items()) {
     if (!value.is_number_integer())
-      input_error("{}: token \"{}\": expected an integer id, got {}", path, token, value.dump());
+      input_error("{}: token \"{}\": expected an integer id, got {}", path, token,
+                  json_brief(value));
     int64_t id = value.get<int64_t>();
     if (id < 0 || id >= size)
       input_error("{}: token \"{}\" has id {}; expected ids 0..{}, one per token", path, token,

@@ -36,10 +36,19 @@ void check_finite(const std::vector<float>& values, const std::string& file,
 std::unique_ptr<GPT2> load_gpt2(const std::string& dir) {
   namespace fs = std::filesystem;
   if (!fs::is_directory(dir)) input_error("{}: not a model folder", dir);
-  GPT2Config config = GPT2Config::load((fs::path(dir) / "config.json").string());
-  auto model = std::make_unique<GPT2>(config);
+  std::string config_path = (fs::path(dir) / "config.json").string();
+  GPT2Config config = GPT2Config::load(config_path);
   std::string path = (fs::path(dir) / "model.safetensors").string();
   SafetensorsFile file = SafetensorsFile::open(path);
+  // Checked before the model is allocated, so that a config.json lying about the model's size
+  // cannot make us allocate far more than the weights file holds (2 bytes a weight at least).
+  double stored = 0;
+  for (const SafetensorInfo& info : file.tensors())
+    stored += static_cast<double>(info.end - info.begin);
+  if (stored < 2 * config.parameter_count())
+    input_error("{}: holds {} bytes of tensors, too few for the {:.0f} parameters {} describes",
+                path, stored, config.parameter_count(), config_path);
+  auto model = std::make_unique<GPT2>(config);
   std::set<std::string> loaded;
   Tensor lm_head;
   for (const SafetensorInfo& info : file.tensors()) {

@@ -1,7 +1,10 @@
 #include "gpt2/config.h"
 
+#include <cfloat>
+#include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "gpt2/json_brief.h"
 #include "tensor/error.h"
 #include "tensor/file_io.h"
 
@@ -10,20 +13,24 @@ namespace ls {
 namespace {
 
 constexpr int64_t kMaxDim = int64_t{1} << 20;  // far above any GPT-2, far below overflow
+constexpr double kMaxParameters = 1e11;        // 65 times GPT-2 XL
 
 int64_t read_dim(const nlohmann::json& j, const char* key, int64_t fallback,
                  const std::string& where) {
   if (!j.contains(key) || j[key].is_null()) return fallback;
   if (!j[key].is_number_integer())
-    input_error("{}: \"{}\" must be an integer, got {}", where, key, j[key].dump());
+    input_error("{}: \"{}\" must be an integer, got {}", where, key, json_brief(j[key]));
   return j[key].get<int64_t>();
 }
 
 float read_float(const nlohmann::json& j, const char* key, float fallback,
                  const std::string& where) {
   if (!j.contains(key) || j[key].is_null()) return fallback;
-  if (!j[key].is_number()) input_error("{}: \"{}\" must be a number", where, key);
-  return j[key].get<float>();
+  // Checked as a double: one beyond float's range has no float value.
+  double value = j[key].is_number() ? j[key].get<double>() : NAN;
+  if (!(std::abs(value) <= FLT_MAX))
+    input_error("{}: \"{}\" must be a finite number, got {}", where, key, json_brief(j[key]));
+  return static_cast<float>(value);
 }
 
 }  // namespace
@@ -44,6 +51,18 @@ void GPT2Config::validate(const std::string& where) const {
   if (!(layer_norm_epsilon > 0.0f)) input_error("{}: layer_norm_epsilon must be > 0", where);
   for (float p : {resid_pdrop, embd_pdrop, attn_pdrop})
     if (!(p >= 0.0f && p < 1.0f)) input_error("{}: dropout probabilities must be in [0, 1)", where);
+  if (parameter_count() > kMaxParameters)
+    input_error("{}: these dimensions describe {:.3g} parameters, more than the {:.0e} allowed",
+                where, parameter_count(), kMaxParameters);
+}
+
+double GPT2Config::parameter_count() const {
+  double e = static_cast<double>(n_embd);
+  // Per block: two layer norms (4e), c_attn (3e² + 3e), attn c_proj (e² + e), c_fc (4e² + 4e),
+  // mlp c_proj (4e² + e). The LM head is tied to wte.
+  double block = 12 * e * e + 13 * e;
+  return static_cast<double>(vocab_size + n_positions) * e + static_cast<double>(n_layer) * block +
+         2 * e;
 }
 
 GPT2Config GPT2Config::preset(const std::string& name) {
@@ -82,10 +101,10 @@ GPT2Config GPT2Config::load(const std::string& path) {
   }
   if (!j.is_object()) input_error("{}: expected a JSON object", path);
   if (j.contains("model_type") && j["model_type"] != "gpt2")
-    input_error("{}: model_type is {}, expected \"gpt2\"", path, j["model_type"].dump());
+    input_error("{}: model_type is {}, expected \"gpt2\"", path, json_brief(j["model_type"]));
   if (j.contains("activation_function") && j["activation_function"] != "gelu_new")
     input_error("{}: activation_function {} is not supported (only gelu_new)", path,
-                j["activation_function"].dump());
+                json_brief(j["activation_function"]));
   GPT2Config c;
   c.n_layer = read_dim(j, "n_layer", c.n_layer, path);
   c.n_head = read_dim(j, "n_head", c.n_head, path);

@@ -18,6 +18,8 @@ struct GPT2Config {
   // Throws InputError (naming `where`) for dimensions that make no model.
   void validate(const std::string& where) const;
   int64_t head_dim() const { return n_embd / n_head; }
+  // A double: dimensions within the per-dimension limit can describe more than int64 holds.
+  double parameter_count() const;
 
   // gpt2, gpt2-medium, gpt2-large, gpt2-xl, and small ones for tests and the embedded runs.
   static GPT2Config preset(const std::string& name);

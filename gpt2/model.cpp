@@ -133,9 +133,11 @@ Tensor GPT2::loss(const std::vector<int32_t>& ids, const std::vector<int32_t>& t
 
 KVCache GPT2::new_cache(int64_t batch) const {
   KVCache cache;
+  // Left uninitialised: only positions below `length` are ever read, and not touching the
+  // rest spares zeroing (and faulting in) 75 MiB for GPT-2 Small at every generate call.
   for (int64_t i = 0; i < config_.n_layer; ++i) {
-    cache.k.push_back(Tensor::zeros({batch, config_.n_positions, config_.n_embd}));
-    cache.v.push_back(Tensor::zeros({batch, config_.n_positions, config_.n_embd}));
+    cache.k.push_back(Tensor::empty({batch, config_.n_positions, config_.n_embd}));
+    cache.v.push_back(Tensor::empty({batch, config_.n_positions, config_.n_embd}));
   }
   return cache;
 }

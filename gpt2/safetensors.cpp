@@ -18,6 +18,7 @@
 #include <string_view>
 #include <utility>
 
+#include "gpt2/json_brief.h"
 #include "tensor/error.h"
 #include "tensor/file_io.h"
 
@@ -47,14 +48,6 @@ uint64_t load_u64_le(const unsigned char* p) {
   uint64_t v = 0;
   for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
   return v;
-}
-
-// A JSON value for an error message: scalars verbatim, containers by type only (dumping a
-// deeply nested value would recurse without bound).
-std::string brief(const json& value) {
-  if (value.is_structured()) return fmt::format("a JSON {}", value.type_name());
-  std::string text = value.dump();
-  return text.size() > 40 ? text.substr(0, 40) + "..." : text;
 }
 
 std::string shape_str(const std::vector<int64_t>& shape) {
@@ -123,7 +116,7 @@ const json& field(const std::string& path, const std::string& name, const json& 
 
 std::string parse_dtype(const std::string& path, const std::string& name, const json& value) {
   if (!value.is_string())
-    input_error("{}: tensor '{}': dtype must be a string, got {}", path, name, brief(value));
+    input_error("{}: tensor '{}': dtype must be a string, got {}", path, name, json_brief(value));
   std::string dtype = value.get<std::string>();
   if (dtype_size(dtype) == 0)
     input_error("{}: tensor '{}': unknown dtype '{}', expected one of F64, F32, F16, BF16, "
@@ -135,13 +128,14 @@ std::string parse_dtype(const std::string& path, const std::string& name, const 
 std::vector<int64_t> parse_shape(const std::string& path, const std::string& name,
                                  const json& value) {
   if (!value.is_array())
-    input_error("{}: tensor '{}': shape must be a JSON array, got {}", path, name, brief(value));
+    input_error("{}: tensor '{}': shape must be a JSON array, got {}", path, name,
+                json_brief(value));
   std::vector<int64_t> shape;
   for (const json& dim : value) {
     auto d = as_count(dim, static_cast<uint64_t>(INT64_MAX));
     if (!d)
       input_error("{}: tensor '{}': shape dimensions must be non-negative integers, got {}",
-                  path, name, brief(dim));
+                  path, name, json_brief(dim));
     shape.push_back(static_cast<int64_t>(*d));
   }
   return shape;
@@ -162,11 +156,11 @@ std::pair<size_t, size_t> parse_offsets(const std::string& path, const std::stri
                                         const json& value, size_t buffer_bytes) {
   if (!value.is_array() || value.size() != 2)
     input_error("{}: tensor '{}': data_offsets must be an array [begin, end], got {}", path,
-                name, brief(value));
+                name, json_brief(value));
   auto begin = as_count(value[0], SIZE_MAX), end = as_count(value[1], SIZE_MAX);
   if (!begin || !end)
     input_error("{}: tensor '{}': data_offsets must be non-negative integers, got [{}, {}]",
-                path, name, brief(value[0]), brief(value[1]));
+                path, name, json_brief(value[0]), json_brief(value[1]));
   if (*begin > *end)
     input_error("{}: tensor '{}': data_offsets [{}, {}] begin after they end", path, name,
                 *begin, *end);
@@ -180,7 +174,7 @@ SafetensorInfo parse_entry(const std::string& path, const std::string& name, con
                            size_t buffer_bytes) {
   if (!entry.is_object())
     input_error("{}: tensor '{}': header entry must be a JSON object, got {}", path, name,
-                brief(entry));
+                json_brief(entry));
   SafetensorInfo info;
   info.name = name;
   info.dtype = parse_dtype(path, name, field(path, name, entry, "dtype"));
@@ -197,11 +191,12 @@ SafetensorInfo parse_entry(const std::string& path, const std::string& name, con
 
 std::map<std::string, std::string> parse_metadata(const std::string& path, const json& value) {
   if (!value.is_object())
-    input_error("{}: __metadata__ must be a JSON object of strings, got {}", path, brief(value));
+    input_error("{}: __metadata__ must be a JSON object of strings, got {}", path,
+                json_brief(value));
   std::map<std::string, std::string> metadata;
   for (const auto& [key, v] : value.items()) {
     if (!v.is_string())
-      input_error("{}: __metadata__ entry '{}' must be a string, got {}", path, key, brief(v));
+      input_error("{}: __metadata__ entry '{}' must be a string, got {}", path, key, json_brief(v));
     metadata[key] = v.get<std::string>();
   }
   return metadata;
@@ -320,7 +315,7 @@ SafetensorsFile SafetensorsFile::open(const std::string& path) {
   RawHeader raw = parse_json(
       path, std::string_view(reinterpret_cast<const char*>(file.map_ + 8), header_bytes));
   if (!raw.root.is_object())
-    input_error("{}: safetensors header must be a JSON object, got {}", path, brief(raw.root));
+    input_error("{}: safetensors header must be a JSON object, got {}", path, json_brief(raw.root));
   if (!raw.duplicate.empty()) {
     if (raw.duplicate_owner.empty())
       input_error("{}: tensor '{}' appears twice in the header", path, raw.duplicate);

@@ -1,9 +1,11 @@
 #include "lora/config.h"
 
+#include <cfloat>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "gpt2/json_brief.h"
 #include "tensor/error.h"
 #include "tensor/file_io.h"
 
@@ -43,17 +45,24 @@ void refuse_if_set(const json& j, const char* key, const char* feature, const st
   const json& v = j[key];
   bool set = !(v.is_null() || (v.is_boolean() && !v.get<bool>()) ||
                ((v.is_object() || v.is_array()) && v.empty()));
-  if (set) input_error("{}: {} ({} = {}) is not supported", path, feature, key, v.dump());
+  if (set) input_error("{}: {} ({} = {}) is not supported", path, feature, key, json_brief(v));
 }
 
 template <typename T>
 T get(const json& j, const char* key, T fallback, const std::string& path) {
   if (!j.contains(key) || j[key].is_null()) return fallback;
+  const json& v = j[key];
+  // nlohmann converts numbers freely: 4.5 would become rank 4, 1e30 an undefined int64 and a
+  // float infinity.
+  bool fits = true;
+  if constexpr (std::is_same_v<T, int64_t>) fits = v.is_number_integer();
+  if constexpr (std::is_same_v<T, float>)
+    fits = v.is_number() && std::abs(v.get<double>()) <= FLT_MAX;
   try {
-    return j[key].get<T>();
-  } catch (const json::exception&) {
-    input_error("{}: \"{}\" has the wrong type ({})", path, key, j[key].dump());
+    if (fits) return v.get<T>();
+  } catch (const json::exception&) {  // the wrong type: reported below
   }
+  input_error("{}: \"{}\" has the wrong type or range ({})", path, key, json_brief(v));
 }
 
 }  // namespace

@@ -19,11 +19,44 @@ std::string field(const nlohmann::json& obj, const std::string& key, const std::
   return obj[key].get<std::string>();
 }
 
+// Length of the UTF-8 character starting at s[i], or 0 when it is not one (RFC 3629: no
+// overlong forms, surrogates or code points past U+10FFFF).
+size_t utf8_length(std::string_view s, size_t i) {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = byte(i);
+  if (c < 0x80) return 1;
+  size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+  if (n == 0 || c > 0xF4 || i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k)
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+  unsigned char d = byte(i + 1);
+  bool bad_second = (c == 0xE0 && d < 0xA0) || (c == 0xED && d > 0x9F) ||
+                    (c == 0xF0 && d < 0x90) || (c == 0xF4 && d > 0x8F);
+  return bad_second ? 0 : n;
+}
+
 }  // namespace
+
+void require_utf8(std::string_view text, const std::string& path) {
+  size_t line = 1, line_start = 0;
+  for (size_t i = 0; i < text.size();) {
+    size_t n = utf8_length(text, i);
+    if (n == 0)
+      input_error("{}:{}: not valid UTF-8 (byte 0x{:02x} at column {}); text must be UTF-8", path,
+                  line, static_cast<unsigned char>(text[i]), i - line_start + 1);
+    if (text[i] == '\n') {
+      ++line;
+      line_start = i + 1;
+    }
+    i += n;
+  }
+}
 
 std::vector<Example> load_qa_jsonl(const std::string& path, const Tokenizer& tokenizer,
                                    const TextFormat& format) {
-  std::istringstream in(read_file(path));
+  std::string text = read_file(path);
+  require_utf8(text, path);
+  std::istringstream in(text);
   std::vector<Example> examples;
   std::string line;
   int64_t number = 0;
@@ -63,7 +96,9 @@ std::vector<Example> text_windows(const std::vector<int32_t>& tokens, int64_t se
 
 std::vector<Example> load_plain_text(const std::string& path, const Tokenizer& tokenizer,
                                      int64_t seq_len) {
-  std::vector<Example> out = text_windows(tokenizer.encode(read_file(path)), seq_len);
+  std::string text = read_file(path);
+  require_utf8(text, path);
+  std::vector<Example> out = text_windows(tokenizer.encode(text), seq_len);
   if (out.empty()) input_error("{}: no text to train or evaluate on", path);
   return out;
 }

@@ -3,6 +3,7 @@
 // batched with padding. Padding never counts: its targets are ignore_index.
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gpt2/tokenizer.h"
@@ -33,6 +34,10 @@ std::vector<Example> load_qa_jsonl(const std::string& path, const Tokenizer& tok
 std::vector<Example> load_plain_text(const std::string& path, const Tokenizer& tokenizer,
                                      int64_t seq_len);
 std::vector<Example> text_windows(const std::vector<int32_t>& tokens, int64_t seq_len);
+
+// Throws InputError naming path:line when `text` is not UTF-8. A byte-level BPE would take any
+// bytes, but a data file that is not UTF-8 is in some other encoding and would train on noise.
+void require_utf8(std::string_view text, const std::string& path);
 
 // Loads .jsonl files as QA and anything else as plain text.
 std::vector<Example> load_examples(const std::string& path, const Tokenizer& tokenizer,

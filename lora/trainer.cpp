@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -52,10 +53,27 @@ int64_t load_checkpoint(const std::string& path, Trainable& t, AdamW& opt,
     copy("adam_m." + name, opt.first_moments()[i]);
     copy("adam_v." + name, opt.second_moments()[i]);
   }
-  int64_t step = std::stoll(file.metadata().at("step"));
-  opt.set_steps(step);
-  for (auto& r : nlohmann::json::parse(file.metadata().at("log")))
+  // The step and one log row per step, as save_checkpoint writes them.
+  auto not_ours = [&] {
+    input_error("{}: not a training checkpoint (its step and log metadata are missing or "
+                "malformed)", path);
+  };
+  auto step_text = file.metadata().find("step"), log_text = file.metadata().find("log");
+  if (step_text == file.metadata().end() || log_text == file.metadata().end()) not_ours();
+  const std::string& digits = step_text->second;
+  int64_t step = -1;
+  auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), step);
+  auto rows = nlohmann::json::parse(log_text->second, nullptr, /*allow_exceptions=*/false);
+  if (error != std::errc() || end != digits.data() + digits.size() || step < 0 ||
+      !rows.is_array() || rows.size() != static_cast<size_t>(step))
+    not_ours();
+  for (const auto& r : rows) {
+    if (!r.is_array() || r.size() != 6 || !r[0].is_number_integer()) not_ours();
+    for (const auto& value : r)
+      if (!value.is_number()) not_ours();
     log.push_back({r[0], r[1], r[2], r[3], r[4], r[5]});
+  }
+  opt.set_steps(step);
   return step;
 }
 
@@ -64,6 +82,20 @@ double mean_loss(GPT2& model, const std::vector<Example>& set, const TrainOption
 }
 
 }  // namespace
+
+void TrainOptions::validate() const {
+  if (batch <= 0 || grad_accum <= 0 || epochs <= 0 || seq_len <= 1)
+    input_error("batch, grad-accum, epochs must be positive and seq-len > 1");
+  // Far beyond any real run, and it keeps the step arithmetic within int64.
+  constexpr int64_t kMaxCount = 1'000'000;
+  if (epochs > kMaxCount || grad_accum > kMaxCount)
+    input_error("epochs = {} and grad-accum = {} must be at most {}", epochs, grad_accum,
+                kMaxCount);
+  bool finite = std::isfinite(lr) && std::isfinite(weight_decay) && std::isfinite(grad_clip);
+  if (!finite || lr <= 0 || weight_decay < 0 || grad_clip < 0)
+    input_error("the learning rate must be a positive number, weight decay and gradient clipping "
+                "non-negative ones (got {}, {}, {})", lr, weight_decay, grad_clip);
+}
 
 std::string log_csv(const std::vector<LogRow>& rows) {
   std::string out = "step,epoch,loss,lr,tokens_per_s,eval_loss\n";
@@ -76,8 +108,7 @@ std::string log_csv(const std::vector<LogRow>& rows) {
 TrainResult train(GPT2& model, Trainable& t, const std::vector<Example>& train_set,
                   const std::vector<Example>& eval_set, const TrainOptions& o) {
   if (train_set.empty()) input_error("training set is empty");
-  if (o.batch <= 0 || o.grad_accum <= 0 || o.epochs <= 0 || o.seq_len <= 1)
-    input_error("batch, grad-accum, epochs must be positive and seq-len > 1");
+  o.validate();
   int64_t seq_len = std::min(o.seq_len, model.config().n_positions);
   int64_t micro_per_epoch = (static_cast<int64_t>(train_set.size()) + o.batch - 1) / o.batch;
   int64_t total = (o.epochs * micro_per_epoch + o.grad_accum - 1) / o.grad_accum;
@@ -123,10 +154,13 @@ TrainResult train(GPT2& model, Trainable& t, const std::vector<Example>& train_s
       step_tokens += b.counted_tokens();
     }
     float norm = clip_grad_norm(params, o.grad_clip);
-    if (!std::isfinite(step_loss) || !std::isfinite(norm))
-      input_error("training diverged at step {}: loss {}, gradient norm {}; the last checkpoint "
-                  "({}) is kept", step + 1, step_loss, norm,
-                  o.checkpoint_path.empty() ? "none" : o.checkpoint_path);
+    if (!std::isfinite(step_loss) || !std::isfinite(norm)) {
+      bool kept = !o.checkpoint_path.empty() && std::filesystem::exists(o.checkpoint_path);
+      input_error("training diverged at step {}: loss {}, gradient norm {}; {}", step + 1,
+                  step_loss, norm,
+                  kept ? fmt::format("the last checkpoint, {}, is kept", o.checkpoint_path)
+                       : std::string("no checkpoint had been written yet"));
+    }
     opt.step(lr);
     counted_total += step_tokens;
     double seconds = std::chrono::duration<double>(Clock::now() - step_began).count();

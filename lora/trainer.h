@@ -33,6 +33,9 @@ struct TrainOptions {
   bool resume = false;
   bool progress = true;
   std::string label = "train";
+
+  // Throws InputError for values no run can use (NaN and infinity included).
+  void validate() const;
 };
 
 // What is being trained: named parameters and how to reseed every dropout in play.

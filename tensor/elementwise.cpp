@@ -4,6 +4,8 @@
 #include "tensor/error.h"
 #include "tensor/ops.h"
 #include "tensor/parallel.h"
+#include "tensor/strided.h"
+#include "tensor/vmath.h"
 
 namespace ls::ops {
 
@@ -62,20 +64,22 @@ Tensor binary(const Tensor& a, const Tensor& b, Op op) {
   return out;
 }
 
+// A plain loop of its own (not inlined into the task body) so that GCC vectorises it.
+template <typename Op>
+[[gnu::noinline]] void map(const float* __restrict s, float* __restrict o, int64_t n, Op op) {
+  for (int64_t i = 0; i < n; ++i) o[i] = op(s[i]);
+}
+
 template <typename Op>
 Tensor unary(const Tensor& a, Op op) {
   Tensor src = a.contiguous();
   Tensor out = Tensor::empty(a.shape());
   const float* s = src.data();
   float* o = out.data();
-  parallel_for(out.numel(), kGrain, [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; ++i) o[i] = op(s[i]);
-  });
+  parallel_for(out.numel(), kGrain,
+               [&](int64_t lo, int64_t hi) { map(s + lo, o + lo, hi - lo, op); });
   return out;
 }
-
-constexpr float kSqrt2OverPi = 0.7978845608028654f;
-constexpr float kGeluCubic = 0.044715f;
 
 }  // namespace
 
@@ -103,25 +107,21 @@ Tensor log(const Tensor& a) { return unary(a, [](float x) { return std::log(x); 
 Tensor tanh(const Tensor& a) { return unary(a, [](float x) { return std::tanh(x); }); }
 Tensor sqrt(const Tensor& a) { return unary(a, [](float x) { return std::sqrt(x); }); }
 
-Tensor gelu(const Tensor& x) {
-  return unary(x, [](float v) {
-    return 0.5f * v * (1.0f + std::tanh(kSqrt2OverPi * (v + kGeluCubic * v * v * v)));
-  });
-}
+Tensor gelu(const Tensor& x) { return unary(x, [](float v) { return vmath::gelu(v); }); }
 
 Tensor gelu_backward(const Tensor& x, const Tensor& dy) {
-  return binary(x, dy, [](float v, float g) {
-    float inner = kSqrt2OverPi * (v + kGeluCubic * v * v * v);
-    float t = std::tanh(inner);
-    float dinner = kSqrt2OverPi * (1.0f + 3.0f * kGeluCubic * v * v);
-    return g * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * dinner);
-  });
+  return binary(x, dy, [](float v, float g) { return g * vmath::gelu_grad(v); });
 }
 
 void add_into(const Tensor& dst, const Tensor& src) {
   LS_CHECK(dst.shape() == src.shape() && dst.is_contiguous(), "add_into {} += {}",
            dst.shape_str(), src.shape_str());
-  Tensor s = src.contiguous();
+  bool shared = dst.impl()->storage == src.impl()->storage;  // may overlap: copy src first
+  if (!src.is_contiguous() && !shared) {  // e.g. a transposed delta into a weight
+    zip_tiles(dst, src, [](float& d, float s) { d += s; });
+    return;
+  }
+  Tensor s = shared ? src.clone() : src;
   float* d = dst.data();
   const float* p = s.data();
   parallel_for(dst.numel(), kGrain, [&](int64_t lo, int64_t hi) {

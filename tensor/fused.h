@@ -30,6 +30,12 @@ struct LmHeadLoss {
 };
 LmHeadLoss lm_head_loss(const Tensor& hidden, const Tensor& weight,
                         const std::vector<int32_t>& targets, int32_t ignore_index);
+// The loss and, in the same pass, its gradients d(loss)/d(hidden) into *dhidden and
+// d(loss)/d(weight) added into *dweight (either may be null): training needs both, and this
+// computes the logits once instead of again in backward.
+LmHeadLoss lm_head_loss_with_grads(const Tensor& hidden, const Tensor& weight,
+                                   const std::vector<int32_t>& targets, int32_t ignore_index,
+                                   Tensor* dhidden, Tensor* dweight);
 // Gradients for loss · grad_scale (grad_scale = upstream gradient / counted rows). dweight
 // is accumulated into when non-null.
 Tensor lm_head_loss_backward(const Tensor& hidden, const Tensor& weight,

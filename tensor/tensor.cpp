@@ -1,23 +1,26 @@
 #include "tensor/tensor.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 #include <numeric>
 
+#include "tensor/alloc.h"
 #include "tensor/error.h"
+#include "tensor/strided.h"
 
 namespace ls {
 
-Storage::Storage(int64_t n) : numel(n) {
-  // 64-byte alignment suits AVX-512 loads and cache lines; round the size up as aligned_alloc wants.
-  size_t bytes = static_cast<size_t>(std::max<int64_t>(n, 1)) * sizeof(float);
-  bytes = (bytes + 63) / 64 * 64;
-  data = static_cast<float*>(std::aligned_alloc(64, bytes));
-  if (!data) throw std::bad_alloc();
+namespace {
+// 64-byte alignment suits AVX-512 loads and cache lines; sizes round up as aligned_alloc wants.
+size_t buffer_bytes(int64_t numel) {
+  size_t bytes = static_cast<size_t>(std::max<int64_t>(numel, 1)) * sizeof(float);
+  return (bytes + 63) / 64 * 64;
 }
+}  // namespace
 
-Storage::~Storage() { std::free(data); }
+Storage::Storage(int64_t n) : numel(n) { data = alloc_buffer(buffer_bytes(n)); }
+
+Storage::~Storage() { free_buffer(data, buffer_bytes(numel)); }
 
 int64_t shape_numel(const Shape& shape) {
   int64_t n = 1;
@@ -109,11 +112,8 @@ static void for_each_offset(const Shape& shape, const Shape& strides, int64_t ba
 }
 
 std::vector<float> Tensor::to_vector() const {
-  std::vector<float> out;
-  out.reserve(numel());
-  const float* base = impl_->storage->data;
-  for_each_offset(shape(), strides(), impl_->offset, [&](int64_t o) { out.push_back(base[o]); });
-  return out;
+  Tensor c = contiguous();
+  return std::vector<float>(c.data(), c.data() + c.numel());
 }
 
 float Tensor::item() const {
@@ -215,10 +215,9 @@ void Tensor::copy_from(const Tensor& src) const {
     std::memmove(data(), src.data(), numel() * sizeof(float));
     return;
   }
-  std::vector<float> values = src.to_vector();
-  float* base = impl_->storage->data;
-  size_t i = 0;
-  for_each_offset(shape(), strides(), impl_->offset, [&](int64_t o) { base[o] = values[i++]; });
+  // Views of one storage may overlap: read from a copy then.
+  zip_tiles(*this, impl_->storage == src.impl()->storage ? src.clone() : src,
+            [](float& d, float s) { d = s; });
 }
 
 void Tensor::fill(float value) const {

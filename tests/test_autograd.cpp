@@ -153,6 +153,23 @@ TEST_CASE("backward releases the graph", "[autograd]") {
                    })) < 1e-5);
 }
 
+TEST_CASE("activations no backward needs are freed during the forward pass", "[autograd]") {
+  Rng rng(39);
+  Tensor x = leaf({4, 3}, rng), w = naive::random({3, 5}, rng);  // w frozen
+  Tensor h = ag::add(x, x);  // saves nothing
+  std::weak_ptr<TensorImpl> watch = h.impl_ptr();
+  std::weak_ptr<Storage> data = h.impl()->storage;
+  // A frozen weight's linear needs only the weight; the sum of the next add only shapes.
+  Tensor y = ag::add(ag::linear(h, w, Tensor(), true), Tensor::ones({5}));
+  h = Tensor();
+  CHECK(watch.expired());
+  CHECK(data.expired());
+  backward(ag::sum_all(y));
+  // d Σy / dx = 2 · 1 Wᵀ: the gradient still flows through the node whose input was freed.
+  Arr want = naive::matmul(Arr({4, 5}, 2.0), naive::transpose(naive::read(w)));
+  CHECK(naive::err(x.grad(), want) < 1e-6);
+}
+
 TEST_CASE("a graph that is never back-propagated is freed with its output", "[autograd]") {
   // Any op that keeps its own output alive from its backward closure forms a cycle and leaks.
   Rng rng(37);

@@ -6,6 +6,7 @@
 
 #include "tensor/fused.h"
 #include "tensor/ops.h"
+#include "tensor/vmath.h"
 #include "tests/naive.h"
 
 using namespace ls;
@@ -102,6 +103,23 @@ TEST_CASE("unary elementwise ops and gelu", "[ops]") {
   CHECK(g.to_vector()[2] == Approx(-0.158808).epsilon(1e-5));
 }
 
+TEST_CASE("the vectorised exp and softmax match libm", "[ops]") {
+  double worst = 0.0;
+  for (float x = -87.0f; x <= 88.0f; x += 0.0137f)
+    worst = std::max(worst, std::fabs(vmath::exp(x) / std::exp(double{x}) - 1.0));
+  CHECK(worst < 3e-7);  // about 2 ulp
+  CHECK(vmath::exp(-1000.0f) < 1e-37f);  // clamped, not NaN or negative
+  CHECK(std::isfinite(vmath::exp(1000.0f)));
+  std::vector<float> row = {1.0f, -2.0f, 30.0f, 29.5f, -100.0f};
+  std::vector<float> p = row;
+  float lse = vmath::softmax_inplace(p.data(), static_cast<int64_t>(p.size()));
+  double total = 0.0;
+  for (float v : row) total += std::exp(double{v} - 30.0);
+  CHECK(lse == Approx(30.0 + std::log(total)).epsilon(1e-6));
+  for (size_t i = 0; i < row.size(); ++i)
+    CHECK(p[i] == Approx(std::exp(row[i] - 30.0) / total).margin(1e-7).epsilon(1e-6));
+}
+
 TEST_CASE("gelu_backward is dy times the derivative of gelu", "[ops]") {
   Rng rng(13);
   Tensor x = naive::random({5, 8}, rng, -5.0f, 5.0f);
@@ -176,23 +194,27 @@ TEST_CASE("sum_to undoes broadcasting and broadcast_to expands", "[ops]") {
 
 TEST_CASE("gemm honours transpose flags, leading dimensions, alpha and beta", "[ops][matmul]") {
   Rng rng(17);
-  const int64_t m = 5, n = 6, k = 4, pad = 3;
-  for (bool ta : {false, true})
-    for (bool tb : {false, true}) {
-      INFO("ta " << ta << " tb " << tb);
-      // Stored matrices with padded rows; op(A) is (m, k) and op(B) is (k, n).
-      Tensor a = naive::random({ta ? k : m, (ta ? m : k) + pad}, rng);
-      Tensor b = naive::random({tb ? n : k, (tb ? k : n) + pad}, rng);
-      Tensor c = naive::random({m, n + pad}, rng);
-      Arr ra = naive::slice_last(naive::read(a), 0, ta ? m : k);
-      Arr rb = naive::slice_last(naive::read(b), 0, tb ? k : n);
-      Arr ab = naive::matmul(ta ? naive::transpose(ra) : ra, tb ? naive::transpose(rb) : rb);
-      Arr want = naive::binary(ab, naive::slice_last(naive::read(c), 0, n),
-                               [](double x, double y) { return 0.5 * x + 2.0 * y; });
-      ops::gemm(ta, tb, m, n, k, 0.5f, a.data(), a.size(1), b.data(), b.size(1), 2.0f, c.data(),
-                n + pad);
-      CHECK(naive::err(c.slice(1, 0, n), want) < 1e-5);
-    }
+  const int64_t k = 4, pad = 3;
+  // (1, n) and (m, 1) results go through the matrix-vector path.
+  for (auto [m, n] : {std::pair<int64_t, int64_t>{5, 6}, {1, 6}, {5, 1}, {1, 1}})
+    for (bool ta : {false, true})
+      for (bool tb : {false, true})
+        for (float beta : {2.0f, 0.0f}) {
+          INFO("m " << m << " n " << n << " ta " << ta << " tb " << tb << " beta " << beta);
+          // Stored matrices with padded rows; op(A) is (m, k) and op(B) is (k, n).
+          Tensor a = naive::random({ta ? k : m, (ta ? m : k) + pad}, rng);
+          Tensor b = naive::random({tb ? n : k, (tb ? k : n) + pad}, rng);
+          Tensor c = naive::random({m, n + pad}, rng);
+          Arr rc = naive::slice_last(naive::read(c), 0, n);
+          if (beta == 0.0f) c.fill(std::nanf(""));  // beta = 0 must not read C
+          Arr ra = naive::slice_last(naive::read(a), 0, ta ? m : k);
+          Arr rb = naive::slice_last(naive::read(b), 0, tb ? k : n);
+          Arr ab = naive::matmul(ta ? naive::transpose(ra) : ra, tb ? naive::transpose(rb) : rb);
+          Arr want = naive::binary(ab, rc, [beta](double x, double y) { return 0.5 * x + beta * y; });
+          ops::gemm(ta, tb, m, n, k, 0.5f, a.data(), a.size(1), b.data(), b.size(1), beta,
+                    c.data(), n + pad);
+          CHECK(naive::err(c.slice(1, 0, n), want) < 1e-5);
+        }
 }
 
 TEST_CASE("matmul: 2-D, batched, broadcast batch, strided operands, edges", "[ops][matmul]") {
@@ -357,7 +379,8 @@ TEST_CASE("fused attention matches a per-head loop", "[ops][attention]") {
   Rng rng(25);
   using Dims = std::tuple<int64_t, int64_t, int64_t, int64_t>;  // B, T, C, heads
   const std::vector<Dims> cases = {
-      {1, 1, 4, 1}, {2, 5, 8, 2}, {1, 7, 12, 3}, {2, 4, 8, 8}, {1, 6, 6, 1}};
+      {1, 1, 4, 1}, {2, 5, 8, 2}, {1, 7, 12, 3}, {2, 4, 8, 8}, {1, 6, 6, 1},
+      {1, 70, 8, 2}};  // T = 70: several query blocks, the last one partial
   for (auto [b, t, c, heads] : cases) {
     INFO("B " << b << " T " << t << " C " << c << " H " << heads);
     Tensor qkv = naive::random({b, t, 3 * c}, rng, -2.0f, 2.0f);
@@ -410,7 +433,8 @@ TEST_CASE("cached attention equals the last rows of full attention", "[ops][atte
 
 TEST_CASE("lm_head_loss equals naive logits and log-softmax", "[ops][lm_head]") {
   Rng rng(27);
-  const int64_t n = 300, c = 16, v = 40;  // more rows than one 128-row chunk
+  naive::Threads two(2);  // chunks of 160 rows: two chunks, the last one shorter
+  const int64_t n = 300, c = 16, v = 40;
   Tensor hidden = naive::random({n, c}, rng), weight = naive::random({v, c}, rng);
   std::vector<int32_t> targets(n);
   for (int64_t i = 0; i < n; ++i) targets[i] = i % 7 == 3 ? -1 : static_cast<int32_t>(rng.below(v));
@@ -436,6 +460,19 @@ TEST_CASE("lm_head_loss equals naive logits and log-softmax", "[ops][lm_head]") 
   CHECK(naive::err(dweight, dw) < 1e-6);
   CHECK(naive::same(
       ops::lm_head_loss_backward(hidden, weight, targets, -1, 1.0f / counted, nullptr), dhidden));
+
+  // The fused forward+backward pass gives the same loss and the gradients of the mean loss.
+  Tensor fused_dh, fused_dw = Tensor::full({v, c}, 0.5f);
+  ops::LmHeadLoss fused =
+      ops::lm_head_loss_with_grads(naive::relayout(hidden, Layout::sliced), weight, targets, -1,
+                                   &fused_dh, &fused_dw);
+  CHECK(fused.counted == counted);
+  CHECK(fused.loss == Approx(want).epsilon(1e-5));
+  CHECK(naive::err(fused_dh, dhidden) < 1e-6);
+  CHECK(naive::err(fused_dw, dweight) < 1e-6);
+  Tensor only_dh;
+  ops::lm_head_loss_with_grads(hidden, weight, targets, -1, &only_dh, nullptr);
+  CHECK(naive::same(only_dh, fused_dh));  // chunks in parallel or in order: the same floats
 
   std::vector<int32_t> none(n, -1);
   ops::LmHeadLoss empty = ops::lm_head_loss(hidden, weight, none, -1);

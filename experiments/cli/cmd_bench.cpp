@@ -7,8 +7,8 @@
 namespace ls::cli {
 
 void add_bench(CLI::App& app) {
-  auto* cmd = app.add_subcommand("bench", "Time LoRA/full training steps, eval forward, generation "
-                                          "and peak memory on random weights");
+  auto* cmd = app.add_subcommand("bench", "Time LoRA/full training steps, eval forward, generation, "
+                                          "adapter merging and similarity, and peak memory on random weights");
   static BenchOptions o;
   static bool json = false;
   cmd->add_option("--config", o.config, "Model preset: gpt2, gpt2-medium, tiny, micro, …")->capture_default_str();
@@ -22,7 +22,7 @@ void add_bench(CLI::App& app) {
   cmd->add_option("--rank", o.rank, "LoRA rank")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--alpha", o.alpha, "LoRA alpha")->capture_default_str();
   cmd->add_option("--gen-tokens", o.gen_tokens, "Tokens to generate")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--only", o.only, "Only these figures: lora_train_step, eval_forward, generate, full_train_step")->delimiter(',');
+  cmd->add_option("--only", o.only, "Only these figures: lora_train_step, eval_forward, generate, full_train_step, merge, similarity")->delimiter(',');
   cmd->add_flag("--json", json, "Print one JSON object");
   cmd->callback([] {
     BenchReport r = run_bench(o);

@@ -3,6 +3,7 @@
 
 #include <sstream>
 
+#include "experiments/cli/checks.h"
 #include "experiments/cli/commands.h"
 #include "experiments/training.h"
 #include "tensor/error.h"
@@ -22,14 +23,14 @@ std::vector<std::string> split_commas(const std::string& text) {
 
 // The training flags both subcommands share.
 void add_training_flags(CLI::App* cmd, TrainOptions& o, std::string& decay) {
-  cmd->add_option("--lr", o.lr, "Peak learning rate (AdamW)")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--lr", o.lr, "Peak learning rate (AdamW)")->capture_default_str()->check(kFinite)->check(CLI::PositiveNumber);
   cmd->add_option("--epochs", o.epochs, "Passes over the training data")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--batch", o.batch, "Sequences per micro-batch")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--seq-len", o.seq_len, "Tokens per sequence (longer examples are truncated)")->capture_default_str()->check(CLI::Range(2, 1 << 20));
   cmd->add_option("--warmup", o.warmup, "Linear warm-up steps")->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->add_option("--schedule", decay, "Decay after warm-up: linear, cosine or constant")->capture_default_str()->check(CLI::IsMember({"linear", "cosine", "constant"}));
-  cmd->add_option("--weight-decay", o.weight_decay, "AdamW decoupled weight decay")->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd->add_option("--grad-clip", o.grad_clip, "Global gradient-norm limit (0 = off)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--weight-decay", o.weight_decay, "AdamW decoupled weight decay")->capture_default_str()->check(kFinite)->check(CLI::NonNegativeNumber);
+  cmd->add_option("--grad-clip", o.grad_clip, "Global gradient-norm limit (0 = off)")->capture_default_str()->check(kFinite)->check(CLI::NonNegativeNumber);
   cmd->add_option("--grad-accum", o.grad_accum, "Micro-batches per optimizer step")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--max-steps", o.max_steps, "Stop after this many steps (0 = all epochs)")->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->add_option("--seed", o.seed, "Seed for initialisation, shuffling and dropout")->capture_default_str();
@@ -52,9 +53,9 @@ void add_train(CLI::App& app) {
   cmd->add_option("--eval-data", job.eval_data, "Held-out file for evaluation")->check(CLI::ExistingFile);
   cmd->add_option("--out", job.out, "Adapter folder to write")->required();
   cmd->add_option("--rank", job.lora.r, "LoRA rank r")->capture_default_str()->check(CLI::Range(1, 4096));
-  cmd->add_option("--alpha", job.lora.alpha, "LoRA alpha (scaling = alpha / r)")->capture_default_str();
+  cmd->add_option("--alpha", job.lora.alpha, "LoRA alpha (scaling = alpha / r)")->capture_default_str()->check(kFinite);
   cmd->add_option("--targets", targets, "Comma-separated module names (PEFT suffix match)")->capture_default_str();
-  cmd->add_option("--dropout", job.lora.dropout, "Dropout on the LoRA input")->capture_default_str()->check(CLI::Range(0.0, 0.99));
+  cmd->add_option("--dropout", job.lora.dropout, "Dropout on the LoRA input")->capture_default_str()->check(kFinite)->check(CLI::Range(0.0, 0.99));
   cmd->add_flag("--rslora", job.lora.use_rslora, "Scale by alpha / sqrt(r) (rsLoRA)");
   cmd->add_option("--question-field", job.format.question_field, "JSONL question key")->capture_default_str();
   cmd->add_option("--answer-field", job.format.answer_field, "JSONL answer key")->capture_default_str();

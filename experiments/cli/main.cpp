@@ -1,6 +1,7 @@
 // lorasum: GPT-2 with LoRA adapters, and the naive-LoRA-summation study, in one program.
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 
 #include "experiments/cli/commands.h"
 #include "tensor/error.h"
@@ -30,6 +31,10 @@ int main(int argc, char** argv) {
     app.exit(e);
     return 2;
   } catch (const ls::InputError& e) {
+    std::fprintf(stderr, "lorasum: error: %s\n", e.what());
+    return 2;
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A folder that cannot be made or a disk that is full: the user's to fix, not a bug.
     std::fprintf(stderr, "lorasum: error: %s\n", e.what());
     return 2;
   } catch (const std::bad_alloc&) {

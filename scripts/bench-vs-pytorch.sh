@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# `lorasum bench` side by side with the PyTorch reference (../shared/bench/torch_gpt2_lora.py):
+# same GPT-2 Small shapes, same machine, one invocation, and a ratio table at the end.
+#
+#   scripts/bench-vs-pytorch.sh [--torch-threads 1x2,2p] [--steps N] [--out DIR]
+#
+# Each configuration runs lorasum and then PyTorch right after it, so that a change in the
+# machine's load hits both sides alike. PyTorch runs every thread setting in --torch-threads
+# and the table compares against its fastest. Environment: LORASUM (the binary, default
+# build/lorasum), SHARED (default ../shared next to the repository).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=${LORASUM:-$root/build/lorasum}
+shared=${SHARED:-$root/../shared}
+torch_script=$shared/bench/torch_gpt2_lora.py
+python=/usr/bin/python3
+torch_threads=1x2,2p
+steps=0  # 0: each side's default (5 small, 3 large)
+out=""
+
+while [ $# -gt 0 ]; do
+  case $1 in
+    --torch-threads) torch_threads=$2; shift 2 ;;
+    --steps) steps=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bench-vs-pytorch: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+fail() { echo "bench-vs-pytorch: $*" >&2; exit 2; }
+[ -x "$bin" ] || fail "no lorasum binary at $bin: build it first (make), or set LORASUM"
+[ -f "$torch_script" ] || fail "the PyTorch reference $torch_script is missing (../shared/bench not found; set SHARED)"
+[ -x "$python" ] || fail "$python is missing: apt-get install -y python3 python3-torch python3-numpy"
+"$python" -c "import torch, numpy" 2>/dev/null ||
+  fail "PyTorch is not installed for $python: apt-get install -y python3-torch python3-numpy"
+
+out=${out:-$(mktemp -d /tmp/bench-vs-pytorch.XXXXXX)}
+mkdir -p "$out"
+reps() { [ "$steps" -gt 0 ] && echo "$steps" || echo "$1"; }
+
+run() {  # run NAME COMMAND...: prints the command, keeps its stdout in $out/NAME.json
+  local name=$1; shift
+  echo "+ $*" | tee -a "$out/commands.txt" >&2
+  "$@" > "$out/$name.json"
+}
+lorasum() { run "lorasum_$1" "$bin" bench --json "${@:2}"; }
+torch() {  # the reference prints progress; its figures go to the JSON file
+  echo "+ $python $torch_script --threads $torch_threads --configs $1 --reps $2 --json $out/torch_$1.json" |
+    tee -a "$out/commands.txt" >&2
+  "$python" "$torch_script" --threads "$torch_threads" --configs "$1" --reps "$2" \
+    --json "$out/torch_$1.json" | grep -E "done|FAILED" >&2
+}
+
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$out/load.txt" >&2
+: > "$out/commands.txt"
+lorasum lora_b4t128 --only lora_train_step --batch 4 --seq 128 --steps "$(reps 5)"
+torch lora_b4t128 "$(reps 5)"
+lorasum lora_b8t256 --only lora_train_step --batch 8 --seq 256 --steps "$(reps 3)"
+torch lora_b8t256 "$(reps 3)"
+lorasum eval_b8t256 --only eval_forward --eval-batch 8 --eval-seq 256 --steps "$(reps 3)"
+torch eval_b8t256 "$(reps 3)"
+lorasum full_b4t128 --only full_train_step --batch 4 --seq 128 --steps "$(reps 5)"
+torch full_b4t128 "$(reps 5)"
+lorasum one_thread --only lora_train_step --batch 4 --seq 128 --threads 1 --steps "$(reps 3)"
+lorasum extras --only generate,merge,similarity --targets c_attn,c_proj --steps "$(reps 5)"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out/load.txt" >&2
+
+"$python" - "$out" <<'EOF'
+import json, os, sys
+
+out = sys.argv[1]
+def load(name):
+    with open(os.path.join(out, name + ".json")) as f:
+        return json.load(f)
+
+def torch_best(config):
+    results = load("torch_" + config)["results"]
+    if not results:
+        sys.exit("bench-vs-pytorch: PyTorch produced no result for " + config)
+    return min(results, key=lambda r: r["ms_med"])
+
+rows = []
+def ratio_row(label, config, ours_ms, goal):
+    best = torch_best(config)
+    ratio = ours_ms / best["ms_med"]
+    rows.append((label, "%.0f ms" % ours_ms, "%.0f ms (%s)" % (best["ms_med"], best["spec"]),
+                 "%.2f" % ratio, goal, "yes" if ratio <= 0.65 else "no"))
+
+b4 = load("lorasum_lora_b4t128")
+ratio_row("LoRA train step B=4 T=128", "lora_b4t128", b4["lora_train_step_ms"], "<= 0.65")
+ratio_row("LoRA train step B=8 T=256", "lora_b8t256",
+          load("lorasum_lora_b8t256")["lora_train_step_ms"], "<= 0.65")
+ratio_row("eval forward B=8 T=256", "eval_b8t256",
+          load("lorasum_eval_b8t256")["eval_forward_ms"], "<= 0.65")
+ratio_row("full train step B=4 T=128", "full_b4t128",
+          load("lorasum_full_b4t128")["full_train_step_ms"], "(none)")
+rows[-1] = rows[-1][:5] + ("-",)
+
+torch_rss = min(r["peak_rss_mib"] for r in load("torch_lora_b4t128")["results"])
+rows.append(("peak RSS, LoRA B=4 T=128", "%.0f MiB" % b4["peak_rss_mib"], "%.0f MiB" % torch_rss,
+             "%.2f" % (b4["peak_rss_mib"] / torch_rss), "<= 1", "yes" if b4["peak_rss_mib"] <= torch_rss else "no"))
+one = load("lorasum_one_thread")["lora_train_step_ms"]
+scaling = one / b4["lora_train_step_ms"]
+rows.append(("thread scaling, LoRA B=4 T=128", "%.0f ms on 1 thread" % one, "-",
+             "%.2fx" % scaling, ">= 1.8x", "yes" if scaling >= 1.8 else "no"))
+extras = load("lorasum_extras")
+tok = extras["generate_tokens_per_s"]
+rows.append(("generation, KV cache, 1 stream", "%.1f tok/s" % tok, "-", "-", ">= 50 tok/s",
+             "yes" if tok >= 50 else "no"))
+rows.append(("sum 3 adapters + merge (c_attn,c_proj)", "%.0f ms" % extras["merge_ms"], "-", "-",
+             "<= 300 ms", "yes" if extras["merge_ms"] <= 300 else "no"))
+rows.append(("similarity of 2 adapters (c_attn,c_proj)", "%.1f ms" % extras["similarity_ms"], "-",
+             "-", "<= 20 ms", "yes" if extras["similarity_ms"] <= 20 else "no"))
+
+head = ("figure", "lorasum", "PyTorch (best setting)", "ratio", "goal", "met")
+print()
+print("| " + " | ".join(head) + " |")
+print("|" + "---|" * len(head))
+for r in rows:
+    print("| " + " | ".join(r) + " |")
+print("\nmedians over timed repetitions; raw figures and commands in " + out)
+EOF
