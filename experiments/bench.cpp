@@ -70,6 +70,17 @@ void train_step(GPT2& model, AdamW& opt, const std::vector<int32_t>& ids,
   opt.step(1e-4f);
 }
 
+constexpr int64_t kPromptTokens = 16;
+
+// Sequences cut to the model's context, so that the defaults also run on the small presets.
+BenchOptions fit_context(BenchOptions o, const GPT2Config& config) {
+  o.seq = std::min(o.seq, config.n_positions);
+  o.eval_seq = std::min(o.eval_seq, config.n_positions);
+  o.gen_tokens = static_cast<int>(
+      std::clamp<int64_t>(config.n_positions - kPromptTokens, 1, o.gen_tokens));
+  return o;
+}
+
 LoraConfig lora_config(const BenchOptions& o) {
   LoraConfig lc;
   lc.r = o.rank;
@@ -94,12 +105,13 @@ std::vector<AdapterFactors> trained_like_adapters(GPT2& model, const BenchOption
 
 }  // namespace
 
-BenchReport run_bench(const BenchOptions& o) {
-  set_num_threads(o.threads);
+BenchReport run_bench(const BenchOptions& options) {
+  set_num_threads(options.threads);
   BenchReport report;
   report.threads = num_threads();
-  GPT2Config config = GPT2Config::preset(o.config);
+  GPT2Config config = GPT2Config::preset(options.config);
   config.resid_pdrop = config.embd_pdrop = config.attn_pdrop = 0.0f;
+  BenchOptions o = fit_context(options, config);
   GPT2 model(config, 0);
   int64_t v = config.vocab_size;
   std::vector<int32_t> ids = random_ids(o.batch * o.seq, v, 1), tg = random_ids(o.batch * o.seq, v, 2);
@@ -135,7 +147,7 @@ BenchReport run_bench(const BenchOptions& o) {
     GenerateOptions g;
     g.temperature = 0.0f;
     g.max_new_tokens = o.gen_tokens;
-    std::vector<int32_t> prompt = random_ids(16, v, 5);
+    std::vector<int32_t> prompt = random_ids(kPromptTokens, v, 5);
     BenchFigure f = time_it("generate", std::max(1, o.steps / 2), [&] { generate(model, prompt, g); });
     report.generate_tokens_per_s = o.gen_tokens / (f.median_ms / 1000.0);
     f.note = fmt::format("{} tokens, KV cache, {:.1f} tok/s", o.gen_tokens, report.generate_tokens_per_s);

@@ -3,8 +3,14 @@
 #include <cmath>
 
 #include "tensor/error.h"
+#include "tensor/parallel.h"
 
 namespace ls {
+
+namespace {
+// Elements per task in the parameter updates (full fine-tuning updates 124M of them).
+constexpr int64_t kGrain = 1 << 15;
+}  // namespace
 
 void Optimizer::zero_grad() {
   for (const Tensor& p : params_) p.zero_grad();
@@ -30,12 +36,14 @@ void AdamW::step(float lr) {
     const float* g = grad.data();
     float* m = m_[i].data();
     float* v = v_[i].data();
-    for (int64_t j = 0; j < params_[i].numel(); ++j) {
-      p[j] *= 1.0f - lr * o_.weight_decay;
-      m[j] = o_.beta1 * m[j] + (1.0f - o_.beta1) * g[j];
-      v[j] = o_.beta2 * v[j] + (1.0f - o_.beta2) * g[j] * g[j];
-      p[j] -= step_size * m[j] / (std::sqrt(v[j]) / bc2_sqrt + o_.eps);
-    }
+    parallel_for(params_[i].numel(), kGrain, [&](int64_t lo, int64_t hi) {
+      for (int64_t j = lo; j < hi; ++j) {
+        p[j] *= 1.0f - lr * o_.weight_decay;
+        m[j] = o_.beta1 * m[j] + (1.0f - o_.beta1) * g[j];
+        v[j] = o_.beta2 * v[j] + (1.0f - o_.beta2) * g[j] * g[j];
+        p[j] -= step_size * m[j] / (std::sqrt(v[j]) / bc2_sqrt + o_.eps);
+      }
+    });
   }
 }
 
@@ -51,11 +59,13 @@ void Sgd::step(float lr) {
     float* p = params_[i].data();
     const float* g = grad.data();
     float* b = buf_[i].data();
-    for (int64_t j = 0; j < params_[i].numel(); ++j) {
-      float d = g[j] + weight_decay_ * p[j];
-      b[j] = momentum_ * b[j] + d;
-      p[j] -= lr * (momentum_ != 0.0f ? b[j] : d);
-    }
+    parallel_for(params_[i].numel(), kGrain, [&](int64_t lo, int64_t hi) {
+      for (int64_t j = lo; j < hi; ++j) {
+        float d = g[j] + weight_decay_ * p[j];
+        b[j] = momentum_ * b[j] + d;
+        p[j] -= lr * (momentum_ != 0.0f ? b[j] : d);
+      }
+    });
   }
 }
 

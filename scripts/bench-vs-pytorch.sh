@@ -2,12 +2,12 @@
 # `lorasum bench` side by side with the PyTorch reference (../shared/bench/torch_gpt2_lora.py):
 # same GPT-2 Small shapes, same machine, one invocation, and a ratio table at the end.
 #
-#   scripts/bench-vs-pytorch.sh [--torch-threads 1x2,2p] [--steps N] [--out DIR]
+#   scripts/bench-vs-pytorch.sh [--threads 2] [--torch-threads 1x2,2p] [--steps N] [--out DIR]
 #
-# Each configuration runs lorasum and then PyTorch right after it, so that a change in the
-# machine's load hits both sides alike. PyTorch runs every thread setting in --torch-threads
-# and the table compares against its fastest. Environment: LORASUM (the binary, default
-# build/lorasum), SHARED (default ../shared next to the repository).
+# Each configuration runs lorasum (on --threads threads) and then PyTorch right after it, so
+# that a change in the machine's load hits both sides alike. PyTorch runs every thread setting
+# in --torch-threads and the table compares against its fastest. Environment: LORASUM (the
+# binary, default build/lorasum), SHARED (default ../shared next to the repository).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,12 +15,14 @@ bin=${LORASUM:-$root/build/lorasum}
 shared=${SHARED:-$root/../shared}
 torch_script=$shared/bench/torch_gpt2_lora.py
 python=/usr/bin/python3
+threads=2
 torch_threads=1x2,2p
 steps=0  # 0: each side's default (5 small, 3 large)
 out=""
 
 while [ $# -gt 0 ]; do
   case $1 in
+    --threads) threads=$2; shift 2 ;;
     --torch-threads) torch_threads=$2; shift 2 ;;
     --steps) steps=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
@@ -55,16 +57,18 @@ torch() {  # the reference prints progress; its figures go to the JSON file
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$out/load.txt" >&2
 : > "$out/commands.txt"
-lorasum lora_b4t128 --only lora_train_step --batch 4 --seq 128 --steps "$(reps 5)"
+lorasum lora_b4t128 --only lora_train_step --batch 4 --seq 128 --threads "$threads" --steps "$(reps 5)"
 torch lora_b4t128 "$(reps 5)"
-lorasum lora_b8t256 --only lora_train_step --batch 8 --seq 256 --steps "$(reps 3)"
+lorasum lora_b8t256 --only lora_train_step --batch 8 --seq 256 --threads "$threads" --steps "$(reps 3)"
 torch lora_b8t256 "$(reps 3)"
-lorasum eval_b8t256 --only eval_forward --eval-batch 8 --eval-seq 256 --steps "$(reps 3)"
+lorasum eval_b8t256 --only eval_forward --eval-batch 8 --eval-seq 256 --threads "$threads" \
+  --steps "$(reps 3)"
 torch eval_b8t256 "$(reps 3)"
-lorasum full_b4t128 --only full_train_step --batch 4 --seq 128 --steps "$(reps 5)"
+lorasum full_b4t128 --only full_train_step --batch 4 --seq 128 --threads "$threads" --steps "$(reps 5)"
 torch full_b4t128 "$(reps 5)"
 lorasum one_thread --only lora_train_step --batch 4 --seq 128 --threads 1 --steps "$(reps 3)"
-lorasum extras --only generate,merge,similarity --targets c_attn,c_proj --steps "$(reps 5)"
+lorasum extras --only generate,merge,similarity --targets c_attn,c_proj --threads "$threads" \
+  --steps "$(reps 5)"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out/load.txt" >&2
 
 "$python" - "$out" <<'EOF'

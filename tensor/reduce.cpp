@@ -1,4 +1,5 @@
 // Reductions along one axis, and the broadcast-gradient reduction sum_to.
+#include <algorithm>
 #include <limits>
 
 #include "tensor/error.h"
@@ -24,13 +25,30 @@ Tensor reduce_axis(const Tensor& a, int64_t axis, bool keepdim, Init init, Step 
   Tensor out = Tensor::empty(shape);
   const float* s = src.data();
   float* o = out.data();
-  parallel_for(outer * inner, 256, [&](int64_t lo, int64_t hi) {
-    for (int64_t idx = lo; idx < hi; ++idx) {
-      int64_t i = idx / inner, k = idx % inner;
-      const float* p = s + i * n * inner + k;
-      auto acc = init();
-      for (int64_t j = 0; j < n; ++j) acc = step(acc, p[j * inner]);
-      o[idx] = finish(acc, n);
+  if (inner == 1) {
+    parallel_for(outer, 256, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) {
+        auto acc = init();
+        for (int64_t j = 0; j < n; ++j) acc = step(acc, s[i * n + j]);
+        o[i] = finish(acc, n);
+      }
+    });
+    return out;
+  }
+  // Reducing across rows (a bias gradient sums a [rows, C] gradient over rows): a task owns a
+  // block of kCols outputs and walks the rows in order, reading each row's block contiguously.
+  constexpr int64_t kCols = 64;
+  int64_t blocks = (inner + kCols - 1) / kCols;
+  parallel_for(outer * blocks, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t task = lo; task < hi; ++task) {
+      int64_t i = task / blocks, k0 = task % blocks * kCols, width = std::min(kCols, inner - k0);
+      decltype(init()) acc[kCols];
+      std::fill_n(acc, width, init());
+      for (int64_t j = 0; j < n; ++j) {
+        const float* row = s + (i * n + j) * inner + k0;
+        for (int64_t k = 0; k < width; ++k) acc[k] = step(acc[k], row[k]);
+      }
+      for (int64_t k = 0; k < width; ++k) o[i * inner + k0 + k] = finish(acc[k], n);
     }
   });
   return out;

@@ -5,6 +5,7 @@
 #include "tensor/error.h"
 #include "tensor/ops.h"
 #include "tensor/parallel.h"
+#include "tensor/vmath.h"
 
 namespace ls::ops {
 
@@ -78,13 +79,14 @@ Tensor layernorm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float
   parallel_for(rows, 8, [&](int64_t lo, int64_t hi) {
     for (int64_t r = lo; r < hi; ++r) {
       const float* xr = s + r * c;
-      double sum = 0.0;
-      for (int64_t j = 0; j < c; ++j) sum += xr[j];
-      float mu = static_cast<float>(sum / c);
-      double var = 0.0;
-      for (int64_t j = 0; j < c; ++j) var += static_cast<double>(xr[j] - mu) * (xr[j] - mu);
+      float mu = static_cast<float>(vmath::sum_of(c, [&](int64_t j) { return xr[j]; }) / c);
+      double var = vmath::sum_of(c, [&](int64_t j) {
+        double d = xr[j] - mu;
+        return d * d;
+      });
       float rs = static_cast<float>(1.0 / std::sqrt(var / c + eps));
-      for (int64_t j = 0; j < c; ++j) o[r * c + j] = (xr[j] - mu) * rs * g.data()[j] + b.data()[j];
+      const float *pg = g.data(), *pb = b.data();
+      for (int64_t j = 0; j < c; ++j) o[r * c + j] = (xr[j] - mu) * rs * pg[j] + pb[j];
       mean.data()[r] = mu;
       rstd.data()[r] = rs;
     }
@@ -107,19 +109,15 @@ void layernorm_backward(const Tensor& dy, const Tensor& x, const Tensor& gamma,
     parallel_for(rows, 8, [&](int64_t lo, int64_t hi) {
       for (int64_t r = lo; r < hi; ++r) {
         // dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), dxhat = dy * gamma
-        double m1 = 0.0, m2 = 0.0;
-        for (int64_t j = 0; j < c; ++j) {
-          float xhat = (px[r * c + j] - mu[r]) * rs[r];
-          float dxhat = pg[r * c + j] * g.data()[j];
-          m1 += dxhat;
-          m2 += static_cast<double>(dxhat) * xhat;
-        }
+        const float *xr = px + r * c, *gr = pg + r * c, *gm = g.data();
+        float m = mu[r], s = rs[r];
+        double m1 = vmath::sum_of(c, [&](int64_t j) { return gr[j] * gm[j]; });
+        double m2 = vmath::sum_of(c, [&](int64_t j) {
+          return static_cast<double>(gr[j] * gm[j]) * ((xr[j] - m) * s);
+        });
         float a = static_cast<float>(m1 / c), b = static_cast<float>(m2 / c);
-        for (int64_t j = 0; j < c; ++j) {
-          float xhat = (px[r * c + j] - mu[r]) * rs[r];
-          float dxhat = pg[r * c + j] * g.data()[j];
-          pd[r * c + j] = rs[r] * (dxhat - a - xhat * b);
-        }
+        for (int64_t j = 0; j < c; ++j)
+          pd[r * c + j] = s * (gr[j] * gm[j] - a - (xr[j] - m) * s * b);
       }
     });
   }

@@ -73,6 +73,19 @@ inline float exp_shifted_sum(float* x, int64_t n, float shift) {
   return total;
 }
 
+// Σ f(j) over j < n, accumulated in double (layer norm statistics).
+template <typename F>
+[[gnu::always_inline]] inline double sum_of(int64_t n, F f) {
+  double acc[kLanes] = {};
+  int64_t j = 0;
+  for (; j + kLanes <= n; j += kLanes)
+    for (int l = 0; l < kLanes; ++l) acc[l] += f(j + l);
+  for (; j < n; ++j) acc[0] += f(j);
+  double total = 0.0;
+  for (double a : acc) total += a;
+  return total;
+}
+
 // A row of logits becomes its softmax in place; returns log Σ e^x (the log-sum-exp).
 inline float softmax_inplace(float* x, int64_t n) {
   float mx = max_of(x, n);
