@@ -48,7 +48,7 @@ std::unique_ptr<GPT2> load_gpt2(const std::string& dir) {
   if (stored < 2 * config.parameter_count())
     input_error("{}: holds {} bytes of tensors, too few for the {:.0f} parameters {} describes",
                 path, stored, config.parameter_count(), config_path);
-  auto model = std::make_unique<GPT2>(config);
+  auto model = std::make_unique<GPT2>(config, 0, /*initialise=*/false);
   std::set<std::string> loaded;
   Tensor lm_head;
   for (const SafetensorInfo& info : file.tensors()) {

@@ -59,7 +59,7 @@ Tensor Block::forward_cached(const Tensor& x, Tensor& k, Tensor& v, int64_t past
   return ag::add(y, mlp->forward(ln_2->forward(y)));
 }
 
-GPT2::GPT2(const GPT2Config& config, uint64_t seed) : config_(config) {
+GPT2::GPT2(const GPT2Config& config, uint64_t seed, bool initialise) : config_(config) {
   config_.validate("GPT-2 config");
   wte = register_module("wte", std::make_shared<Embedding>(config.vocab_size, config.n_embd));
   wpe = register_module("wpe", std::make_shared<Embedding>(config.n_positions, config.n_embd));
@@ -69,7 +69,7 @@ GPT2::GPT2(const GPT2Config& config, uint64_t seed) : config_(config) {
                                 std::make_shared<Block>(config, seed + 2 * (i + 1))));
   ln_f = register_module("ln_f",
                          std::make_shared<LayerNorm>(config.n_embd, config.layer_norm_epsilon));
-  init_weights(seed);
+  if (initialise) init_weights(seed);
 }
 
 void GPT2::init_weights(uint64_t seed) {

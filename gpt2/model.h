@@ -50,7 +50,8 @@ class Block : public Module {
 
 class GPT2 : public Module {
  public:
-  explicit GPT2(const GPT2Config& config, uint64_t seed = 0);
+  // `initialise` = false leaves the weights zero, for a caller that loads them right away.
+  explicit GPT2(const GPT2Config& config, uint64_t seed = 0, bool initialise = true);
 
   const GPT2Config& config() const { return config_; }
   // GPT-2's initialisation: N(0, 0.02) weights, residual projections N(0, 0.02/√(2·n_layer)),
