@@ -29,7 +29,7 @@ std::vector<std::string> read_vocab(const std::string& path, TokenIds& ids) {
   nlohmann::json vocab;
   try {
     vocab = nlohmann::json::parse(read_file(path));
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for 1e400
     input_error("{}: not valid JSON: {}", path, e.what());
   }
   if (!vocab.is_object())

@@ -88,7 +88,7 @@ RawHeader parse_json(const std::string& path, std::string_view text) {
   };
   try {
     raw.root = json::parse(text.begin(), text.end(), watch);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e400
     input_error("{}: safetensors header is not valid JSON: {}", path, e.what());
   }
   return raw;

@@ -110,6 +110,8 @@ TEST_CASE("model weights that are malformed or lie are refused naming the file a
       {"absurd header length", le64(~0ull) + "{}", {"exceeds"}},
       {"header not JSON", safetensors_bytes("{\"wte.weight\":", 0), {"not valid JSON"}},
       {"header not an object", safetensors_bytes("[1, 2]", 0), {"must be a JSON object"}},
+      {"number beyond double (found by fuzzing)",
+       safetensors_bytes(R"({"__metadata__":{"k":1e400}})", 0), {"not valid JSON"}},
       {"offsets outside the data",
        safetensors_bytes("{\"wte.weight\":{" + f32x2 + ",\"data_offsets\":[0,8]}}", 4),
        {"wte.weight", "4-byte data buffer"}},

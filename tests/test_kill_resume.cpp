@@ -149,4 +149,16 @@ TEST_CASE("training whose loss becomes NaN stops with a clear message and keeps 
   CHECK(checkpoint.metadata().at("step") == "1");
   for (const SafetensorInfo& t : checkpoint.tensors())
     for (float v : checkpoint.read_f32(t.name)) REQUIRE(std::isfinite(v));
+
+  // A checkpoint whose metadata is not what training writes is refused, not misread.
+  std::string bytes = read_file(out + "/checkpoint.safetensors");
+  size_t step = bytes.find("\"step\":\"1\"");
+  REQUIRE(step != std::string::npos);
+  bytes[step + 8] = 'x';
+  write_file_atomic(out + "/checkpoint.safetensors", bytes);
+  r = test::run_lorasum("train --model " + test::quoted(s.model()) + " --data " +
+                        test::quoted(s.data()) + " --out " + test::quoted(out) +
+                        " --checkpoint-every 1 --max-steps 5 --no-progress --resume");
+  CHECK(r.status == 2);
+  CHECK_THAT(r.err, Contains("checkpoint.safetensors: not a training checkpoint"));
 }
