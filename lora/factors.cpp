@@ -57,6 +57,7 @@ AdapterFactors AdapterFactors::read(const std::string& dir) {
   // PEFT names: [base_model.model.][transformer.]<module>.lora_<A|B>[.<adapter name>].weight
   static const std::regex peft(
       R"((?:base_model\.model\.)?(?:transformer\.)?(.+)\.lora_([AB])(?:\.[^.]+)?\.weight)");
+  const int64_t r = out.config.r;
   std::map<std::string, std::map<char, Tensor>> found;
   for (const SafetensorInfo& info : file.tensors()) {
     std::smatch m;
@@ -64,11 +65,13 @@ AdapterFactors AdapterFactors::read(const std::string& dir) {
       input_error("{}: tensor {} is not a LoRA factor (expected ...<module>.lora_A.weight or "
                   "lora_B.weight)", path, info.name);
     char factor = m[2].str()[0];
-    const int64_t r = out.config.r;
-    bool fits = info.shape.size() == 2 && info.shape[factor == 'A' ? 0 : 1] == r;
-    if (!fits)
-      input_error("{}: tensor {} has shape {}, expected lora_A [r, in] / lora_B [out, r] with "
-                  "r = {}", path, info.name, shape_to_string(info.shape), r);
+    if (info.shape.size() != 2)
+      input_error("{}: tensor {} has shape {}, expected a matrix (lora_A [r, in], lora_B "
+                  "[out, r])", path, info.name, shape_to_string(info.shape));
+    Shape expected = factor == 'A' ? Shape{r, info.shape[1]} : Shape{info.shape[0], r};
+    if (info.shape != expected)
+      input_error("{}: tensor {} has shape {}, expected {} (r = {} in adapter_config.json)", path,
+                  info.name, shape_to_string(info.shape), shape_to_string(expected), r);
     std::vector<float> values = file.read_f32(info.name);
     for (float v : values)
       if (!std::isfinite(v)) input_error("{}: tensor {} holds a non-finite value", path, info.name);
@@ -77,8 +80,9 @@ AdapterFactors AdapterFactors::read(const std::string& dir) {
   }
   if (found.empty()) input_error("{}: holds no LoRA tensors", path);
   for (auto& [module, pair] : found) {
-    if (pair.size() != 2)
-      input_error("{}: module {} has only a lora_{} tensor", path, module, pair.begin()->first);
+    for (char factor : {'A', 'B'})
+      if (!pair.count(factor))
+        input_error("{}: module {} has no lora_{} tensor", path, module, factor);
     out.modules[module] = {pair['A'], pair['B'], out.config.scaling()};
   }
   return out;

@@ -239,7 +239,9 @@ TEST_CASE("adapters that are malformed or do not fit the model are refused", "[b
     GPT2Config wider = GPT2Config::preset("micro");
     wider.n_embd = 64;
     GPT2 other(wider);
-    refused(make_adapter("wider", other), {a0 + "A.weight", "[2, 64]", "expected [2, 32]"});
+    refused(make_adapter("wider", other),
+            {"module h.0.attn.c_attn", "lora_A [2, 64]",
+             "this model's h.0.attn.c_attn maps 32 -> 96"});
   }
   SECTION("rank 0, or a rank its tensors do not have") {
     std::string dir = make_adapter("rank0", micro);

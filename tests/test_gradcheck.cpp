@@ -72,7 +72,8 @@ TEST_CASE("gradcheck: broadcasting binary ops", "[gradcheck]") {
       {{3, 4}, {3, 4}}, {{3, 1, 4}, {2, 4}}, {{4}, {2, 3, 4}}, {{}, {2, 3}},
       {{2, 3}, {}},     {{2, 1}, {1, 3}},    {{}, {}}};
   for (auto [sa, sb] : pairs)
-    for (auto [name, op] : table) {
+    for (const auto& [name, op_ptr] : table) {
+      Binary op = op_ptr;  // a plain variable: clang < 16 cannot capture structured bindings
       Tensor a = leaf(sa, rng), b = leaf(sb, rng, 0.5f, 1.5f);
       check_grad(std::string(name) + " " + shape_to_string(sa) + " " + shape_to_string(sb),
                  [op](const Inputs& in) { return op(in[0], in[1]); }, {a, b});
