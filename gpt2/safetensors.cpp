@@ -389,12 +389,12 @@ void write_safetensors(const std::string& path, const std::vector<SafetensorView
   header += "}";
   header.append((8 - header.size() % 8) % 8, ' ');
 
-  std::string bytes(8, '\0');
-  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>((header.size() >> (8 * i)) & 0xff);
-  bytes += header;
+  std::string length(8, '\0');
+  for (int i = 0; i < 8; ++i) length[i] = static_cast<char>((header.size() >> (8 * i)) & 0xff);
+  std::vector<std::string_view> pieces = {length, header};
   for (size_t i = 0; i < sorted.size(); ++i)
-    if (sizes[i] > 0) bytes.append(reinterpret_cast<const char*>(sorted[i]->data), sizes[i]);
-  write_file_atomic(path, bytes);
+    if (sizes[i] > 0) pieces.emplace_back(reinterpret_cast<const char*>(sorted[i]->data), sizes[i]);
+  write_file_atomic(path, pieces);
 }
 
 }  // namespace ls

@@ -72,7 +72,8 @@ std::vector<Example> load_qa_jsonl(const std::string& path, const Tokenizer& tok
     if (!obj.is_object()) input_error("{}:{}: expected a JSON object", path, number);
     std::string prompt = "Question: " + field(obj, format.question_field, path, number) +
                          "\nAnswer:";
-    std::string answer = " " + field(obj, format.answer_field, path, number);
+    std::string answer = " ";  // appended, not `" " + …`, which trips GCC 12's -Wrestrict
+    answer += field(obj, format.answer_field, path, number);
     Example ex;
     ex.tokens = tokenizer.encode(prompt);
     ex.loss_start = format.loss_on_answer_only ? static_cast<int64_t>(ex.tokens.size()) : 0;

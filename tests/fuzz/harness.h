@@ -19,6 +19,7 @@
 #include "gpt2/checkpoint.h"
 #include "gpt2/safetensors.h"
 #include "lora/config.h"
+#include "lora/factors.h"
 #include "lora/data.h"
 #include "tensor/error.h"
 
@@ -71,8 +72,23 @@ inline const Tokenizer& sample_tokenizer() {
 }
 
 // safetensors: every tensor the header lists lies inside the data buffer and converts to as
-// many floats as its shape has elements.
+// many floats as its shape has elements. The same bytes as a PEFT adapter's weights (with a
+// fixed adapter_config.json, r = 2) read to modules whose factors fit together.
 inline void safetensors(std::string_view bytes) {
+  static const fs::path adapter = [] {
+    fs::path dir = scratch() / "adapter";
+    fs::create_directories(dir);
+    LoraConfig config;
+    config.r = 2;
+    put("adapter/adapter_config.json", config.to_json());
+    return dir;
+  }();
+  refused_or_read([&] {
+    put("adapter/adapter_model.safetensors", bytes);
+    for (const auto& [module, f] : AdapterFactors::read(adapter.string()).modules)
+      require(f.rank() == 2 && f.B.size(1) == 2 && f.A.numel() == 2 * f.in(),
+              "factors of rank r");
+  });
   std::string path = put("input.safetensors", bytes);
   refused_or_read([&] {
     SafetensorsFile file = SafetensorsFile::open(path);
