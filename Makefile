@@ -2,7 +2,7 @@
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test reproduce bench test-asan fuzz clean
+.PHONY: all deps build test reproduce bench bench-vs-pytorch test-asan fuzz clean
 
 all: build
 
@@ -23,6 +23,10 @@ reproduce: build
 
 bench: build
 	./$(BUILD_DIR)/lorasum bench
+
+# The same figures next to PyTorch's (needs python3-torch and ../shared/bench).
+bench-vs-pytorch: build
+	LORASUM=$(CURDIR)/$(BUILD_DIR)/lorasum bash scripts/bench-vs-pytorch.sh
 
 # Each fuzz target runs FUZZ_SECONDS, one after another (tests/fuzz/run.sh).
 FUZZ_SECONDS ?= 60
