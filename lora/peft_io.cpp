@@ -19,7 +19,7 @@ std::shared_ptr<LoraAdapter> LoraAdapter::load(const std::string& dir, GPT2& mod
   for (auto& [module, f] : factors.modules) {
     Linear* linear = find_linear(model, module);
     if (!linear)
-      input_error("{}: module {}, which this model does not have", path, module);
+      input_error("{}: targets module {}, which this model does not have", path, module);
     if (f.in() != linear->in_features() || f.out() != linear->out_features())
       input_error("{}: module {} maps {} -> {} features (lora_A {}, lora_B {}), but this "
                   "model's {} maps {} -> {}", path, module, f.in(), f.out(),
