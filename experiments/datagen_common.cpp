@@ -98,7 +98,8 @@ std::string decimal(int64_t num, int64_t den, int places) {
   for (int i = 0; i < places; ++i) scale *= 10;
   int64_t magnitude = num < 0 ? -num : num;
   int64_t scaled = (2 * magnitude * scale + den) / (2 * den);  // rounds half up
-  std::string out = (num < 0 && scaled != 0 ? "-" : "") + with_commas(scaled / scale);
+  std::string out =
+      fmt::format("{}{}", num < 0 && scaled != 0 ? "-" : "", with_commas(scaled / scale));
   if (places > 0) out += fmt::format(".{:0{}}", scaled % scale, places);
   return out;
 }

@@ -102,7 +102,7 @@ LmHeadLoss run(Pass& p) {
 LmHeadLoss lm_head_loss(const Tensor& hidden_in, const Tensor& weight_in,
                         const std::vector<int32_t>& targets, int32_t ignore_index) {
   Tensor hidden = hidden_in.contiguous(), weight = weight_in.contiguous();
-  Pass p{hidden, weight, targets, ignore_index};
+  Pass p{hidden, weight, targets, ignore_index, 0.0f, nullptr, nullptr, {}};
   return run(p);
 }
 
@@ -112,7 +112,7 @@ LmHeadLoss lm_head_loss_with_grads(const Tensor& hidden_in, const Tensor& weight
   Tensor hidden = hidden_in.contiguous(), weight = weight_in.contiguous();
   int64_t counted = std::count_if(targets.begin(), targets.end(),
                                   [&](int32_t t) { return t != ignore_index; });
-  Pass p{hidden, weight, targets, ignore_index};
+  Pass p{hidden, weight, targets, ignore_index, 0.0f, nullptr, nullptr, {}};
   p.grad_scale = counted ? 1.0f / static_cast<float>(counted) : 0.0f;
   if (dhidden) {
     *dhidden = Tensor::empty(hidden.shape());
@@ -127,7 +127,7 @@ Tensor lm_head_loss_backward(const Tensor& hidden_in, const Tensor& weight_in,
                              float grad_scale, Tensor* dweight) {
   Tensor hidden = hidden_in.contiguous(), weight = weight_in.contiguous();
   Tensor dhidden = Tensor::empty(hidden.shape());
-  Pass p{hidden, weight, targets, ignore_index};
+  Pass p{hidden, weight, targets, ignore_index, 0.0f, nullptr, nullptr, {}};
   p.grad_scale = grad_scale;
   p.dhidden = dhidden.data();
   p.dweight = dweight;
