@@ -62,6 +62,28 @@ std::string logits_args(const std::string& model, const std::string& out,
   return "logits --model " + q(model) + " --ids 1,2 --out " + q(out) + extra;
 }
 
+// A file's bad contents and the fragments the error message must hold.
+struct BadFile {
+  const char* what;
+  std::string bytes;
+  std::vector<std::string> fragments;
+};
+
+// Each case replaces `file` in a fresh copy of the model folder; `logits` must refuse it with
+// the case's fragments and the path of the copy followed by `named` ("" names the folder).
+void expect_model_files_refused(test::TinySetup& s, const std::string& file,
+                                const std::vector<BadFile>& cases, const std::string& named) {
+  std::string out = s.path("logits.f32");
+  for (size_t i = 0; i < cases.size(); ++i) {
+    INFO(cases[i].what);
+    std::string dir = s.copy_model("case" + std::to_string(i));
+    s.write("case" + std::to_string(i) + "/" + file, cases[i].bytes);
+    std::vector<std::string> fragments = cases[i].fragments;
+    fragments.push_back(dir + named);
+    expect_refused(logits_args(dir, out), fragments, out);
+  }
+}
+
 struct NamedTensor {
   std::string name;
   std::vector<int64_t> shape;
@@ -98,12 +120,7 @@ TEST_CASE("model weights that are malformed or lie are refused naming the file a
   std::string out = s.path("logits.f32");
   const std::string good = read_file(s.model() + "/model.safetensors");
   const std::string f32x2 = R"("dtype":"F32","shape":[2])";
-  struct Case {
-    const char* what;
-    std::string bytes;
-    std::vector<std::string> fragments;
-  };
-  std::vector<Case> cases = {
+  const std::vector<BadFile> cases = {
       {"zero-length", "", {"too short"}},
       {"truncated", good.substr(0, good.size() / 2), {"run past the", "data buffer"}},
       {"header length past the end", le64(1 << 20) + "{}", {"runs past the end"}},
@@ -134,14 +151,7 @@ TEST_CASE("model weights that are malformed or lie are refused naming the file a
                          8),
        {"wte.weight", "twice"}},
   };
-  for (size_t i = 0; i < cases.size(); ++i) {
-    INFO(cases[i].what);
-    std::string dir = s.copy_model("case" + std::to_string(i));
-    s.write("case" + std::to_string(i) + "/model.safetensors", cases[i].bytes);
-    std::vector<std::string> fragments = cases[i].fragments;
-    fragments.push_back(dir + "/model.safetensors");
-    expect_refused(logits_args(dir, out), fragments, out);
-  }
+  expect_model_files_refused(s, "model.safetensors", cases, "/model.safetensors");
 
   SECTION("NaN in the weights") {
     std::string dir = s.copy_model("nan");
@@ -160,20 +170,14 @@ TEST_CASE("model weights that are malformed or lie are refused naming the file a
 
 TEST_CASE("config.json with missing, wrong or absurd dimensions is refused", "[bad-input]") {
   test::TinySetup s("bad_config");
-  std::string out = s.path("logits.f32");
   const std::string good = read_file(s.model() + "/config.json");
   auto with = [&](std::function<void(json&)> edit) {
     json j = json::parse(good);
     edit(j);
     return j.dump();
   };
-  struct Case {
-    const char* what;
-    std::string text;
-    std::vector<std::string> fragments;
-  };
   std::string deep = std::string(100000, '[') + std::string(100000, ']');
-  std::vector<Case> cases = {
+  const std::vector<BadFile> cases = {
       {"zero-length", "", {"not valid JSON"}},
       {"truncated", good.substr(0, good.size() / 2), {"not valid JSON"}},
       {"not an object", "[2, 2, 32]", {"expected a JSON object"}},
@@ -208,14 +212,7 @@ TEST_CASE("config.json with missing, wrong or absurd dimensions is refused", "[b
       {"n_layer missing (GPT-2's 12 is assumed)", with([](json& j) { j.erase("n_layer"); }),
        {"model.safetensors", "too few"}},
   };
-  for (size_t i = 0; i < cases.size(); ++i) {
-    INFO(cases[i].what);
-    std::string dir = s.copy_model("case" + std::to_string(i));
-    s.write("case" + std::to_string(i) + "/config.json", cases[i].text);
-    std::vector<std::string> fragments = cases[i].fragments;
-    fragments.push_back(dir);
-    expect_refused(logits_args(dir, out), fragments, out);
-  }
+  expect_model_files_refused(s, "config.json", cases, "");
 }
 
 TEST_CASE("adapters that are malformed or do not fit the model are refused", "[bad-input]") {
