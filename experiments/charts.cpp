@@ -105,4 +105,65 @@ std::string line_chart(const LineChart& chart) {
   return c.str();
 }
 
+namespace {
+
+// The y range of a bar chart: every bar with its error bar, every reference, and zero.
+Range bar_range(const BarChart& chart) {
+  Range r;
+  r.add(0.0);
+  for (const BarSeries& s : chart.series) {
+    r.add(s.reference);
+    for (size_t i = 0; i < s.values.size(); ++i) {
+      double e = i < s.errors.size() ? s.errors[i] : 0.0;
+      r.add(s.values[i] - e);
+      r.add(s.values[i] + e);
+    }
+  }
+  return r.padded();
+}
+
+}  // namespace
+
+std::string bar_chart(const BarChart& chart) {
+  constexpr double kBottomLabels = 110;  // room for rotated category names
+  Range yr = bar_range(chart);
+  Canvas c(kWidth, kHeight + kBottomLabels);
+  c.text(kLeft, 28, chart.title, {16, "start", true});
+  c.text(kLeft, 48, chart.subtitle, {12, "start", false, "#555"});
+  LinearScale y{yr.lo, yr.hi, kHeight - kBottom, kTop};
+  double plot_w = kWidth - kRight - kLeft;
+  Style grid{"none", "#e5e5e5", 1};
+  for (double t : nice_ticks(yr.lo, yr.hi, 6)) {
+    c.line(kLeft, y(t), kWidth - kRight, y(t), grid);
+    c.text(kLeft - 8, y(t) + 4, format_value(t), {11, "end"});
+  }
+  c.line(kLeft, y(0), kWidth - kRight, y(0), {"none", "#888", 1});
+  size_t groups = std::max<size_t>(1, chart.categories.size()), n = chart.series.size();
+  double group_w = plot_w / static_cast<double>(groups), bar_w = 0.8 * group_w / std::max<size_t>(1, n);
+  for (size_t k = 0; k < n; ++k) {
+    const BarSeries& s = chart.series[k];
+    std::string colour = kPalette[k % std::size(kPalette)];
+    for (size_t g = 0; g < s.values.size() && g < groups; ++g) {
+      double x = kLeft + group_w * (static_cast<double>(g) + 0.1) + bar_w * static_cast<double>(k);
+      double v = s.values[g], e = g < s.errors.size() ? s.errors[g] : 0.0;
+      c.rect(x, std::min(y(v), y(0)), bar_w, std::fabs(y(v) - y(0)), {colour, "none", 0},
+             fmt::format("{} — {}: {} ± {}", chart.categories[g], s.name, format_value(v), format_value(e)));
+      c.line(x + bar_w / 2, y(v - e), x + bar_w / 2, y(v + e), {"none", "#222", 1});
+    }
+    if (std::isfinite(s.reference)) {
+      Style dashed{"none", colour, 1.5};
+      for (double x = kLeft; x < kWidth - kRight; x += 12) c.line(x, y(s.reference), std::min(x + 6, kWidth - kRight), y(s.reference), dashed);
+    }
+    double ly = kTop + 14 + 18 * static_cast<double>(k);  // legend
+    c.rect(kWidth - kRight + 12, ly - 10, 14, 10, {colour, "none", 0});
+    c.text(kWidth - kRight + 32, ly, s.name + (std::isfinite(s.reference) ? fmt::format(" (study {}: dashed)", format_value(s.reference)) : ""), {11});
+  }
+  for (size_t g = 0; g < chart.categories.size(); ++g)
+    c.text(kLeft + group_w * (static_cast<double>(g) + 0.5), kHeight - kBottom + 14,
+           chart.categories[g], {11, "end", false, "#222", -40});
+  c.rect(kLeft, kTop, plot_w, kHeight - kBottom - kTop, {"none", "#444", 1});
+  c.text(22, (kTop + kHeight - kBottom) / 2, chart.y_label, {13, "middle", false, "#222", -90});
+  return c.str();
+}
+
 }  // namespace ls::svg

@@ -1,6 +1,7 @@
 #pragma once
 // The study's two other chart types, drawn on svg::Canvas: a scatter plot with a fitted line,
 // and line charts of training curves.
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -29,5 +30,20 @@ struct LineChart {
   std::vector<Series> series;
 };
 std::string line_chart(const LineChart& c);
+
+// Grouped bars: one group per category along x, one bar per series in each group, with an
+// error bar (± err) and the series' reference value drawn as a dashed line across the plot.
+struct BarSeries {
+  std::string name;
+  std::vector<double> values, errors;  // one per category
+  double reference = NAN;              // NaN: none
+};
+
+struct BarChart {
+  std::string title, subtitle, y_label;
+  std::vector<std::string> categories;
+  std::vector<BarSeries> series;
+};
+std::string bar_chart(const BarChart& chart);
 
 }  // namespace ls::svg

@@ -8,23 +8,31 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <set>
 
 #include "experiments/datagen.h"
+#include "experiments/settings.h"
 #include "experiments/study.h"
 #include "tensor/error.h"
 #include "tensor/file_io.h"
+#include "tensor/folder_lock.h"
 #include "tensor/random.h"
 
 namespace ls {
 
 std::vector<AdapterJob> adapter_jobs(const ReproduceOptions& o, const Preset& preset,
-                                     const std::string& model_dir, const std::string& data_dir,
-                                     const std::string& run_dir);
+                                     const std::vector<std::string>& choices,
+                                     const std::string& model_dir, const std::string& model_id,
+                                     const std::string& data_dir, const std::string& run_dir);
 std::string job_command(const AdapterJob& job, const std::string& binary);
 
 namespace {
 
 namespace fs = std::filesystem;
+
+// Seeds of the generated data (each domain the next one) and of the generated corpus.
+constexpr uint64_t kDataSeed = 2025;
+constexpr uint64_t kCorpusSeed = 7;
 
 std::string default_run_dir(const std::string& preset) {
   std::time_t now = std::time(nullptr);
@@ -51,10 +59,45 @@ std::vector<datagen::QAExample> sample(std::vector<datagen::QAExample> examples,
   return examples;
 }
 
+// Where the run's data come from, as their settings record holds it.
+nlohmann::json data_source(const ReproduceOptions& o, const Preset& p) {
+  nlohmann::json sizes = {{"train", p.train_per_domain}, {"test", p.test_per_domain},
+                          {"pretrain", p.pretrain_per_domain}, {"seed", kDataSeed}};
+  if (o.data_dir.empty()) return {{"generated", sizes}};
+  nlohmann::json files;
+  for (const std::string& d : study_domains())
+    for (const char* split : {"train", "test"})
+      files[d][split] = file_digest(fmt::format("{}/{}/{}.jsonl", o.data_dir, d, split));
+  return {{"sampled", sizes}, {"files", files}};
+}
+
+void write_domain_data(const ReproduceOptions& o, const Preset& p, const std::string& domain,
+                       const std::string& folder, uint64_t seed) {
+  fs::create_directories(folder);
+  std::vector<datagen::QAExample> train, test;
+  if (o.data_dir.empty()) {
+    datagen::QASplit split = datagen::generate_qa_split(
+        domain, p.train_per_domain + p.pretrain_per_domain, p.test_per_domain, seed);
+    train = std::move(split.train);
+    test = std::move(split.test);
+  } else {
+    train = sample(datagen::read_jsonl(fmt::format("{}/{}/train.jsonl", o.data_dir, domain)),
+                   p.train_per_domain + p.pretrain_per_domain, seed);
+    test = sample(datagen::read_jsonl(fmt::format("{}/{}/test.jsonl", o.data_dir, domain)),
+                  p.test_per_domain, seed + 1);
+  }
+  auto cut = train.begin() + std::min<size_t>(p.train_per_domain, train.size());
+  datagen::write_jsonl(folder + "/pretrain.jsonl", {cut, train.end()});
+  datagen::write_jsonl(folder + "/train.jsonl", {train.begin(), cut});
+  datagen::write_jsonl(folder + "/test.jsonl", test);
+}
+
 // The run's data, <run>/data/<domain>/{train,test,pretrain}.jsonl, in the preset's sizes:
 // generated, or sampled from --data. pretrain.jsonl holds examples disjoint from both splits
 // that a generated pretraining corpus mixes in, as GPT-2's web text held some math, medicine
-// and finance. A preset without sizes (gpt2-small) uses --data as it is.
+// and finance. A preset without sizes (gpt2-small) uses --data as it is. Prepared data are
+// reused only when their settings record matches (they are cheap to remake, so a folder
+// without a record is remade).
 std::string prepare_data(const ReproduceOptions& o, const Preset& p, const std::string& run_dir) {
   if (!o.data_dir.empty())
     for (const std::string& d : study_domains())
@@ -67,29 +110,11 @@ std::string prepare_data(const ReproduceOptions& o, const Preset& p, const std::
     return o.data_dir;
   }
   std::string dir = run_dir + "/data";
-  uint64_t seed = 2025;
-  for (const std::string& d : study_domains()) {
-    std::string folder = fmt::format("{}/{}", dir, d);
-    ++seed;
-    if (fs::exists(folder + "/test.jsonl") && !o.force) continue;
-    fs::create_directories(folder);
-    std::vector<datagen::QAExample> train, test;
-    if (o.data_dir.empty()) {
-      datagen::QASplit split = datagen::generate_qa_split(
-          d, p.train_per_domain + p.pretrain_per_domain, p.test_per_domain, seed);
-      train = std::move(split.train);
-      test = std::move(split.test);
-    } else {
-      train = sample(datagen::read_jsonl(fmt::format("{}/{}/train.jsonl", o.data_dir, d)),
-                     p.train_per_domain + p.pretrain_per_domain, seed);
-      test = sample(datagen::read_jsonl(fmt::format("{}/{}/test.jsonl", o.data_dir, d)),
-                    p.test_per_domain, seed + 1);
-    }
-    auto cut = train.begin() + std::min<size_t>(p.train_per_domain, train.size());
-    datagen::write_jsonl(folder + "/pretrain.jsonl", {cut, train.end()});
-    datagen::write_jsonl(folder + "/train.jsonl", {train.begin(), cut});
-    datagen::write_jsonl(folder + "/test.jsonl", test);
-  }
+  nlohmann::json settings = data_settings(data_source(o, p));
+  if (!o.force && check_settings(dir, settings)) return dir;
+  uint64_t seed = kDataSeed;
+  for (const std::string& d : study_domains()) write_domain_data(o, p, d, dir + "/" + d, ++seed);
+  write_settings(dir, settings);
   return dir;
 }
 
@@ -109,59 +134,105 @@ std::string pretrain_command(const PretrainJob& j, const std::string& binary) {
   const TrainOptions& t = j.train;
   return fmt::format(
       "{} pretrain --data {} --out {} --vocab-size {} --n-layer {} --n-head {} --n-embd {} "
-      "--n-positions {} --lr {} --batch {} --seq-len {} --warmup {} --max-steps {} "
-      "--schedule cosine --weight-decay {} --seed {} --no-progress",
+      "--n-positions {} --dropout {} --lr {} --batch {} --seq-len {} --warmup {} --max-steps {} "
+      "--schedule cosine --weight-decay {} --seed {} --resume --no-progress",
       binary, j.corpus, j.out, j.vocab_size, j.config.n_layer, j.config.n_head, j.config.n_embd,
-      j.config.n_positions, t.lr, t.batch, t.seq_len, t.warmup, t.max_steps, t.weight_decay,
-      t.seed);
+      j.config.n_positions, j.config.resid_pdrop, t.lr, t.batch, t.seq_len, t.warmup,
+      t.max_steps, t.weight_decay, t.seed);
 }
 
-// The base model: given, cached in the run folder, or pretrained now.
-std::string prepare_model(const ReproduceOptions& o, const Preset& p, const std::string& run_dir,
-                          const std::string& data_dir, bool run_jobs) {
-  if (!o.model_dir.empty()) return o.model_dir;
+struct BaseModel {
+  std::string dir, identity;
+};
+
+// The base model: given, cached in the run folder (when its settings record matches), or
+// pretrained now.
+BaseModel prepare_model(const ReproduceOptions& o, const Preset& p, const std::string& run_dir,
+                        const std::string& data_dir, bool run_jobs) {
+  if (!o.model_dir.empty()) return {o.model_dir, model_identity(o.model_dir)};
   if (p.name == "gpt2-small")
     input_error("preset gpt2-small needs --model DIR (see scripts/download-gpt2.sh)");
   PretrainJob job = pretrain_job(o, p, run_dir);
-  if (o.general.empty() && (!fs::exists(job.corpus) || o.force)) {
-    std::string corpus = datagen::generate_general_corpus(p.corpus_bytes, 7);
+  if (o.general.empty()) {  // deterministic and cheap: written every time, checked by digest
+    std::string corpus = datagen::generate_general_corpus(p.corpus_bytes, kCorpusSeed);
     for (const std::string& d : study_domains()) {
       std::string mix = fmt::format("{}/{}/pretrain.jsonl", data_dir, d);
       if (fs::exists(mix)) corpus += qa_text(datagen::read_jsonl(mix));
     }
-    write_file_atomic(job.corpus, corpus);
+    if (!fs::exists(job.corpus) || read_file(job.corpus) != corpus)
+      write_file_atomic(job.corpus, corpus);
   }
-  bool done = finished(job.out, "model.safetensors") && !o.force;
+  nlohmann::json settings = pretrain_settings(job);
+  if (o.force) fs::remove_all(job.out);
+  bool done = finished(job.out, "model.safetensors") && check_settings(job.out, settings);
+  job.train.resume = true;  // run_pretrain_job checks the checkpoint's settings
   if (!done && run_jobs) run_pretrain_job(job);
   if (!done && !run_jobs) fmt::print("{}\n", pretrain_command(job, o.binary));
-  return job.out;
+  return {job.out, "pretrained:" + settings_identity(settings)};
+}
+
+}  // namespace
+
+namespace {
+
+void check_options(const ReproduceOptions& o) {
+  if (o.seeds < 1) input_error("--seeds must be at least 1");
+  if (o.hparams != "uniform" && o.hparams != "study")
+    input_error("--hparams {}: expected uniform or study", o.hparams);
+  static const std::vector<std::string> results = {"math+medicine", "math+finance",
+                                                   "medicine+finance", "triple"};
+  if (!o.only.empty() && std::find(results.begin(), results.end(), o.only) == results.end())
+    input_error("--only {}: expected one of {}", o.only, fmt::join(results, ", "));
+  if (o.ablation && !o.choices.empty())
+    input_error("--ablation runs its own configurations (none, each choice, all); drop "
+                "--study-choices");
+}
+
+// Trains (or with --plan prints) every job not finished with its settings; jobs that several
+// configurations share run once.
+void run_jobs(const ReproduceOptions& o, const std::vector<std::vector<AdapterJob>>& per_config) {
+  std::set<std::string> seen;
+  for (const auto& jobs : per_config)
+    for (const AdapterJob& j : jobs) {
+      if (!seen.insert(j.job.out).second) continue;
+      bool done = !o.force && finished(j.job.out, "adapter_model.safetensors") &&
+                  check_settings(j.job.out, j.settings);
+      if (done) continue;
+      if (o.plan)
+        fmt::print("{}\n", job_command(j, o.binary));
+      else
+        run_lora_job(j.job);
+    }
 }
 
 }  // namespace
 
 int run_reproduce(const ReproduceOptions& o) {
   auto began = std::chrono::steady_clock::now();
+  check_options(o);
   Preset preset = find_preset(o.preset);
   if (o.lr > 0.0f) preset.adapter.lr = o.lr;
-  if (o.seeds < 1) input_error("--seeds must be at least 1");
   std::string run_dir = o.out.empty() ? default_run_dir(o.preset) : o.out;
-  fs::create_directories(run_dir);
+  FolderLock lock(run_dir);
   std::string data_dir = prepare_data(o, preset, run_dir);
-  std::string model_dir = prepare_model(o, preset, run_dir, data_dir, !o.plan);
-  std::vector<AdapterJob> jobs = adapter_jobs(o, preset, model_dir, data_dir, run_dir);
-  for (const AdapterJob& j : jobs) {
-    bool done = finished(j.job.out, "adapter_model.safetensors") && !o.force;
-    if (done) continue;
-    if (o.plan) {
-      fmt::print("{}\n", job_command(j, o.binary));
-      continue;
-    }
-    run_lora_job(j.job);
-  }
+  BaseModel model = prepare_model(o, preset, run_dir, data_dir, !o.plan);
+  std::vector<std::vector<std::string>> configs =
+      o.ablation ? ablation_configurations() : std::vector<std::vector<std::string>>{o.choices};
+  std::vector<std::vector<AdapterJob>> per_config;
+  for (const auto& choices : configs)
+    per_config.push_back(
+        adapter_jobs(o, preset, choices, model.dir, model.identity, data_dir, run_dir));
+  run_jobs(o, per_config);
   if (o.plan) return 0;
-  StudyResults results = evaluate_study(o, preset, jobs, model_dir, data_dir);
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
-  fmt::print("{}", write_study_report(results, o, preset, jobs, run_dir, seconds));
+  std::vector<StudyResults> results;
+  for (size_t c = 0; c < configs.size(); ++c) {
+    results.push_back(evaluate_study(o, preset, configs[c], per_config[c], model.dir, data_dir));
+    std::string dir = o.ablation ? run_dir + "/ablation/" + choices_label(configs[c]) : run_dir;
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+    std::string tables = write_study_report(results.back(), o, preset, per_config[c], dir, seconds);
+    if (!o.ablation) fmt::print("{}", tables);
+  }
+  if (o.ablation) fmt::print("{}", write_ablation_report(results, run_dir));
   return 0;
 }
 

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "experiments/training.h"
 
 namespace ls {
@@ -17,7 +19,10 @@ struct ReproduceOptions {
   std::string general;           // pretraining corpus; default: generated
   int seeds = 3;
   std::string hparams = "uniform";  // uniform or study
-  float lr = 0.0f;                  // adapter learning rate; 0 = the preset's
+  float lr = 0.0f;                  // adapter learning rate; 0 = the preset's (or the study's)
+  std::vector<std::string> choices;  // the study's code's choices to switch on (--study-choices)
+  bool ablation = false;         // run none, each choice alone, and all
+  std::string only;              // one result: a pair ("math+medicine") or "triple"; "" = all
   bool force = false;            // redo finished jobs
   bool plan = false;             // print the jobs as shell commands and stop
   std::string binary = "lorasum";  // how --plan names this program
@@ -45,12 +50,27 @@ Preset find_preset(const std::string& name);
 // The domains of the study, in its order.
 const std::vector<std::string>& study_domains();
 
+// The choices of the study's code that lorasum can switch on, in the order of
+// experiments/README.md: aligned-labels, eval-overlap, merged-subsample, discarded-lm-head,
+// shared-init, cproj-untransposed, half-scale.
+const std::vector<std::string>& study_choice_names();
+// "none", "all", or comma-separated names, as a sorted list in the order above; InputError
+// names an unknown one.
+std::vector<std::string> parse_study_choices(const std::string& list);
+bool has_choice(const std::vector<std::string>& choices, const std::string& name);
+// The configurations of --ablation: none, each choice alone, and all.
+std::vector<std::vector<std::string>> ablation_configurations();
+// "none", "all" or the names joined by commas.
+std::string choices_label(const std::vector<std::string>& choices);
+
 // One adapter training: a single domain or the union of several (the merged-data baseline).
 struct AdapterJob {
   std::vector<std::string> domains;
   int seed = 0;
   std::string label() const;  // "math", "math+medicine", …
+  std::string name() const;   // "seed0/math", as results.json lists it
   LoraJob job;
+  nlohmann::json settings;    // what settings.json in job.out must hold
 };
 
 // Runs (or with options.plan, prints) the whole study; returns the process exit status.

@@ -43,10 +43,12 @@ Fit least_squares(const std::vector<double>& x, const std::vector<double>& y) {
 
 namespace {
 
-using PplByDomain = std::map<std::string, Perplexity>;
+// Seeds of the study's random evaluation splits and of the random-adapter baseline.
+constexpr uint64_t kOverlapSeed = 42;  // the study's SEED
+constexpr uint64_t kBaselineSeed = 7;
 
 // Perplexity over the union of several domains' test sets, from their totals.
-double union_ppl(const PplByDomain& p, const std::vector<std::string>& domains) {
+double union_ppl(const std::map<std::string, Perplexity>& p, const std::vector<std::string>& domains) {
   Perplexity total;
   for (const std::string& d : domains) {
     total.total_nll += p.at(d).total_nll;
@@ -74,121 +76,275 @@ double pooled_rms(const std::vector<SimilarityReport>& reports) {
   return n ? std::sqrt(sum / n) : 0.0;
 }
 
-// Models evaluated per seed: singles, pairs (merged and sum), triple (merged and sum), variants.
-constexpr int kModelsPerSeed = 3 + 3 * 2 + 2 + 3;
+// A set that scores models: examples and the length they are cut to.
+struct EvalSet {
+  std::vector<Example> examples;
+  int64_t seq_len = 0;
+};
 
 class Evaluator {
  public:
-  Evaluator(const std::string& model_dir, const std::string& data_dir, const Preset& preset,
-            const ReproduceOptions& o)
+  Evaluator(const std::string& model_dir, const Preset& preset, int64_t evaluations,
+            bool progress)
       : model_(load_gpt2(model_dir)),
         preset_(preset),
-        bar_("evaluate", 1 + kModelsPerSeed * o.seeds, o.progress) {
-    Tokenizer tok = Tokenizer::load(model_dir);
-    for (const std::string& d : study_domains())
-      tests_[d] = load_qa_jsonl(fmt::format("{}/{}/test.jsonl", data_dir, d), tok);
-  }
+        bar_("evaluate", evaluations, progress) {}
 
-  // Perplexity on every domain with these adapters active together.
-  PplByDomain run(const std::vector<std::shared_ptr<LoraAdapter>>& adapters) {
+  GPT2& model() { return *model_; }
+
+  // Perplexity on each named set with these adapters active together.
+  std::map<std::string, Perplexity> run(const std::vector<std::shared_ptr<LoraAdapter>>& adapters,
+                                        const std::map<std::string, const EvalSet*>& sets) {
     for (auto& a : adapters) a->attach(*model_);
-    PplByDomain out;
-    int64_t seq = std::min(preset_.adapter.seq_len, model_->config().n_positions);
-    for (auto& [d, examples] : tests_)
-      out[d] = evaluate_perplexity(*model_, examples, preset_.eval_batch, seq);
+    std::map<std::string, Perplexity> out;
+    for (auto& [name, set] : sets)
+      out[name] = evaluate_perplexity(*model_, set->examples, preset_.eval_batch, set->seq_len);
     for (auto& a : adapters) a->detach(*model_);
     bar_.update(++done_, fmt::format("{} adapter(s) active", adapters.size()));
     return out;
   }
 
-  std::shared_ptr<LoraAdapter> load(const std::string& dir) { return LoraAdapter::load(dir, *model_); }
   void finish() { bar_.finish(fmt::format("{} evaluations", done_)); }
 
  private:
   std::unique_ptr<GPT2> model_;
   const Preset& preset_;
-  std::map<std::string, std::vector<Example>> tests_;
   ProgressBar bar_;
   int64_t done_ = 0;
+};
+
+// The sets of one seed: each domain's test split and, with eval-overlap, the study's own set
+// for each combination.
+struct SeedSets {
+  std::map<std::string, EvalSet> test, overlap;
+};
+
+class StudyEvaluation {
+ public:
+  StudyEvaluation(const ReproduceOptions& o, const Preset& p, const std::vector<std::string>& c,
+                  const std::vector<AdapterJob>& jobs, const std::string& model_dir,
+                  const std::string& data_dir)
+      : o_(o), preset_(p), choices_(c), jobs_(jobs), data_dir_(data_dir),
+        tok_(Tokenizer::load(model_dir)),
+        eval_(model_dir, p, 1 + count_models(jobs), o.progress),
+        length_(std::min(p.adapter.seq_len, eval_.model().config().n_positions)) {
+    R_.domains = study_domains();
+    R_.choices = c;
+  }
+
+  StudyResults run() {
+    SeedSets sets = seed_sets(0);
+    auto base = eval_.run({}, domain_sets(sets));
+    for (const std::string& d : R_.domains) R_.base[d].values.push_back(base[d].value());
+    for (int seed = 0; seed < o_.seeds; ++seed) run_seed(seed, seed == 0 ? sets : seed_sets(seed));
+    R_.fit = least_squares(fit_x_, fit_y_);
+    fit_x_.insert(fit_x_.end(), all_x_.begin(), all_x_.end());
+    fit_y_.insert(fit_y_.end(), all_y_.begin(), all_y_.end());
+    R_.fit_all = least_squares(fit_x_, fit_y_);
+    eval_.finish();
+    return R_;
+  }
+
+ private:
+  using Adapters = std::vector<std::shared_ptr<LoraAdapter>>;
+  using Ppl = std::map<std::string, Perplexity>;
+
+  // Evaluations: a single alone, a pair merged and summed, the triple merged and summed, and
+  // with all three pairs the three variants.
+  static int64_t count_models(const std::vector<AdapterJob>& jobs) {
+    int64_t n[4] = {0, 0, 0, 0};
+    for (const AdapterJob& j : jobs) ++n[j.domains.size()];
+    return n[1] + 2 * n[2] + 2 * n[3] + (n[2] == 3 * n[3] ? 3 * n[3] : 0);
+  }
+
+  TextFormat layout(int64_t length) const {
+    TextFormat f;
+    if (has_choice(choices_, "aligned-labels")) f.aligned_length = length;
+    return f;
+  }
+
+  std::vector<Example> load(const std::string& domain, const char* split, int64_t length) const {
+    return load_qa_jsonl(fmt::format("{}/{}/{}.jsonl", data_dir_, domain, split), tok_, layout(length));
+  }
+
+  SeedSets seed_sets(int seed) const {
+    int64_t length = length_;
+    SeedSets s;
+    for (const std::string& d : R_.domains) s.test[d] = {load(d, "test", length), length};
+    if (!has_choice(choices_, "eval-overlap")) return s;
+    std::map<std::string, std::vector<Example>> train, test64;
+    std::map<std::string, size_t> train_sizes, test_sizes;
+    for (const std::string& d : R_.domains) {
+      train[d] = load(d, "train", length);
+      test64[d] = load(d, "test", kStudyTripleLength);
+      train_sizes[d] = train[d].size();
+      test_sizes[d] = test64[d].size();
+    }
+    uint64_t split_seed = kOverlapSeed + static_cast<uint64_t>(seed);
+    for (const auto& pair : all_pairs()) {
+      std::string label = join(pair);
+      for (const Pick& pick : overlap_selection(label, train_sizes, split_seed))
+        s.overlap[label].examples.push_back(train[pick.domain][pick.index]);
+      s.overlap[label].seq_len = length;
+    }
+    for (const Pick& pick : overlap_selection("triple", test_sizes, split_seed))
+      s.overlap["triple"].examples.push_back(test64[pick.domain][pick.index]);
+    s.overlap["triple"].seq_len = kStudyTripleLength;
+    return s;
+  }
+
+  static std::map<std::string, const EvalSet*> domain_sets(const SeedSets& s) {
+    std::map<std::string, const EvalSet*> out;
+    for (auto& [d, set] : s.test) out[d] = &set;
+    return out;
+  }
+
+  // Each domain's test split, plus the study's set for `combination` when eval-overlap is on.
+  std::map<std::string, const EvalSet*> sets_for(const SeedSets& s, const std::string& combination) {
+    auto out = domain_sets(s);
+    auto found = s.overlap.find(combination);
+    if (found != s.overlap.end()) out["@score"] = &found->second;
+    return out;
+  }
+
+  // The figure a combination is scored by: the study's set, or the union of its test splits.
+  static double score(const Ppl& p, const std::vector<std::string>& domains) {
+    auto found = p.find("@score");
+    return found != p.end() ? found->second.value() : union_ppl(p, domains);
+  }
+
+  std::shared_ptr<LoraAdapter> adapter(int seed, const std::string& label) {
+    for (const AdapterJob& j : jobs_)
+      if (j.seed == seed && j.label() == label) {
+        auto a = LoraAdapter::load(j.job.out, eval_.model());
+        // multiplyOut.py made the deltas of the singles and of the all-three merged run.
+        bool multiplied_out = j.domains.size() != 2;
+        apply_eval_choices(*a, choices_, multiplied_out);
+        return a;
+      }
+    return nullptr;
+  }
+
+  void run_seed(int seed, const SeedSets& sets) {
+    std::map<std::string, std::shared_ptr<LoraAdapter>> a;
+    for (const std::string& d : R_.domains)
+      if (auto single = adapter(seed, d)) {
+        a[d] = single;
+        Ppl p = eval_.run({single}, domain_sets(sets));
+        for (const std::string& e : R_.domains) R_.singles[d][e].values.push_back(p[e].value());
+      }
+    std::vector<SimilarityReport> reports;
+    for (const auto& pair : all_pairs())
+      if (auto merged = adapter(seed, join(pair))) reports.push_back(run_pair(seed, sets, pair, merged, a));
+    std::string all = join(R_.domains);
+    if (auto merged_all = adapter(seed, all)) run_triple(seed, sets, merged_all, a, reports);
+    if (seed == 0 && a.size() >= 2) {
+      auto it = a.begin();
+      R_.random_cos = random_baseline(AdapterFactors::of(*it->second), AdapterFactors::of(*std::next(it)->second), 8, kBaselineSeed);
+    }
+  }
+
+  std::vector<std::vector<std::string>> all_pairs() const {
+    const auto& d = R_.domains;
+    return {{d[0], d[1]}, {d[0], d[2]}, {d[1], d[2]}};
+  }
+
+  PairResult& pair_result(const std::vector<std::string>& domains) {
+    for (PairResult& p : R_.pairs)
+      if (p.domains == domains) return p;
+    R_.pairs.push_back({});
+    R_.pairs.back().domains = domains;
+    return R_.pairs.back();
+  }
+
+  SimilarityReport run_pair(int seed, const SeedSets& sets, const std::vector<std::string>& pair,
+                            const std::shared_ptr<LoraAdapter>& merged,
+                            std::map<std::string, std::shared_ptr<LoraAdapter>>& a) {
+    PairResult& pr = pair_result(pair);
+    std::string label = join(pair);
+    Ppl pm = eval_.run({merged}, sets_for(sets, label));
+    Ppl ps = eval_.run({a[pair[0]], a[pair[1]]}, sets_for(sets, label));
+    double m = score(pm, pair), s = score(ps, pair);
+    for (const std::string& d : R_.domains) {
+      pr.merged_by_domain[d].values.push_back(pm[d].value());
+      pr.sum_by_domain[d].values.push_back(ps[d].value());
+    }
+    SimilarityReport sim = adapter_similarity(*a[pair[0]], *a[pair[1]]);
+    if (seed == 0) R_.pair_similarity[label] = sim;
+    pr.ppl_merged.values.push_back(m);
+    pr.ppl_sum.values.push_back(s);
+    pr.change_pct.values.push_back(change_pct(s, m));
+    pr.rms_cos.values.push_back(sim.rms_cosine);
+    pr.mean_abs_cos.values.push_back(sim.mean_abs_cosine);
+    pr.max_abs_cos.values.push_back(sim.max_abs_cosine);
+    pr.param_cos.values.push_back(sim.param_cosine);
+    fit_x_.push_back(sim.rms_cosine);
+    fit_y_.push_back(change_pct(s, m));
+    return sim;
+  }
+
+  // The triple: merged-data on all three against the sum of all singles, and the variants
+  // (a pair's merged adapter plus the third single) when the pairs' merged runs exist.
+  void run_triple(int seed, const SeedSets& sets, const std::shared_ptr<LoraAdapter>& merged_all,
+                  std::map<std::string, std::shared_ptr<LoraAdapter>>& a,
+                  const std::vector<SimilarityReport>& pair_reports) {
+    const auto& d = R_.domains;
+    R_.has_triple = true;
+    R_.triple.domains = d;
+    auto score_sets = sets_for(sets, "triple");
+    double m = score(eval_.run({merged_all}, score_sets), d);
+    double s = score(eval_.run({a[d[0]], a[d[1]], a[d[2]]}, score_sets), d);
+    std::vector<SimilarityReport> reports = pair_reports;
+    if (reports.size() != 3) {  // --only triple: the pairs' cosines without their merged runs
+      reports.clear();
+      for (const auto& pair : all_pairs()) reports.push_back(adapter_similarity(*a[pair[0]], *a[pair[1]]));
+    }
+    R_.triple.ppl_merged.values.push_back(m);
+    R_.triple.ppl_sum.values.push_back(s);
+    R_.triple.change_pct.values.push_back(change_pct(s, m));
+    R_.triple.rms_cos.values.push_back(pooled_rms(reports));
+    all_x_.push_back(pooled_rms(reports));
+    all_y_.push_back(change_pct(s, m));
+    if (R_.pairs.size() != 3) return;
+    if (R_.variants.empty())
+      for (const auto& pair : all_pairs()) R_.variants.push_back({pair, third(pair), {}, {}, {}});
+    for (VariantResult& v : R_.variants) {
+      auto merged = adapter(seed, join(v.merged)), single = a[v.single];
+      double ppl = score(eval_.run({merged, single}, score_sets), d);
+      double cos = adapter_similarity(*merged, *single).rms_cosine;
+      v.ppl.values.push_back(ppl);
+      v.change_pct.values.push_back(change_pct(ppl, m));
+      v.rms_cos.values.push_back(cos);
+      all_x_.push_back(cos);
+      all_y_.push_back(change_pct(ppl, m));
+    }
+  }
+
+  std::string third(const std::vector<std::string>& pair) const {
+    for (const std::string& d : R_.domains)
+      if (std::find(pair.begin(), pair.end(), d) == pair.end()) return d;
+    return "";
+  }
+
+  const ReproduceOptions& o_;
+  const Preset& preset_;
+  std::vector<std::string> choices_;
+  const std::vector<AdapterJob>& jobs_;
+  std::string data_dir_;
+  Tokenizer tok_;
+  Evaluator eval_;
+  int64_t length_;  // evaluation length: the preset's adapter length within the context
+  StudyResults R_;
+  std::vector<double> fit_x_, fit_y_, all_x_, all_y_;
 };
 
 }  // namespace
 
 StudyResults evaluate_study(const ReproduceOptions& options, const Preset& preset,
+                            const std::vector<std::string>& choices,
                             const std::vector<AdapterJob>& jobs, const std::string& model_dir,
                             const std::string& data_dir) {
-  const auto& domains = study_domains();
-  Evaluator eval(model_dir, data_dir, preset, options);
-  StudyResults R;
-  R.domains = domains;
-  PplByDomain base = eval.run({});
-  for (const std::string& d : domains) R.base[d].values.push_back(base[d].value());
-  std::vector<std::vector<std::string>> pairs = {{domains[0], domains[1]},
-                                                 {domains[0], domains[2]},
-                                                 {domains[1], domains[2]}};
-  R.pairs.resize(pairs.size());
-  R.triple.domains = domains;
-  for (size_t i = 0; i < pairs.size(); ++i) R.pairs[i].domains = pairs[i];
-  for (size_t i = 0; i < pairs.size(); ++i) {
-    const std::string& third = *std::find_if(domains.begin(), domains.end(), [&](const auto& d) {
-      return std::find(pairs[i].begin(), pairs[i].end(), d) == pairs[i].end();
-    });
-    R.variants.push_back({pairs[i], third, {}, {}, {}});
-  }
-  std::vector<double> fit_x, fit_y;
-  for (int seed = 0; seed < options.seeds; ++seed) {
-    std::map<std::string, std::shared_ptr<LoraAdapter>> adapter;
-    for (const AdapterJob& j : jobs)
-      if (j.seed == seed) adapter[j.label()] = eval.load(j.job.out);
-    // Singles on every domain.
-    for (const std::string& a : domains) {
-      PplByDomain p = eval.run({adapter[a]});
-      for (const std::string& d : domains) R.singles[a][d].values.push_back(p[d].value());
-    }
-    // Pairs: merged-data adapter against the naive sum of the two singles.
-    std::vector<SimilarityReport> pair_reports;
-    for (size_t i = 0; i < pairs.size(); ++i) {
-      PairResult& pr = R.pairs[i];
-      std::string label = join(pairs[i]);
-      double merged = union_ppl(eval.run({adapter[label]}), pairs[i]);
-      double summed = union_ppl(eval.run({adapter[pairs[i][0]], adapter[pairs[i][1]]}), pairs[i]);
-      SimilarityReport sim = adapter_similarity(*adapter[pairs[i][0]], *adapter[pairs[i][1]]);
-      pair_reports.push_back(sim);
-      if (seed == 0) R.pair_similarity[label] = sim;
-      pr.ppl_merged.values.push_back(merged);
-      pr.ppl_sum.values.push_back(summed);
-      pr.change_pct.values.push_back(change_pct(summed, merged));
-      pr.rms_cos.values.push_back(sim.rms_cosine);
-      pr.mean_abs_cos.values.push_back(sim.mean_abs_cosine);
-      pr.max_abs_cos.values.push_back(sim.max_abs_cosine);
-      pr.param_cos.values.push_back(sim.param_cosine);
-      fit_x.push_back(sim.rms_cosine);
-      fit_y.push_back(change_pct(summed, merged));
-    }
-    // The triple: merged-data on all three against the sum of all singles, and the variants
-    // (a pair's merged adapter plus the third single).
-    std::string all = join(domains);
-    double merged_all = union_ppl(eval.run({adapter[all]}), domains);
-    double sum_all = union_ppl(
-        eval.run({adapter[domains[0]], adapter[domains[1]], adapter[domains[2]]}), domains);
-    R.triple.ppl_merged.values.push_back(merged_all);
-    R.triple.ppl_sum.values.push_back(sum_all);
-    R.triple.change_pct.values.push_back(change_pct(sum_all, merged_all));
-    R.triple.rms_cos.values.push_back(pooled_rms(pair_reports));
-    for (VariantResult& v : R.variants) {
-      auto merged = adapter[join(v.merged)], single = adapter[v.single];
-      double ppl = union_ppl(eval.run({merged, single}), domains);
-      v.ppl.values.push_back(ppl);
-      v.change_pct.values.push_back(change_pct(ppl, merged_all));
-      v.rms_cos.values.push_back(adapter_similarity(*merged, *single).rms_cosine);
-    }
-    if (seed == 0)
-      R.random_cos = random_baseline(AdapterFactors::of(*adapter[domains[0]]),
-                                     AdapterFactors::of(*adapter[domains[1]]), 8, 7);
-  }
-  R.fit = least_squares(fit_x, fit_y);
-  eval.finish();
-  return R;
+  return StudyEvaluation(options, preset, choices, jobs, model_dir, data_dir).run();
 }
 
 }  // namespace ls

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "experiments/charts.h"
+#include "experiments/settings.h"
 #include "experiments/study.h"
 #include "experiments/svg.h"
 #include "lora/factors.h"
@@ -15,14 +16,16 @@
 
 namespace ls {
 
+const std::map<std::string, double>& published_change() {
+  static const std::map<std::string, double> published = {
+      {"math+medicine", -9.10}, {"math+finance", 4.54}, {"medicine+finance", 27.56}};
+  return published;
+}
+
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-// The study's published pairwise changes (arXiv 2508.11985, GPT-2 Small, r=4, α=64).
-const std::map<std::string, double> kPublishedChange = {
-    {"math+medicine", -9.10}, {"math+finance", 4.54}, {"medicine+finance", 27.56}};
 
 std::string label(const std::vector<std::string>& d) { return fmt::format("{}", fmt::join(d, "+")); }
 
@@ -33,19 +36,36 @@ std::string pm(const Stat& s, const char* f = "{:.2f}") {
 
 json stat_json(const Stat& s) { return {{"mean", s.mean()}, {"std", s.std()}, {"per_seed", s.values}}; }
 
-std::string tables(const StudyResults& R) {
+std::string pair_table(const StudyResults& R) {
   std::ostringstream o;
-  o << "### Pairwise sums vs merged-data fine-tuning (perplexity on the pair's test sets)\n\n"
+  o << "### Pairwise sums vs merged-data fine-tuning\n\n"
     << "| pair | merged ppl | sum ppl | change % | RMS cos | mean abs cos | study change % |\n"
     << "|---|---|---|---|---|---|---|\n";
   for (const PairResult& p : R.pairs) {
-    auto pub = kPublishedChange.find(label(p.domains));
+    auto pub = published_change().find(label(p.domains));
     o << fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", label(p.domains), pm(p.ppl_merged),
                      pm(p.ppl_sum), pm(p.change_pct), pm(p.rms_cos, "{:.4f}"),
                      pm(p.mean_abs_cos, "{:.4f}"),
-                     pub == kPublishedChange.end() ? "—" : fmt::format("{:+.2f}", pub->second));
+                     pub == published_change().end() ? "—" : fmt::format("{:+.2f}", pub->second));
   }
-  o << "\n### Triple (perplexity on all three test sets)\n\n"
+  o << "\n### Pair models on each domain's test split (perplexity)\n\n| pair | model |";
+  for (const auto& d : R.domains) o << " " << d << " |";
+  o << "\n|---|---|";
+  for (size_t i = 0; i < R.domains.size(); ++i) o << "---|";
+  o << "\n";
+  for (const PairResult& p : R.pairs)
+    for (const auto& [model, by_domain] : {std::pair{"merged", &p.merged_by_domain},
+                                           std::pair{"sum", &p.sum_by_domain}}) {
+      o << "| " << label(p.domains) << " | " << model << " |";
+      for (const auto& d : R.domains) o << " " << pm(by_domain->at(d)) << " |";
+      o << "\n";
+    }
+  return o.str();
+}
+
+std::string triple_table(const StudyResults& R) {
+  std::ostringstream o;
+  o << "\n### Triple\n\n"
     << "| model | ppl | change % vs merged-all | RMS cos |\n|---|---|---|---|\n";
   o << fmt::format("| merged-data, all three | {} | — | — |\n", pm(R.triple.ppl_merged));
   o << fmt::format("| sum of the three singles | {} | {} | {} |\n", pm(R.triple.ppl_sum),
@@ -53,6 +73,11 @@ std::string tables(const StudyResults& R) {
   for (const VariantResult& v : R.variants)
     o << fmt::format("| merged {} + single {} | {} | {} | {} |\n", label(v.merged), v.single,
                      pm(v.ppl), pm(v.change_pct), pm(v.rms_cos, "{:.4f}"));
+  return o.str();
+}
+
+std::string singles_table(const StudyResults& R) {
+  std::ostringstream o;
   o << "\n### Single adapters × test domain (perplexity)\n\n| adapter |";
   for (const auto& d : R.domains) o << " " << d << " |";
   o << "\n|---|";
@@ -61,16 +86,30 @@ std::string tables(const StudyResults& R) {
   for (const auto& d : R.domains) o << " " << pm(R.base.at(d)) << " |";
   o << "\n";
   for (const auto& a : R.domains) {
+    if (!R.singles.count(a)) continue;  // --only: not every single was trained
     o << "| " << a << " |";
     for (const auto& d : R.domains) o << " " << pm(R.singles.at(a).at(d)) << " |";
     o << "\n";
   }
-  o << fmt::format(
-      "\n### Fit: change % = {:.2f} · RMS cos {} {:.2f}, Pearson r = {:.3f} ({} points)\n\n"
-      "Random-adapter baseline at these shapes: RMS cos {:.4f} ± {:.4f} (analytic ≈ {:.4f}).\n",
-      R.fit.slope, R.fit.intercept < 0 ? "−" : "+", std::fabs(R.fit.intercept), R.fit.pearson_r,
-      R.fit.points, R.random_cos.rms_mean, R.random_cos.rms_std, R.random_cos.analytic_rms);
   return o.str();
+}
+
+std::string fit_line(const char* what, const Fit& f) {
+  return fmt::format("{}: change % = {:.2f} · RMS cos {} {:.2f}, Pearson r = {:.3f} ({} points)",
+                     what, f.slope, f.intercept < 0 ? "−" : "+", std::fabs(f.intercept),
+                     f.pearson_r, f.points);
+}
+
+std::string tables(const StudyResults& R) {
+  std::string out = pair_table(R);
+  if (R.has_triple) out += triple_table(R);
+  out += singles_table(R);
+  out += "\n### Fit\n\n- " + fit_line("pairs", R.fit) + "\n- " +
+         fit_line("all combinations (pairs, triple, variants)", R.fit_all) + "\n";
+  out += fmt::format("\nRandom-adapter baseline at these shapes: RMS cos {:.4f} ± {:.4f} "
+                     "(analytic ≈ {:.4f}).\n",
+                     R.random_cos.rms_mean, R.random_cos.rms_std, R.random_cos.analytic_rms);
+  return out;
 }
 
 std::string csv(const StudyResults& R) {
@@ -83,26 +122,73 @@ std::string csv(const StudyResults& R) {
                          change.values[s], cos.values[s]);
   };
   for (const PairResult& p : R.pairs) rows("pair", label(p.domains), p.ppl_merged, p.ppl_sum, p.change_pct, p.rms_cos);
-  rows("triple", label(R.triple.domains), R.triple.ppl_merged, R.triple.ppl_sum, R.triple.change_pct, R.triple.rms_cos);
+  if (R.has_triple)
+    rows("triple", label(R.triple.domains), R.triple.ppl_merged, R.triple.ppl_sum, R.triple.change_pct, R.triple.rms_cos);
   for (const VariantResult& v : R.variants)
     rows("variant", label(v.merged) + "|" + v.single, R.triple.ppl_merged, v.ppl, v.change_pct, v.rms_cos);
   return out;
 }
 
-json results_json(const StudyResults& R, const ReproduceOptions& o, const Preset& p, double seconds) {
-  json pairs = json::array();
-  for (const PairResult& r : R.pairs)
-    pairs.push_back({{"domains", r.domains}, {"ppl_merged", r.ppl_merged.mean()},
-                     {"ppl_sum", r.ppl_sum.mean()}, {"change_pct", r.change_pct.mean()},
-                     {"rms_cos", r.rms_cos.mean()}, {"mean_abs_cos", r.mean_abs_cos.mean()},
-                     {"max_abs_cos", r.max_abs_cos.mean()}, {"param_cos", r.param_cos.mean()},
-                     {"per_seed", {{"ppl_merged", r.ppl_merged.values}, {"ppl_sum", r.ppl_sum.values},
-                                   {"change_pct", r.change_pct.values}, {"rms_cos", r.rms_cos.values}}},
-                     {"std", {{"change_pct", r.change_pct.std()}, {"rms_cos", r.rms_cos.std()}}}});
+json by_domain_json(const std::map<std::string, Stat>& m) {
+  json out;
+  for (const auto& [d, stat] : m) out[d] = stat_json(stat);
+  return out;
+}
+
+json pair_json(const PairResult& r) {
+  return {{"domains", r.domains}, {"ppl_merged", r.ppl_merged.mean()},
+          {"ppl_sum", r.ppl_sum.mean()}, {"change_pct", r.change_pct.mean()},
+          {"rms_cos", r.rms_cos.mean()}, {"mean_abs_cos", r.mean_abs_cos.mean()},
+          {"max_abs_cos", r.max_abs_cos.mean()}, {"param_cos", r.param_cos.mean()},
+          {"per_seed", {{"ppl_merged", r.ppl_merged.values}, {"ppl_sum", r.ppl_sum.values},
+                        {"change_pct", r.change_pct.values}, {"rms_cos", r.rms_cos.values}}},
+          {"std", {{"change_pct", r.change_pct.std()}, {"rms_cos", r.rms_cos.std()}}},
+          {"merged_by_domain", by_domain_json(r.merged_by_domain)},
+          {"sum_by_domain", by_domain_json(r.sum_by_domain)}};
+}
+
+json triple_json(const StudyResults& R) {
+  if (!R.has_triple) return nullptr;
   json variants = json::array();
   for (const VariantResult& v : R.variants)
     variants.push_back({{"merged", v.merged}, {"single", v.single}, {"ppl", stat_json(v.ppl)},
                         {"change_pct", stat_json(v.change_pct)}, {"rms_cos", stat_json(v.rms_cos)}});
+  const PairResult& t = R.triple;
+  return {{"domains", t.domains}, {"ppl_merged", t.ppl_merged.mean()},
+          {"ppl_sum", t.ppl_sum.mean()}, {"change_pct", t.change_pct.mean()},
+          {"rms_cos", t.rms_cos.mean()},
+          {"std", {{"change_pct", t.change_pct.std()}, {"rms_cos", t.rms_cos.std()}}},
+          {"per_seed", {{"ppl_merged", t.ppl_merged.values}, {"ppl_sum", t.ppl_sum.values},
+                        {"change_pct", t.change_pct.values}}},
+          {"variants", variants}};
+}
+
+// Each trained adapter with the settings it was actually trained with.
+json jobs_json(const std::vector<AdapterJob>& jobs) {
+  json out = json::array();
+  for (const AdapterJob& j : jobs) {
+    const LoraJob& job = j.job;
+    out.push_back({{"name", j.name()}, {"folder", job.out}, {"lr", decimal(job.train.lr)},
+                   {"epochs", job.train.epochs}, {"batch", job.train.batch},
+                   {"seq_len", job.train.seq_len}, {"dropout", decimal(job.lora.dropout)},
+                   {"warmup", job.train.warmup}, {"weight_decay", decimal(job.train.weight_decay)},
+                   {"seed", job.train.seed},
+                   {"label_layout", job.format.aligned_length > 0 ? "aligned" : "joined"},
+                   {"subsample", job.subsample}, {"head_copy", job.train_head_copy},
+                   {"init_seed", job.init_seed ? json(*job.init_seed) : json(nullptr)}});
+  }
+  return out;
+}
+
+json fit_json(const Fit& f) {
+  return {{"slope", f.slope}, {"intercept", f.intercept}, {"pearson_r", f.pearson_r},
+          {"points", f.points}};
+}
+
+json results_json(const StudyResults& R, const ReproduceOptions& o, const Preset& p,
+                  const std::vector<AdapterJob>& jobs, double seconds) {
+  json pairs = json::array();
+  for (const PairResult& r : R.pairs) pairs.push_back(pair_json(r));
   json singles, base;
   for (const auto& [a, row] : R.singles)
     for (const auto& [d, s] : row) singles[a][d] = stat_json(s);
@@ -110,26 +196,19 @@ json results_json(const StudyResults& R, const ReproduceOptions& o, const Preset
   return {{"preset", p.name},
           {"seeds", o.seeds},
           {"hparams", o.hparams},
-          {"lora", {{"r", p.lora.r}, {"alpha", p.lora.alpha}, {"targets", p.lora.target_modules},
-                    {"dropout", p.lora.dropout}}},
-          {"training", {{"lr", p.adapter.lr}, {"epochs", p.adapter.epochs}, {"batch", p.adapter.batch},
-                        {"seq_len", p.adapter.seq_len}, {"warmup", p.adapter.warmup},
-                        {"weight_decay", p.adapter.weight_decay}}},
+          {"study_choices", R.choices},
+          {"only", o.only.empty() ? json(nullptr) : json(o.only)},
+          {"lora", {{"r", p.lora.r}, {"alpha", p.lora.alpha}, {"targets", p.lora.target_modules}}},
+          {"jobs", jobs_json(jobs)},
           {"pairs", pairs},
-          {"triple", {{"domains", R.triple.domains}, {"ppl_merged", R.triple.ppl_merged.mean()},
-                      {"ppl_sum", R.triple.ppl_sum.mean()}, {"change_pct", R.triple.change_pct.mean()},
-                      {"rms_cos", R.triple.rms_cos.mean()},
-                      {"per_seed", {{"ppl_merged", R.triple.ppl_merged.values},
-                                    {"ppl_sum", R.triple.ppl_sum.values},
-                                    {"change_pct", R.triple.change_pct.values}}},
-                      {"variants", variants}}},
+          {"triple", triple_json(R)},
           {"singles", singles},
           {"base", base},
-          {"fit", {{"slope", R.fit.slope}, {"intercept", R.fit.intercept},
-                   {"pearson_r", R.fit.pearson_r}, {"points", R.fit.points}}},
+          {"fit", fit_json(R.fit)},
+          {"fit_all", fit_json(R.fit_all)},
           {"random_baseline_rms_cos", {{"mean", R.random_cos.rms_mean}, {"std", R.random_cos.rms_std},
                                        {"analytic", R.random_cos.analytic_rms}}},
-          {"published_change_pct", kPublishedChange},
+          {"published_change_pct", published_change()},
           {"seconds", seconds}};
 }
 
@@ -202,14 +281,15 @@ std::string write_study_report(const StudyResults& R, const ReproduceOptions& o,
                                const std::vector<AdapterJob>& jobs, const std::string& run_dir,
                                double seconds) {
   std::string body = tables(R);
+  fs::create_directories(run_dir);
   std::string md = fmt::format(
-      "# lorasum reproduce — preset {}, {} seed(s), {} hyperparameters\n\nFigures are mean ± "
-      "std over seeds. change % = (ppl_sum − ppl_merged) / ppl_merged × 100.\n\n{}\nRun time: "
-      "{:.0f} s.\n",
-      p.name, o.seeds, o.hparams, body, seconds);
+      "# lorasum reproduce — preset {}, {} seed(s), {} hyperparameters, study choices: {}\n\n"
+      "Figures are mean ± std over seeds. change % = (ppl_sum − ppl_merged) / ppl_merged × "
+      "100.\n\n{}\nRun time: {:.0f} s.\n",
+      p.name, o.seeds, o.hparams, choices_label(R.choices), body, seconds);
   write_file_atomic(run_dir + "/results.md", md);
   write_file_atomic(run_dir + "/results.csv", csv(R));
-  write_file_atomic(run_dir + "/results.json", results_json(R, o, p, seconds).dump(2) + "\n");
+  write_file_atomic(run_dir + "/results.json", results_json(R, o, p, jobs, seconds).dump(2) + "\n");
   write_plots(R, jobs, run_dir + "/plots");
   return "\n" + body + fmt::format("\nResults, adapters and plots: {}/ (results.md, results.csv, "
                                    "results.json, plots/*.svg); {:.0f} s.\n", run_dir, seconds);

@@ -1,7 +1,10 @@
 #include "experiments/training.h"
 
+#include <fmt/format.h>
+
 #include <filesystem>
 
+#include "experiments/settings.h"
 #include "experiments/workspace.h"
 #include "gpt2/bpe_trainer.h"
 #include "gpt2/checkpoint.h"
@@ -11,6 +14,9 @@
 namespace ls {
 
 namespace fs = std::filesystem;
+
+// Separates the subsample's random stream from the job's other uses of its seed.
+constexpr uint64_t kSubsampleStream = 0x5b5a4d91e7c3a1f3ULL;
 
 Trainable lora_trainable(GPT2& model, const LoraAdapter& adapter) {
   Trainable t;
@@ -23,28 +29,75 @@ Trainable lora_trainable(GPT2& model, const LoraAdapter& adapter) {
   return t;
 }
 
+std::vector<Example> job_examples(const LoraJob& job, const Tokenizer& tok, int64_t seq_len) {
+  std::vector<Example> all;
+  for (const std::string& file : job.data) {
+    auto part = load_examples(file, tok, job.format, seq_len);
+    all.insert(all.end(), part.begin(), part.end());
+  }
+  if (!(job.subsample > 0.0 && job.subsample <= 1.0))
+    input_error("--subsample {} must be in (0, 1]", job.subsample);
+  if (job.subsample == 1.0) return all;
+  // As torch's random_split(data, [int(f·n), …]): a random int(f·n) of the examples.
+  auto keep = static_cast<size_t>(job.subsample * static_cast<double>(all.size()));
+  if (keep == 0) input_error("--subsample {} of {} examples leaves none", job.subsample, all.size());
+  std::vector<size_t> order = shuffled_indices(all.size(), job.train.seed ^ kSubsampleStream);
+  std::vector<Example> kept;
+  for (size_t i = 0; i < keep; ++i) kept.push_back(std::move(all[order[i]]));
+  return kept;
+}
+
+namespace {
+
+// With --resume: true when `out` holds this job finished (its `result` file and no
+// checkpoint); throws when the folder's settings differ from the job's; false when there is
+// something (or nothing yet) to train.
+bool finished_before(const std::string& out, const std::string& result,
+                     const nlohmann::json& settings) {
+  bool has_result = fs::exists(fs::path(out) / result);
+  bool has_checkpoint = fs::exists(fs::path(out) / "checkpoint.safetensors");
+  if (!has_checkpoint && !has_result) return false;
+  if (!check_settings(out, settings))
+    input_error("{} holds a {} without a settings record (made by an older lorasum), so it "
+                "cannot be checked against this run: choose another --out or remove it", out,
+                has_checkpoint ? "checkpoint" : result);
+  if (has_result && !has_checkpoint)
+    fmt::print(stderr, "{}: already trained with these settings; nothing to do\n", out);
+  return has_result && !has_checkpoint;
+}
+
+// The LM head copy that the study's code trained alongside LoRA (PEFT modules_to_save):
+// it starts as the tied embedding and trains; the adapter saved afterwards does not hold it.
+void add_head_copy(GPT2& model, Trainable& t) {
+  model.lm_head_copy = model.wte->weight().clone().set_requires_grad(true);
+  t.params.emplace_back("lm_head_copy.weight", model.lm_head_copy);
+}
+
+}  // namespace
+
 TrainResult run_lora_job(const LoraJob& job) {
   if (job.data.empty()) input_error("train: no --data file given");
   job.train.validate();  // before anything is loaded or written
+  nlohmann::json settings = adapter_settings(job);
+  if (job.train.resume && finished_before(job.out, "adapter_model.safetensors", settings))
+    return {};
   Tokenizer tok = load_tokenizer(job.model_dir);
   auto model = load_gpt2(job.model_dir);
   model->set_requires_grad(false);  // only the adapter trains; base weights stay bit-identical
   int64_t seq_len = std::min(job.train.seq_len, model->config().n_positions);
-  std::vector<Example> train_set, eval_set;
-  for (const std::string& file : job.data) {
-    auto part = load_examples(file, tok, job.format, seq_len);
-    train_set.insert(train_set.end(), part.begin(), part.end());
-  }
+  std::vector<Example> train_set = job_examples(job, tok, seq_len), eval_set;
   if (!job.eval_data.empty()) eval_set = load_examples(job.eval_data, tok, job.format, seq_len);
   LoraConfig config = job.lora;
   if (config.base_model.empty()) config.base_model = job.model_dir;
-  auto adapter = LoraAdapter::create(*model, config, job.train.seed);
+  auto adapter = LoraAdapter::create(*model, config, job.init_seed.value_or(job.train.seed));
   adapter->attach(*model);
   fs::create_directories(job.out);
+  write_settings(job.out, settings);  // first, so a resume can check what it continues
   TrainOptions o = job.train;
   o.checkpoint_path = (fs::path(job.out) / "checkpoint.safetensors").string();
   o.log_path = (fs::path(job.out) / "train_log.csv").string();
   Trainable t = lora_trainable(*model, *adapter);
+  if (job.train_head_copy) add_head_copy(*model, t);
   TrainResult result = train(*model, t, train_set, eval_set, o);
   adapter->save(job.out);
   fs::remove(o.checkpoint_path);
@@ -53,6 +106,8 @@ TrainResult run_lora_job(const LoraJob& job) {
 
 TrainResult run_pretrain_job(const PretrainJob& job) {
   job.train.validate();
+  nlohmann::json settings = pretrain_settings(job);
+  if (job.train.resume && finished_before(job.out, "model.safetensors", settings)) return {};
   std::string corpus = read_file(job.corpus);
   if (corpus.empty()) input_error("{}: the corpus is empty", job.corpus);
   require_utf8(corpus, job.corpus);
@@ -65,6 +120,7 @@ TrainResult run_pretrain_job(const PretrainJob& job) {
   auto [train_set, valid_set] = split_examples(examples, job.validation_fraction, job.train.seed);
   GPT2 model(config, job.train.seed);
   fs::create_directories(job.out);
+  write_settings(job.out, settings);
   TrainOptions o = job.train;
   o.checkpoint_path = (fs::path(job.out) / "checkpoint.safetensors").string();
   o.log_path = (fs::path(job.out) / "train_log.csv").string();

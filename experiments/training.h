@@ -1,5 +1,6 @@
 #pragma once
 // The two training jobs behind `lorasum train` and `lorasum pretrain`.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,9 +17,19 @@ struct LoraJob {
   LoraConfig lora;
   TextFormat format;
   TrainOptions train;
+  // Choices the study's code made (off by default):
+  double subsample = 1.0;           // train on a seeded fraction of the mixed data files
+  bool train_head_copy = false;     // also train a copy of the LM head, which is not saved
+  std::optional<uint64_t> init_seed;  // seed of A's initialisation (default: train.seed)
 };
 
-// Trains an adapter and writes it (PEFT folder) plus train_log.csv into job.out.
+// The examples a job trains on: every data file, then the seeded subsample. Examples in the
+// aligned layout are cut to train.seq_len + 1 positions by construction.
+std::vector<Example> job_examples(const LoraJob& job, const Tokenizer& tokenizer, int64_t seq_len);
+
+// Trains an adapter and writes it (PEFT folder), train_log.csv and settings.json into job.out.
+// With train.resume, a checkpoint of the same settings continues; a finished folder of the same
+// settings is left as it is (the result's `steps` is 0); other settings stop with InputError.
 TrainResult run_lora_job(const LoraJob& job);
 
 struct PretrainJob {

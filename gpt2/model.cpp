@@ -128,7 +128,8 @@ Tensor GPT2::logits(const std::vector<int32_t>& ids, int64_t batch, int64_t seq)
 
 Tensor GPT2::loss(const std::vector<int32_t>& ids, const std::vector<int32_t>& targets,
                   int64_t batch, int64_t seq, int32_t ignore_index) {
-  return ag::lm_head_loss(hidden(ids, batch, seq), wte->weight(), targets, ignore_index);
+  Tensor head = lm_head_copy.defined() ? lm_head_copy : wte->weight();
+  return ag::lm_head_loss(hidden(ids, batch, seq), head, targets, ignore_index);
 }
 
 KVCache GPT2::new_cache(int64_t batch) const {

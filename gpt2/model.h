@@ -77,6 +77,9 @@ class GPT2 : public Module {
   std::shared_ptr<Embedding> wte, wpe;
   std::vector<std::shared_ptr<Block>> h;
   std::shared_ptr<LayerNorm> ln_f;
+  // When defined, loss() projects onto this [V, C] weight instead of the tied wte: a trainable
+  // copy of the LM head, as PEFT's modules_to_save=["lm_head"] trains (the study's code did).
+  Tensor lm_head_copy;
 
  private:
   void check_ids(const std::vector<int32_t>& ids, int64_t batch, int64_t seq, int64_t past) const;

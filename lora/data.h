@@ -16,17 +16,25 @@ struct TextFormat {
   std::string question_field = "question";
   std::string answer_field = "answer";
   bool loss_on_answer_only = false;  // --loss-on answer
+  // > 0: the study's "aligned" layout instead (see load_qa_jsonl).
+  int64_t aligned_length = 0;
 };
 
-// One tokenized training sequence. Tokens before `loss_start` are context only.
+// One tokenized training sequence. Tokens before `loss_start` are context only. When `labels`
+// is set (the aligned layout), target t is labels[t + 1] instead of tokens[t + 1].
 struct Example {
   std::vector<int32_t> tokens;
   int64_t loss_start = 0;
+  std::vector<int32_t> labels;
 };
 
 // Each line {"question": ..., "answer": ...} becomes
 // "Question: {question}\nAnswer: {answer}<|endoftext|>". Malformed lines are reported with
 // file and line number; an empty file is refused.
+// With format.aligned_length = L, the layout of the study's code instead: the bare question
+// and the bare answer are tokenized separately, each truncated or padded with <|endoftext|> to
+// L tokens; the question is the input and the answer the labels, position by position, and
+// padding counts in the loss (there is no ignore index).
 std::vector<Example> load_qa_jsonl(const std::string& path, const Tokenizer& tokenizer,
                                    const TextFormat& format = {});
 // Plain text cut into consecutive windows of seq_len + 1 tokens (overlapping by one so every

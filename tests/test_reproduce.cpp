@@ -19,6 +19,21 @@ std::string fresh_dir(const std::string& name) {
   return dir;
 }
 
+// The folder of job `name` ("seed0/math"): its name carries a digest of its settings.
+std::string job_folder(const std::string& run, const std::string& name) {
+  fs::path base = fs::path(run) / name;
+  std::string found;
+  for (auto& entry : fs::directory_iterator(base.parent_path())) {
+    std::string file = entry.path().filename().string();
+    if (file.rfind(base.filename().string() + "-", 0) == 0) {
+      REQUIRE(found.empty());  // one job of these settings
+      found = entry.path().string();
+    }
+  }
+  REQUIRE(!found.empty());
+  return found;
+}
+
 void check_finite(const json& j, const std::string& where) {
   if (j.is_number()) {
     INFO(where);
@@ -41,7 +56,8 @@ TEST_CASE("reproduce --preset smoke writes every table, file and finite figure",
     CHECK_THAT(r.out, Catch::Contains(std::string("| ") + pair + " |"));
     CHECK(fs::exists(dir + "/plots/cosine_" + pair + ".svg"));
     for (int seed = 0; seed < 2; ++seed)
-      CHECK(fs::exists(dir + "/seed" + std::to_string(seed) + "/" + pair + "/adapter_model.safetensors"));
+      CHECK(fs::exists(job_folder(dir, "seed" + std::to_string(seed) + "/" + pair) +
+                       "/adapter_model.safetensors"));
   }
   for (const char* row : {"sum of the three singles", "merged math+medicine + single finance",
                           "| base model |", "Pearson r", "Random-adapter baseline"})
@@ -52,6 +68,14 @@ TEST_CASE("reproduce --preset smoke writes every table, file and finite figure",
 
   json j = json::parse(read_file(dir + "/results.json"));
   REQUIRE(j["pairs"].size() == 3);
+  REQUIRE(j["jobs"].size() == 14);
+  for (auto& job : j["jobs"]) {
+    CHECK(job["lr"] == 0.0003);  // the smoke preset's uniform settings
+    CHECK(job["batch"] == 8);
+    CHECK(job["warmup"] == 1);
+    CHECK(fs::exists(job["folder"].get<std::string>() + "/settings.json"));
+  }
+  CHECK(j["study_choices"].empty());
   for (auto& p : j["pairs"]) {
     CHECK(p["per_seed"]["change_pct"].size() == 2);
     // Per seed, change % comes from that seed's two perplexities; the figure is their mean.
@@ -97,7 +121,7 @@ TEST_CASE("reproduce --plan prints runnable jobs that reproduce then picks up", 
   for (const std::string& c : commands) REQUIRE(std::system((c + " >/dev/null 2>&1").c_str()) == 0);
   test::CliResult plan_again = test::run_lorasum("reproduce --preset smoke --seeds 1 --plan --out " + dir);
   CHECK(plan_again.out.empty());  // nothing left to do
-  std::string adapter = dir + "/seed0/math/adapter_model.safetensors";
+  std::string adapter = job_folder(dir, "seed0/math") + "/adapter_model.safetensors";
   auto written = fs::last_write_time(adapter);
   test::CliResult r = test::run_lorasum("reproduce --preset smoke --seeds 1 --out " + dir);
   REQUIRE(r.status == 0);

@@ -17,11 +17,18 @@ void add_reproduce(CLI::App& app, const char* argv0) {
   cmd->add_option("--general", o.general, "Plain-text corpus to pretrain the base model on (default: generated)")->check(CLI::ExistingFile);
   cmd->add_option("--seeds", o.seeds, "Independent repetitions")->capture_default_str()->check(CLI::Range(1, 100));
   cmd->add_option("--hparams", o.hparams, "uniform (same for every adapter) or study (the study's per-adapter settings)")->capture_default_str()->check(CLI::IsMember({"uniform", "study"}));
-  cmd->add_option("--lr", o.lr, "Adapter learning rate (default: the preset's)")->check(CLI::PositiveNumber);
-  cmd->add_flag("--force", o.force, "Redo finished work instead of reusing it");
+  cmd->add_option("--lr", o.lr, "Adapter learning rate (default: the preset's; with --hparams study, replaces the study's 5e-5)")->check(CLI::PositiveNumber);
+  static std::string choices = "none";
+  cmd->add_option("--study-choices", choices, "Choices of the study's code to switch on: none, all, or a comma-separated list of aligned-labels, eval-overlap, merged-subsample, discarded-lm-head, shared-init, cproj-untransposed, half-scale (experiments/README.md)")->capture_default_str();
+  cmd->add_flag("--ablation", o.ablation, "Run the configurations none, each choice alone, and all, sharing every job a choice does not change; writes ablation.md/.csv/.json and plots/ablation.svg");
+  cmd->add_option("--only", o.only, "Run just what one result needs: math+medicine, math+finance, medicine+finance or triple");
+  cmd->add_flag("--force", o.force, "Redo finished work instead of reusing it (work is reused only when its recorded settings equal this run's)");
   cmd->add_flag("--plan", o.plan, "Print the training jobs as shell commands (one per line; the first, pretraining, must finish before the rest) and stop");
   cmd->add_flag("!--no-progress", o.progress, "No progress bars");
-  cmd->callback([] { run_reproduce(o); });
+  cmd->callback([] {
+    o.choices = parse_study_choices(choices);
+    run_reproduce(o);
+  });
 }
 
 }  // namespace ls::cli

@@ -47,6 +47,8 @@ void add_train(CLI::App& app) {
   auto* cmd = app.add_subcommand("train", "Train a LoRA adapter (PEFT format) on QA/text data");
   static LoraJob job;
   static std::string targets = "c_attn,c_proj", decay = "linear", loss_on = "all";
+  static std::string layout = "joined";
+  static uint64_t init_seed = 0;
   job.train.lr = 2e-4f;
   cmd->add_option("--model", job.model_dir, "Base model folder (with tokenizer)")->required();
   cmd->add_option("--data", job.data, ".jsonl QA or text file; repeat to mix several")->required()->check(CLI::ExistingFile);
@@ -60,13 +62,20 @@ void add_train(CLI::App& app) {
   cmd->add_option("--question-field", job.format.question_field, "JSONL question key")->capture_default_str();
   cmd->add_option("--answer-field", job.format.answer_field, "JSONL answer key")->capture_default_str();
   cmd->add_option("--loss-on", loss_on, "Train on all tokens or only the answer's")->check(CLI::IsMember({"all", "answer"}))->capture_default_str();
+  cmd->add_option("--label-layout", layout, "joined: one causal text per example; aligned: the study's code (answer ids as labels at the question's positions, each padded to --seq-len, padding counted)")->capture_default_str()->check(CLI::IsMember({"joined", "aligned"}));
+  cmd->add_option("--subsample", job.subsample, "Train on this seeded fraction of the (mixed) data, as the study's random_split")->capture_default_str()->check(kFinite);
+  cmd->add_flag("--train-head-copy", job.train_head_copy, "Also train a copy of the LM head that the saved adapter leaves out (the study's modules_to_save)");
+  auto* init = cmd->add_option("--init-seed", init_seed, "Seed of the LoRA A initialisation (default: --seed)");
   add_training_flags(cmd, job.train, decay);
-  cmd->callback([] {
+  cmd->callback([init] {
     job.lora.target_modules = split_commas(targets);
     job.format.loss_on_answer_only = loss_on == "answer";
+    job.format.aligned_length = layout == "aligned" ? job.train.seq_len : 0;
+    if (init->count() > 0) job.init_seed = init_seed;
     job.train.decay = parse_decay(decay);
     job.train.label = "train " + job.out;
     TrainResult r = run_lora_job(job);
+    if (r.steps == 0) return;  // --resume of a finished folder: said so, nothing to print
     fmt::print("adapter: {}\nsteps: {}\nfinal_loss: {:.4f}\ntokens_per_s: {:.0f}\n", job.out,
                r.steps, r.final_loss, r.tokens_per_s);
     if (r.best_eval_loss >= 0) fmt::print("eval_loss: {:.4f}\n", r.best_eval_loss);
@@ -87,12 +96,16 @@ void add_pretrain(CLI::App& app) {
   cmd->add_option("--n-head", job.config.n_head, "Attention heads")->capture_default_str();
   cmd->add_option("--n-embd", job.config.n_embd, "Embedding width")->capture_default_str();
   cmd->add_option("--n-positions", job.config.n_positions, "Context length")->capture_default_str();
+  static float dropout = job.config.resid_pdrop;
+  cmd->add_option("--dropout", dropout, "Residual and embedding dropout")->capture_default_str()->check(kFinite)->check(CLI::Range(0.0, 0.99));
   add_training_flags(cmd, job.train, decay);
   cmd->callback([] {
     job.train.decay = parse_decay(decay);
     job.train.label = "pretrain";
+    job.config.resid_pdrop = job.config.embd_pdrop = dropout;
     job.config.validate("pretrain flags");
     TrainResult r = run_pretrain_job(job);
+    if (r.steps == 0) return;  // --resume of a finished folder: said so, nothing to print
     fmt::print("model: {}\nsteps: {}\nfinal_loss: {:.4f}\nvalid_loss: {:.4f}\ntokens_per_s: {:.0f}\n",
                job.out, r.steps, r.final_loss, r.best_eval_loss, r.tokens_per_s);
   });

@@ -1,0 +1,193 @@
+// Run folders you can trust: work is reused only when the settings that made it are identical,
+// a differing record stops the run naming the setting, results.json lists every job as trained,
+// one process at a time, and each result (a pair, the triple, the ablation) runs on its own.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "tensor/file_io.h"
+#include "tensor/folder_lock.h"
+#include "tests/cli_runner.h"
+#include "tests/tiny_setup.h"
+
+using namespace ls;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::string fresh_dir(const std::string& name) {
+  std::string dir = (fs::temp_directory_path() / ("lorasum_test_" + name)).string();
+  fs::remove_all(dir);
+  return dir;
+}
+
+test::CliResult reproduce(const std::string& dir, const std::string& extra = "") {
+  return test::run_lorasum("reproduce --preset smoke --seeds 1 --no-progress --out " + dir + " " + extra);
+}
+
+json results(const std::string& dir) { return json::parse(read_file(dir + "/results.json")); }
+
+json job_named(const json& r, const std::string& name) {
+  for (const json& j : r["jobs"])
+    if (j["name"] == name) return j;
+  FAIL("no job " << name);
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("a run folder reuses work only when its settings are identical", "[run-folders]") {
+  std::string dir = fresh_dir("run_folder_reuse");
+  REQUIRE(reproduce(dir).status == 0);
+  json uniform = results(dir);
+  std::string math = job_named(uniform, "seed0/math")["folder"];
+  auto written = fs::last_write_time(math + "/adapter_model.safetensors");
+
+  // The user's probe: --hparams study in the same folder must train, not print the old figures.
+  test::CliResult study = reproduce(dir, "--hparams study --lr 1e-4");
+  INFO(study.err);
+  REQUIRE(study.status == 0);
+  json s = results(dir);
+  CHECK(s["hparams"] == "study");
+  CHECK(s["pairs"] != uniform["pairs"]);
+  json m = job_named(s, "seed0/math"), mm = job_named(s, "seed0/math+medicine");
+  CHECK(m["folder"] != math);
+  CHECK(m["lr"] == 1e-4);  // --lr applies to the study's hyperparameters too
+  CHECK(m["batch"] == 16);
+  CHECK(m["warmup"] == 2);  // the study's singles: warm-up 2, weight decay 0.01
+  CHECK(m["weight_decay"] == 0.01);
+  CHECK(m["dropout"] == 0.1);
+  CHECK(m["seq_len"] == 64);
+  CHECK(mm["batch"] == 8);  // its log's step count, not its script's 4
+  CHECK(mm["epochs"] == 2);
+  CHECK(mm["warmup"] == 0);  // merged-data runs: Trainer defaults
+  CHECK(mm["weight_decay"] == 0.0);
+  json record = json::parse(read_file(m["folder"].get<std::string>() + "/settings.json"));
+  CHECK(record["train"]["lr"] == 1e-4);
+  CHECK(record["train"]["warmup"] == 2);
+
+  // Back to uniform: the first run's jobs are found again, untouched, with the same figures.
+  REQUIRE(reproduce(dir).status == 0);
+  CHECK(fs::last_write_time(math + "/adapter_model.safetensors") == written);
+  CHECK(results(dir)["pairs"] == uniform["pairs"]);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a differing settings record stops the run naming the setting", "[run-folders]") {
+  std::string dir = fresh_dir("run_folder_mismatch");
+  REQUIRE(reproduce(dir).status == 0);
+  std::string math = results(dir)["jobs"][0]["folder"];
+  json record = json::parse(read_file(math + "/settings.json"));
+  record["train"]["lr"] = 0.5;
+  write_file_atomic(math + "/settings.json", record.dump());
+  test::CliResult r = reproduce(dir);
+  CHECK(r.status == 2);
+  CHECK_THAT(r.err, Catch::Contains("train.lr") && Catch::Contains(math));
+
+  // Other data in the same folder: the prepared data's record names what differs.
+  std::string other = fresh_dir("run_folder_other_data");
+  fs::copy(dir + "/data", other, fs::copy_options::recursive);
+  test::CliResult data = reproduce(dir, "--data " + other);
+  CHECK(data.status == 2);
+  CHECK_THAT(data.err, Catch::Contains("source") && Catch::Contains(dir + "/data"));
+  fs::remove_all(dir);
+  fs::remove_all(other);
+}
+
+TEST_CASE("train --resume checks the folder's settings", "[run-folders]") {
+  test::TinySetup setup("resume_settings");
+  std::string out = setup.path("adapter");
+  std::string base = "train --model " + setup.model() + " --data " + setup.data() + " --out " + out +
+                     " --max-steps 2 --seed 1 --no-progress --resume";
+  REQUIRE(test::run_lorasum(base + " --lr 1e-3").status == 0);
+  auto written = fs::last_write_time(out + "/adapter_model.safetensors");
+  test::CliResult again = test::run_lorasum(base + " --lr 1e-3");
+  CHECK(again.status == 0);
+  CHECK_THAT(again.err, Catch::Contains("nothing to do"));
+  CHECK(fs::last_write_time(out + "/adapter_model.safetensors") == written);
+  test::CliResult other = test::run_lorasum(base + " --lr 5e-3");
+  CHECK(other.status == 2);
+  CHECK_THAT(other.err, Catch::Contains("train.lr"));
+}
+
+TEST_CASE("one reproduce at a time per run folder; a killed holder does not leave it stuck",
+          "[run-folders]") {
+  std::string dir = fresh_dir("run_folder_lock");
+  {
+    FolderLock held(dir);
+    test::CliResult r = reproduce(dir);
+    CHECK(r.status == 2);
+    CHECK_THAT(r.err, Catch::Contains("in use by another lorasum process"));
+    CHECK(!fs::exists(dir + "/results.json"));
+  }
+  int ready[2];
+  REQUIRE(pipe(ready) == 0);
+  pid_t child = fork();
+  if (child == 0) {
+    FolderLock mine(dir);
+    (void)!write(ready[1], "x", 1);
+    pause();
+    _exit(0);
+  }
+  char byte = 0;
+  REQUIRE(read(ready[0], &byte, 1) == 1);  // the child holds the lock now
+  CHECK_THROWS_WITH(FolderLock(dir), Catch::Contains("in use"));
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  CHECK_NOTHROW(FolderLock(dir));
+  close(ready[0]);
+  close(ready[1]);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("--only runs just what one result needs", "[run-folders]") {
+  std::string dir = fresh_dir("run_folder_only");
+  test::CliResult r = reproduce(dir, "--only math+medicine");
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  json j = results(dir);
+  CHECK(j["jobs"].size() == 3);  // math, medicine, math+medicine
+  REQUIRE(j["pairs"].size() == 1);
+  CHECK(j["pairs"][0]["domains"] == json{"math", "medicine"});
+  CHECK(j["pairs"][0]["sum_by_domain"]["medicine"]["mean"].get<double>() > 1.0);
+  CHECK(j["triple"].is_null());
+  test::CliResult t = reproduce(dir, "--only triple");
+  REQUIRE(t.status == 0);
+  json k = results(dir);
+  CHECK(k["jobs"].size() == 4);  // the singles and the all-three merged run
+  CHECK(k["pairs"].empty());
+  CHECK(k["triple"]["change_pct"].is_number());
+  CHECK(reproduce(dir, "--only math+algebra").status == 2);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("reproduce --ablation at smoke size writes every configuration", "[run-folders]") {
+  std::string dir = fresh_dir("run_folder_ablation");
+  test::CliResult r = test::run_lorasum("reproduce --preset smoke --seeds 2 --no-progress --ablation --out " + dir);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  json a = json::parse(read_file(dir + "/ablation.json"));
+  REQUIRE(a["configurations"].size() == 9);  // none, the seven choices alone, all
+  CHECK(a["configurations"][0]["choices"].empty());
+  CHECK(a["configurations"][8]["choices"].size() == 7);
+  for (const json& c : a["configurations"]) {
+    CHECK(c["pairs"].size() == 3);
+    CHECK(c["triple"]["change_pct"].is_number());
+    std::string label = c["label"];
+    CHECK(results(dir + "/ablation/" + label)["study_choices"] == c["choices"]);
+  }
+  std::string csv = read_file(dir + "/ablation.csv");
+  CHECK(std::count(csv.begin(), csv.end(), '\n') == 1 + 9 * 4 * 2);
+  CHECK_THAT(read_file(dir + "/ablation.md"), Catch::Contains("study (GPT-2 Small)"));
+  CHECK_THAT(read_file(dir + "/plots/ablation.svg"), Catch::Contains("</svg>"));
+  // Configurations share the jobs a choice does not change: 32 distinct jobs per seed, not 63.
+  size_t jobs = 0;
+  for (auto& e : fs::directory_iterator(dir + "/seed0")) jobs += e.is_directory();
+  CHECK(jobs == 32);
+  fs::remove_all(dir);
+}
