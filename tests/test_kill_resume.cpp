@@ -158,7 +158,7 @@ TEST_CASE("training whose loss becomes NaN stops with a clear message and keeps 
   write_file_atomic(out + "/checkpoint.safetensors", bytes);
   r = test::run_lorasum("train --model " + test::quoted(s.model()) + " --data " +
                         test::quoted(s.data()) + " --out " + test::quoted(out) +
-                        " --checkpoint-every 1 --max-steps 5 --no-progress --resume");
+                        " --lr 1e30 --checkpoint-every 1 --max-steps 5 --no-progress --resume");
   CHECK(r.status == 2);
   CHECK_THAT(r.err, Contains("checkpoint.safetensors: not a training checkpoint"));
 }

@@ -145,7 +145,7 @@ TEST_CASE("one reproduce at a time per run folder; a killed holder does not leav
   fs::remove_all(dir);
 }
 
-TEST_CASE("--only runs just what one result needs", "[run-folders]") {
+TEST_CASE("reproduce's only option runs just what one result needs", "[run-folders]") {
   std::string dir = fresh_dir("run_folder_only");
   test::CliResult r = reproduce(dir, "--only math+medicine");
   INFO(r.err);

@@ -252,7 +252,7 @@ TEST_CASE("each study choice changes exactly the jobs the study's code changed",
   fs::remove_all(dir);
 }
 
-TEST_CASE("--study-choices rejects an unknown name with exit 2", "[study-choices]") {
+TEST_CASE("an unknown study choice is rejected with exit 2", "[study-choices]") {
   test::CliResult r = test::run_lorasum("reproduce --preset smoke --seeds 1 --plan --out " +
                                         (fs::temp_directory_path() / "lorasum_test_bad_choice").string() +
                                         " --study-choices aligned-labels,half-scal");
