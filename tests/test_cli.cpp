@@ -2,11 +2,14 @@
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <filesystem>
+#include <regex>
 
 #include "tests/cli_runner.h"
 #include "tests/fixtures.h"
+#include "tests/tiny_setup.h"
 
 using namespace ls;
+using Catch::Matchers::Contains;
 namespace fs = std::filesystem;
 
 namespace {
@@ -71,4 +74,43 @@ TEST_CASE("every subcommand has --help", "[cli]") {
     CHECK(r.status == 0);
     CHECK_THAT(r.out, Catch::Contains("Usage"));
   }
+}
+
+TEST_CASE("range errors state the range in words", "[cli]") {
+  test::TinySetup s("cli_range");
+  std::string train = "train --model " + test::quoted(s.model()) + " --data " +
+                      test::quoted(s.data()) + " --out " + test::quoted(s.path("a")) + " ";
+  struct Case {
+    std::string args, message;
+  };
+  for (const Case& c :
+       {Case{train + "--epochs 0", "--epochs: must be ≥ 1 (got 0)"},
+        Case{train + "--lr 0", "--lr: must be > 0 (got 0)"},
+        Case{train + "--lr nan", "--lr: must be > 0 (got nan)"},
+        Case{train + "--warmup -3", "--warmup: must be ≥ 0 (got -3)"},
+        Case{train + "--dropout 1", "--dropout: must be between 0 and 0.99 (got 1)"},
+        Case{"reproduce --seeds 0", "--seeds: must be between 1 and 100 (got 0)"},
+        Case{"merge --adapter a --out o --method ties --density 0",
+             "--density: must be in (0, 1] (got 0)"},
+        Case{"bench --steps 0", "--steps: must be ≥ 1 (got 0)"}}) {
+    test::CliResult r = test::run_lorasum(c.args);
+    INFO(c.args << "\nstderr: " << r.err);
+    CHECK(r.status == 2);
+    CHECK_THAT(r.err, Contains(c.message));
+    CHECK_FALSE(std::regex_search(r.err, std::regex("[0-9]{20}")));
+  }
+  CHECK_FALSE(fs::exists(s.path("a")));
+}
+
+TEST_CASE("the help texts agree with each other", "[cli]") {
+  for (const char* cmd : {"train", "pretrain", "reproduce"}) {
+    test::CliResult r = test::run_lorasum(std::string(cmd) + " --help");
+    INFO(cmd);
+    CHECK_THAT(r.out, Contains("--no-progress"));
+    CHECK_THAT(r.out, !Contains("{false}"));
+  }
+  CHECK_THAT(test::run_lorasum("train --help").out, Contains("c_attn,c_proj"));
+  CHECK_THAT(test::run_lorasum("bench --help").out,
+             Contains("c_attn alone by default") && Contains("train's default is c_attn,c_proj"));
+  CHECK_THAT(test::run_lorasum("merge --help").out, Contains("in (0, 1]") && !Contains("[0 - 1]"));
 }

@@ -48,10 +48,10 @@ void add_generate(CLI::App& app) {
   static GenerateOptions o;
   cmd->add_option("--model", model_dir, "Model folder with tokenizer files")->required();
   cmd->add_option("--prompt", prompt, "Text to continue")->required();
-  cmd->add_option("--max-new-tokens", o.max_new_tokens, "Tokens to generate")->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd->add_option("--temperature", o.temperature, "0 = greedy")->capture_default_str()->check(kFinite)->check(CLI::NonNegativeNumber);
-  cmd->add_option("--top-k", o.top_k, "Sample from the k most likely (0 = all)")->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd->add_option("--top-p", o.top_p, "Nucleus sampling mass (1 = off)")->capture_default_str()->check(kFinite)->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--max-new-tokens", o.max_new_tokens, "Tokens to generate")->capture_default_str()->check(at_least(0));
+  cmd->add_option("--temperature", o.temperature, "0 = greedy")->capture_default_str()->check(at_least(0));
+  cmd->add_option("--top-k", o.top_k, "Sample from the k most likely (0 = all)")->capture_default_str()->check(at_least(0));
+  cmd->add_option("--top-p", o.top_p, "Nucleus sampling mass (1 = off)")->capture_default_str()->check(in_range(0.0, 1.0));
   cmd->add_option("--seed", o.seed, "Sampling seed")->capture_default_str();
   add_adapter_option(cmd, adapters);
   cmd->callback([] {
