@@ -76,6 +76,43 @@ TEST_CASE("every subcommand has --help", "[cli]") {
   }
 }
 
+TEST_CASE("lorasum --version prints the CMake project version", "[cli]") {
+  std::smatch m;
+  std::string cmake = read_file(std::string(LORASUM_SOURCE_DIR) + "/CMakeLists.txt");
+  REQUIRE(std::regex_search(cmake, m, std::regex(R"(project\(lorasum VERSION ([0-9.]+))")));
+  test::CliResult r = test::run_lorasum("--version");
+  CHECK(r.status == 0);
+  CHECK(r.out == "lorasum " + m[1].str() + "\n");
+}
+
+TEST_CASE("lorasum alone lists the subcommands", "[cli]") {
+  test::CliResult r = test::run_lorasum("");
+  CHECK(r.status == 0);
+  CHECK(r.err.empty());
+  for (const char* cmd : {"info", "generate", "logits", "tokenize", "eval", "train", "pretrain",
+                          "bench", "reproduce", "merge", "similarity"})
+    CHECK_THAT(r.out, Contains(std::string("\n  ") + cmd + " "));
+}
+
+TEST_CASE("a misspelt subcommand or option gets a suggestion and status 2", "[cli]") {
+  struct Case {
+    const char* args;
+    std::string message;
+  };
+  for (const Case& c :
+       {Case{"trian --model m", "unknown subcommand 'trian'; did you mean 'train'?"},
+        Case{"train --modle m --data d --out o", "unknown option '--modle'; did you mean '--model'?"},
+        Case{"eval --seq_len=4", "unknown option '--seq_len'; did you mean '--seq-len'?"},
+        Case{"--verison", "unknown option '--verison'; did you mean '--version'?"},
+        Case{"frobnicate", "unknown subcommand 'frobnicate' (expected one of 'info', 'generate'"},
+        Case{"merge --xyzzy", "unknown option '--xyzzy' (expected one of '--help', '--help-all', '--adapter'"}}) {
+    test::CliResult r = test::run_lorasum(c.args);
+    INFO(c.args << "\nstderr: " << r.err);
+    CHECK(r.status == 2);
+    CHECK_THAT(r.err, Contains("lorasum: error: " + c.message));
+  }
+}
+
 TEST_CASE("range errors state the range in words", "[cli]") {
   test::TinySetup s("cli_range");
   std::string train = "train --model " + test::quoted(s.model()) + " --data " +
