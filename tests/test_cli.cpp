@@ -139,6 +139,21 @@ TEST_CASE("range errors state the range in words", "[cli]") {
   CHECK_FALSE(fs::exists(s.path("a")));
 }
 
+TEST_CASE("an unknown --targets module is refused with the valid names", "[cli]") {
+  test::TinySetup s("cli_targets");
+  std::string adapter = s.path("adapter");
+  test::CliResult r = test::run_lorasum(
+      "train --model " + test::quoted(s.model()) + " --data " + test::quoted(s.data()) +
+      " --out " + test::quoted(adapter) + " --targets c_attn,c_prj --max-steps 1 --no-progress");
+  INFO(r.err);
+  CHECK(r.status == 2);
+  // GPT-2's Linears: h.N.attn.c_attn, h.N.attn.c_proj, h.N.mlp.c_fc, h.N.mlp.c_proj.
+  CHECK_THAT(r.err, Contains("LoRA target 'c_prj' matches no module of the model; valid names: "
+                             "attn.c_attn, attn.c_proj, c_attn, c_fc, c_proj, mlp.c_fc, "
+                             "mlp.c_proj (or a full name such as h.0.attn.c_attn)"));
+  CHECK_FALSE(fs::exists(adapter));
+}
+
 TEST_CASE("the help texts agree with each other", "[cli]") {
   for (const char* cmd : {"train", "pretrain", "reproduce"}) {
     test::CliResult r = test::run_lorasum(std::string(cmd) + " --help");
