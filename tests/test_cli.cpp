@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <regex>
 
+#include "experiments/workspace.h"
 #include "tests/cli_runner.h"
 #include "tests/fixtures.h"
 #include "tests/tiny_setup.h"
@@ -152,6 +153,30 @@ TEST_CASE("an unknown --targets module is refused with the valid names", "[cli]"
                              "attn.c_attn, attn.c_proj, c_attn, c_fc, c_proj, mlp.c_fc, "
                              "mlp.c_proj (or a full name such as h.0.attn.c_attn)"));
   CHECK_FALSE(fs::exists(adapter));
+}
+
+TEST_CASE("an @ in an adapter folder's name is not taken for a scale", "[cli]") {
+  test::TinySetup s("cli_at");
+  for (const char* dir : {"run@v2", "a@0.5", "a", "b"}) fs::create_directories(s.path(dir));
+  AdapterSpec spec = AdapterSpec::parse(s.path("run@v2"));
+  CHECK(spec.dir == s.path("run@v2"));
+  CHECK(spec.scale == 1.0f);
+  spec = AdapterSpec::parse(s.path("run@v2@0.25"));
+  CHECK(spec.dir == s.path("run@v2"));
+  CHECK(spec.scale == 0.25f);
+  spec = AdapterSpec::parse(s.path("b@-2"));
+  CHECK(spec.dir == s.path("b"));
+  CHECK(spec.scale == -2.0f);
+  // Both readings exist: refused, with both ways to say which.
+  CHECK_THROWS_WITH(AdapterSpec::parse(s.path("a@0.5")),
+                    Contains("ambiguous") && Contains(s.path("a@0.5") + "@1") &&
+                        Contains(s.path("a") + "/@0.5"));
+  spec = AdapterSpec::parse(s.path("a") + "/@0.5");
+  CHECK(spec.dir == s.path("a") + "/");
+  CHECK(spec.scale == 0.5f);
+  CHECK_THROWS_WITH(AdapterSpec::parse(s.path("gone@v3")),
+                    Contains("'v3' after the last @ is not a scale") &&
+                        Contains("add a scale: " + s.path("gone@v3") + "@1"));
 }
 
 TEST_CASE("the help texts agree with each other", "[cli]") {

@@ -19,7 +19,8 @@ namespace {
 void add_adapter_option(CLI::App* cmd, std::vector<std::string>& adapters) {
   cmd->add_option("--adapter", adapters,
                   "PEFT adapter folder, optionally DIR@SCALE; repeat to add several (their "
-                  "deltas add)");
+                  "deltas add). A folder whose name has an @ is taken whole when it exists; "
+                  "DIR@1 forces a folder, DIR/@SCALE a scale");
 }
 
 }  // namespace
