@@ -5,6 +5,7 @@
 
 #include "experiments/cli/checks.h"
 #include "experiments/cli/commands.h"
+#include "experiments/cli/data_flags.h"
 #include "experiments/training.h"
 #include "tensor/error.h"
 
@@ -47,10 +48,11 @@ void add_training_flags(CLI::App* cmd, TrainOptions& o, std::string& decay) {
 void add_train(CLI::App& app) {
   auto* cmd = app.add_subcommand("train", "Train a LoRA adapter (PEFT format) on QA/text data");
   static LoraJob job;
-  static std::string targets = "c_attn,c_proj", decay = "linear", loss_on = "all";
+  static DataFlags data_flags;
+  static std::string targets = "c_attn,c_proj", decay = "linear";
   job.train.lr = 2e-4f;
   cmd->add_option("--model", job.model_dir, "Base model folder (with tokenizer)")->required();
-  cmd->add_option("--data", job.data, ".jsonl QA or text file; repeat to mix several")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--data", job.data, "QA JSONL or plain-text file (see --format); repeat to mix several")->required()->check(CLI::ExistingFile);
   cmd->add_option("--eval-data", job.eval_data, "Held-out file for evaluation")->check(CLI::ExistingFile);
   cmd->add_option("--out", job.out, "Adapter folder to write")->required();
   cmd->add_option("--rank", job.lora.r, "LoRA rank r")->capture_default_str()->check(in_range(1, 4096));
@@ -58,13 +60,11 @@ void add_train(CLI::App& app) {
   cmd->add_option("--targets", targets, "Comma-separated module names, matched as PEFT does (a full name or its ending, e.g. c_attn, c_proj, c_fc, mlp.c_proj)")->capture_default_str();
   cmd->add_option("--dropout", job.lora.dropout, "Dropout on the LoRA input")->capture_default_str()->check(in_range(0.0, 0.99));
   cmd->add_flag("--rslora", job.lora.use_rslora, "Scale by alpha / sqrt(r) (rsLoRA)");
-  cmd->add_option("--question-field", job.format.question_field, "JSONL question key")->capture_default_str();
-  cmd->add_option("--answer-field", job.format.answer_field, "JSONL answer key")->capture_default_str();
-  cmd->add_option("--loss-on", loss_on, "Train on all tokens or only the answer's")->check(CLI::IsMember({"all", "answer"}))->capture_default_str();
+  add_data_flags(cmd, data_flags);
   add_training_flags(cmd, job.train, decay);
   cmd->callback([] {
     job.lora.target_modules = split_commas(targets);
-    job.format.loss_on_answer_only = loss_on == "answer";
+    job.format = data_flags.resolved();
     job.train.decay = parse_decay(decay);
     job.train.label = "train " + job.out;
     TrainResult r = run_lora_job(job);
