@@ -48,7 +48,8 @@ inline CLI::Validator in_range(double low, double high, bool low_open = false) {
         bool inside = std::isfinite(v) && (low_open ? v > low : v >= low) && v <= high;
         return inside ? "" : fmt::format("must be {} (got {})", limit, text);
       },
-      limit);
+      // ASCII in the help, whose columns CLI11 aligns by bytes.
+      std::isinf(high) && !low_open ? fmt::format(">= {}", low) : limit);
 }
 
 inline CLI::Validator at_least(double low) {
