@@ -92,7 +92,7 @@ json adapter_settings(const LoraJob& job, const std::string& model_id) {
   json data = json::array();
   for (const std::string& f : job.data) data.push_back(file_digest(f));
   const LoraConfig& l = job.lora;
-  return {{"format", kFormatVersion},
+  json record = {{"format", kFormatVersion},
           {"kind", "adapter"},
           {"base_model", model_id.empty() ? model_identity(job.model_dir) : model_id},
           {"data", data},
@@ -108,6 +108,11 @@ json adapter_settings(const LoraJob& job, const std::string& model_id) {
           {"subsample", job.subsample},
           {"head_copy", job.train_head_copy},
           {"init_seed", job.init_seed.has_value() ? json(*job.init_seed) : json(nullptr)}};
+  // Automatic detection follows the files' contents, which their digests fix; a forced format
+  // is a setting of its own.
+  if (job.format.data_format != DataFormat::automatic)
+    record["text"]["data_format"] = job.format.data_format == DataFormat::jsonl ? "jsonl" : "text";
+  return record;
 }
 
 json data_settings(const json& source) {

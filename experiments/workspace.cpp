@@ -2,27 +2,45 @@
 
 #include <cmath>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 
 #include "tensor/error.h"
 
 namespace ls {
 
-AdapterSpec AdapterSpec::parse(const std::string& text) {
-  AdapterSpec spec{text, 1.0f};
-  size_t at = text.rfind('@');
-  if (at == std::string::npos) return spec;
-  spec.dir = text.substr(0, at);
-  std::string number = text.substr(at + 1);
+namespace {
+
+// The whole of `text` as a finite float, or nothing.
+std::optional<float> parse_scale(const std::string& text) {
   try {
     size_t used = 0;
-    spec.scale = std::stof(number, &used);
-    if (used != number.size() || !std::isfinite(spec.scale)) throw std::invalid_argument("");
-  } catch (const std::exception&) {
-    input_error("--adapter {}: '{}' after @ is not a number (expected DIR or DIR@SCALE)", text,
-                number);
+    float value = std::stof(text, &used);
+    if (used == text.size() && std::isfinite(value)) return value;
+  } catch (const std::exception&) {  // not a number, or out of float range
   }
-  return spec;
+  return std::nullopt;
+}
+
+}  // namespace
+
+AdapterSpec AdapterSpec::parse(const std::string& text) {
+  namespace fs = std::filesystem;
+  size_t at = text.rfind('@');
+  if (at == std::string::npos) return {text, 1.0f};
+  std::string dir = text.substr(0, at), suffix = text.substr(at + 1);
+  std::optional<float> scale = parse_scale(suffix);
+  bool whole_is_folder = fs::is_directory(text);
+  if (whole_is_folder && scale && fs::is_directory(dir))
+    input_error("--adapter {}: ambiguous: both the folder {} and the folder {} at scale {} exist; "
+                "write {}@1 for the first or {}/@{} for the second", text, text, dir, suffix,
+                text, dir, suffix);
+  if (whole_is_folder) return {text, 1.0f};
+  if (!scale)
+    input_error("--adapter {}: no such folder, and '{}' after the last @ is not a scale (expected "
+                "DIR or DIR@SCALE; for a folder whose name has an @, add a scale: {}@1)", text,
+                suffix, text);
+  return {dir, *scale};
 }
 
 Workspace Workspace::open(const std::string& model_dir, const std::vector<std::string>& adapters) {

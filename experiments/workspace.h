@@ -14,7 +14,10 @@ namespace ls {
 struct AdapterSpec {
   std::string dir;
   float scale = 1.0f;
-  static AdapterSpec parse(const std::string& text);  // "DIR" or "DIR@SCALE"
+  // "DIR" or "DIR@SCALE". Text that names an existing folder is that folder, @ and all;
+  // otherwise what follows the last @ must be a number. When both readings exist the text is
+  // refused: "DIR@1" forces the folder, "DIR/@SCALE" the scale.
+  static AdapterSpec parse(const std::string& text);
 };
 
 struct Workspace {

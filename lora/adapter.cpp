@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 #include "tensor/error.h"
 
@@ -26,9 +27,39 @@ Linear* find_linear(GPT2& model, const std::string& name) {
   return nullptr;
 }
 
+namespace {
+
+// The names a target can take for these modules: the last one or two parts of their full
+// names ("c_attn", "attn.c_attn" for "h.0.attn.c_attn"), sorted.
+std::set<std::string> target_names(const std::vector<std::string>& modules) {
+  std::set<std::string> names;
+  for (const std::string& m : modules) {
+    size_t last = m.rfind('.');
+    names.insert(m.substr(last + 1));
+    if (last != std::string::npos && last > 0) names.insert(m.substr(m.rfind('.', last - 1) + 1));
+  }
+  return names;
+}
+
+// PEFT skips a target name that matches no module, which would hide a typo such as c_prj.
+void require_each_target_matches(const LoraConfig& config, const std::vector<std::string>& linears) {
+  for (const std::string& t : config.target_modules) {
+    auto matches = [&](const std::string& name) { return matches_target(name, t); };
+    if (std::any_of(linears.begin(), linears.end(), matches)) continue;
+    input_error("LoRA target '{}' matches no module of the model; valid names: {} (or a full "
+                "name such as {})", t, fmt::join(target_names(linears), ", "), linears.front());
+  }
+}
+
+}  // namespace
+
 std::shared_ptr<LoraAdapter> LoraAdapter::create(GPT2& model, const LoraConfig& config,
                                                  uint64_t seed) {
   config.validate("LoRA config");
+  std::vector<std::string> linears;
+  for (auto& [name, module] : model.named_modules())
+    if (dynamic_cast<Linear*>(module)) linears.push_back(name);
+  if (!linears.empty()) require_each_target_matches(config, linears);
   std::shared_ptr<LoraAdapter> adapter(new LoraAdapter(config));
   uint64_t i = 0;
   for (auto& [name, module] : model.named_modules()) {

@@ -1,5 +1,6 @@
 #include "lora/config.h"
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -17,15 +18,16 @@ float LoraConfig::scaling() const {
   return use_rslora ? alpha / std::sqrt(static_cast<float>(r)) : alpha / static_cast<float>(r);
 }
 
+bool matches_target(const std::string& name, const std::string& t) {
+  if (name == t) return true;
+  return name.size() > t.size() && name.compare(name.size() - t.size(), t.size(), t) == 0 &&
+         name[name.size() - t.size() - 1] == '.';
+}
+
 bool LoraConfig::targets(const std::string& name) const {
   if (!target_regex.empty()) return std::regex_match(name, std::regex(target_regex));
-  for (const std::string& t : target_modules) {
-    if (name == t) return true;
-    if (name.size() > t.size() && name.compare(name.size() - t.size(), t.size(), t) == 0 &&
-        name[name.size() - t.size() - 1] == '.')
-      return true;
-  }
-  return false;
+  return std::any_of(target_modules.begin(), target_modules.end(),
+                     [&](const std::string& t) { return matches_target(name, t); });
 }
 
 void LoraConfig::validate(const std::string& where) const {

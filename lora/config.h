@@ -5,6 +5,10 @@
 
 namespace ls {
 
+// PEFT's rule for one name of target_modules: the module's full name equals it or ends with
+// "." + it.
+bool matches_target(const std::string& module_name, const std::string& target);
+
 struct LoraConfig {
   int64_t r = 4;
   float alpha = 64.0f;
@@ -16,8 +20,7 @@ struct LoraConfig {
 
   // alpha / r, or alpha / √r with rsLoRA.
   float scaling() const;
-  // PEFT's rule: a module matches a name in target_modules when its full name equals it or
-  // ends with "." + it; a regex target must match the whole name.
+  // A module matches one name of target_modules (matches_target), or the whole regex.
   bool targets(const std::string& module_name) const;
 
   void validate(const std::string& where) const;

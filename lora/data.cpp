@@ -1,6 +1,8 @@
 #include "lora/data.h"
 
 #include <algorithm>
+#include <cctype>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -126,11 +128,63 @@ std::vector<Example> load_plain_text(const std::string& path, const Tokenizer& t
   return out;
 }
 
+namespace {
+
+bool named_jsonl(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext == ".jsonl";
+}
+
+bool first_line_is_object(const std::string& path) {
+  std::istringstream in(read_file(path));
+  std::string line;
+  while (std::getline(in, line))
+    if (line.find_first_not_of(" \t\r") != std::string::npos)
+      return nlohmann::json::parse(line, nullptr, false).is_object();  // no throw: false
+  return false;
+}
+
+DataFormat resolve_format(const std::string& path, DataFormat requested) {
+  if (requested != DataFormat::automatic) return requested;
+  if (named_jsonl(path)) return DataFormat::jsonl;
+  if (!first_line_is_object(path)) return DataFormat::text;
+  // The name says otherwise (qa.json, data.txt): reading it as text would be silently wrong.
+  fmt::print(stderr, "note: {}: read as QA JSONL since its first line is a JSON object "
+                     "(--format text reads it as plain text)\n", path);
+  return DataFormat::jsonl;
+}
+
+}  // namespace
+
+Truncation count_truncation(const std::vector<Example>& examples, int64_t seq_len) {
+  Truncation t;
+  for (const Example& ex : examples) {
+    int64_t predicted = static_cast<int64_t>(ex.tokens.size()) - 1;  // targets 1..predicted
+    t.truncated += predicted > seq_len;
+    // make_batch counts target t + 1 when loss_start <= t + 1 <= min(seq_len, predicted).
+    t.uncounted += std::min(seq_len, predicted) < std::max<int64_t>(ex.loss_start, 1);
+  }
+  return t;
+}
+
 std::vector<Example> load_examples(const std::string& path, const Tokenizer& tokenizer,
                                    const TextFormat& format, int64_t seq_len) {
-  bool jsonl = path.size() >= 6 && path.compare(path.size() - 6, 6, ".jsonl") == 0;
-  return jsonl ? load_qa_jsonl(path, tokenizer, format)
-               : load_plain_text(path, tokenizer, seq_len);
+  std::vector<Example> examples = resolve_format(path, format.data_format) == DataFormat::jsonl
+                                      ? load_qa_jsonl(path, tokenizer, format)
+                                      : load_plain_text(path, tokenizer, seq_len);
+  Truncation t = count_truncation(examples, seq_len);
+  if (t.uncounted == static_cast<int64_t>(examples.size()))
+    input_error("{}: no token to count: every answer starts past the first {} tokens (--seq-len, "
+                "at most the model's n_positions), and --loss-on answer counts only answers; "
+                "raise --seq-len, shorten the questions or use --loss-on all", path, seq_len);
+  if (t.truncated > 0)
+    fmt::print(stderr, "note: {} of {} examples in {} were truncated to {} tokens{}\n",
+               t.truncated, examples.size(), path, seq_len,
+               t.uncounted ? fmt::format(" ({} of them keep no answer token and count nothing)",
+                                         t.uncounted)
+                           : "");
+  return examples;
 }
 
 int64_t Batch::counted_tokens() const {

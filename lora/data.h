@@ -12,10 +12,19 @@ namespace ls {
 
 constexpr int32_t kIgnoreIndex = -100;
 
+// How load_examples reads a file (--format).
+enum class DataFormat {
+  automatic,  // a *.jsonl name (any case) is QA JSONL; any other file is QA JSONL when its
+              // first non-blank line is a JSON object (a note says so), else plain text
+  jsonl,
+  text,
+};
+
 struct TextFormat {
   std::string question_field = "question";
   std::string answer_field = "answer";
   bool loss_on_answer_only = false;  // --loss-on answer
+  DataFormat data_format = DataFormat::automatic;
   // > 0: the study's "aligned" layout instead (see load_qa_jsonl).
   int64_t aligned_length = 0;
 };
@@ -47,9 +56,18 @@ std::vector<Example> text_windows(const std::vector<int32_t>& tokens, int64_t se
 // bytes, but a data file that is not UTF-8 is in some other encoding and would train on noise.
 void require_utf8(std::string_view text, const std::string& path);
 
-// Loads .jsonl files as QA and anything else as plain text.
+// QA JSONL or plain text as format.data_format says, for sequences of seq_len tokens. Prints a
+// note on stderr when examples are truncated to seq_len; throws InputError naming the file when
+// none keeps a counted token (--loss-on answer with every answer past seq_len).
 std::vector<Example> load_examples(const std::string& path, const Tokenizer& tokenizer,
                                    const TextFormat& format, int64_t seq_len);
+
+// What the first seq_len + 1 tokens of each example (the most a batch keeps) leave out.
+struct Truncation {
+  int64_t truncated = 0;  // examples that lose tokens
+  int64_t uncounted = 0;  // examples left with no counted token
+};
+Truncation count_truncation(const std::vector<Example>& examples, int64_t seq_len);
 
 struct Batch {
   std::vector<int32_t> ids, targets;  // (B, T) row-major

@@ -291,7 +291,7 @@ TEST_CASE("adapters that are malformed or do not fit the model are refused", "[b
     fs::remove(dir + "/adapter_model.safetensors");
     refused(dir, {"adapter_model.safetensors", "cannot open"});
     expect_refused(logits_args(s.model(), out, " --adapter " + q(dir) + "@half"),
-                   {"'half' after @ is not a number"}, out);
+                   {"'half' after the last @ is not a scale"}, out);
   }
 }
 

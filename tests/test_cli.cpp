@@ -2,11 +2,15 @@
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <filesystem>
+#include <regex>
 
+#include "experiments/workspace.h"
 #include "tests/cli_runner.h"
 #include "tests/fixtures.h"
+#include "tests/tiny_setup.h"
 
 using namespace ls;
+using Catch::Matchers::Contains;
 namespace fs = std::filesystem;
 
 namespace {
@@ -71,4 +75,119 @@ TEST_CASE("every subcommand has --help", "[cli]") {
     CHECK(r.status == 0);
     CHECK_THAT(r.out, Catch::Contains("Usage"));
   }
+}
+
+TEST_CASE("lorasum --version prints the CMake project version", "[cli]") {
+  std::smatch m;
+  std::string cmake = read_file(std::string(LORASUM_SOURCE_DIR) + "/CMakeLists.txt");
+  REQUIRE(std::regex_search(cmake, m, std::regex(R"(project\(lorasum VERSION ([0-9.]+))")));
+  test::CliResult r = test::run_lorasum("--version");
+  CHECK(r.status == 0);
+  CHECK(r.out == "lorasum " + m[1].str() + "\n");
+}
+
+TEST_CASE("lorasum alone lists the subcommands", "[cli]") {
+  test::CliResult r = test::run_lorasum("");
+  CHECK(r.status == 0);
+  CHECK(r.err.empty());
+  for (const char* cmd : {"info", "generate", "logits", "tokenize", "eval", "train", "pretrain",
+                          "bench", "reproduce", "merge", "similarity"})
+    CHECK_THAT(r.out, Contains(std::string("\n  ") + cmd + " "));
+}
+
+TEST_CASE("a misspelt subcommand or option gets a suggestion and status 2", "[cli]") {
+  struct Case {
+    const char* args;
+    std::string message;
+  };
+  for (const Case& c :
+       {Case{"trian --model m", "unknown subcommand 'trian'; did you mean 'train'?"},
+        Case{"train --modle m --data d --out o", "unknown option '--modle'; did you mean '--model'?"},
+        Case{"eval --seq_len=4", "unknown option '--seq_len'; did you mean '--seq-len'?"},
+        Case{"--verison", "unknown option '--verison'; did you mean '--version'?"},
+        Case{"frobnicate", "unknown subcommand 'frobnicate' (expected one of 'info', 'generate'"},
+        Case{"merge --xyzzy", "unknown option '--xyzzy' (expected one of '--help', '--help-all', '--adapter'"}}) {
+    test::CliResult r = test::run_lorasum(c.args);
+    INFO(c.args << "\nstderr: " << r.err);
+    CHECK(r.status == 2);
+    CHECK_THAT(r.err, Contains("lorasum: error: " + c.message));
+  }
+}
+
+TEST_CASE("range errors state the range in words", "[cli]") {
+  test::TinySetup s("cli_range");
+  std::string train = "train --model " + test::quoted(s.model()) + " --data " +
+                      test::quoted(s.data()) + " --out " + test::quoted(s.path("a")) + " ";
+  struct Case {
+    std::string args, message;
+  };
+  for (const Case& c :
+       {Case{train + "--epochs 0", "--epochs: must be ≥ 1 (got 0)"},
+        Case{train + "--lr 0", "--lr: must be > 0 (got 0)"},
+        Case{train + "--lr nan", "--lr: must be > 0 (got nan)"},
+        Case{train + "--warmup -3", "--warmup: must be ≥ 0 (got -3)"},
+        Case{train + "--dropout 1", "--dropout: must be between 0 and 0.99 (got 1)"},
+        Case{"reproduce --seeds 0", "--seeds: must be between 1 and 100 (got 0)"},
+        Case{"merge --adapter a --out o --method ties --density 0",
+             "--density: must be in (0, 1] (got 0)"},
+        Case{"bench --steps 0", "--steps: must be ≥ 1 (got 0)"}}) {
+    test::CliResult r = test::run_lorasum(c.args);
+    INFO(c.args << "\nstderr: " << r.err);
+    CHECK(r.status == 2);
+    CHECK_THAT(r.err, Contains(c.message));
+    CHECK_FALSE(std::regex_search(r.err, std::regex("[0-9]{20}")));
+  }
+  CHECK_FALSE(fs::exists(s.path("a")));
+}
+
+TEST_CASE("an unknown --targets module is refused with the valid names", "[cli]") {
+  test::TinySetup s("cli_targets");
+  std::string adapter = s.path("adapter");
+  test::CliResult r = test::run_lorasum(
+      "train --model " + test::quoted(s.model()) + " --data " + test::quoted(s.data()) +
+      " --out " + test::quoted(adapter) + " --targets c_attn,c_prj --max-steps 1 --no-progress");
+  INFO(r.err);
+  CHECK(r.status == 2);
+  // GPT-2's Linears: h.N.attn.c_attn, h.N.attn.c_proj, h.N.mlp.c_fc, h.N.mlp.c_proj.
+  CHECK_THAT(r.err, Contains("LoRA target 'c_prj' matches no module of the model; valid names: "
+                             "attn.c_attn, attn.c_proj, c_attn, c_fc, c_proj, mlp.c_fc, "
+                             "mlp.c_proj (or a full name such as h.0.attn.c_attn)"));
+  CHECK_FALSE(fs::exists(adapter));
+}
+
+TEST_CASE("an @ in an adapter folder's name is not taken for a scale", "[cli]") {
+  test::TinySetup s("cli_at");
+  for (const char* dir : {"run@v2", "a@0.5", "a", "b"}) fs::create_directories(s.path(dir));
+  AdapterSpec spec = AdapterSpec::parse(s.path("run@v2"));
+  CHECK(spec.dir == s.path("run@v2"));
+  CHECK(spec.scale == 1.0f);
+  spec = AdapterSpec::parse(s.path("run@v2@0.25"));
+  CHECK(spec.dir == s.path("run@v2"));
+  CHECK(spec.scale == 0.25f);
+  spec = AdapterSpec::parse(s.path("b@-2"));
+  CHECK(spec.dir == s.path("b"));
+  CHECK(spec.scale == -2.0f);
+  // Both readings exist: refused, with both ways to say which.
+  CHECK_THROWS_WITH(AdapterSpec::parse(s.path("a@0.5")),
+                    Contains("ambiguous") && Contains(s.path("a@0.5") + "@1") &&
+                        Contains(s.path("a") + "/@0.5"));
+  spec = AdapterSpec::parse(s.path("a") + "/@0.5");
+  CHECK(spec.dir == s.path("a") + "/");
+  CHECK(spec.scale == 0.5f);
+  CHECK_THROWS_WITH(AdapterSpec::parse(s.path("gone@v3")),
+                    Contains("'v3' after the last @ is not a scale") &&
+                        Contains("add a scale: " + s.path("gone@v3") + "@1"));
+}
+
+TEST_CASE("the help texts agree with each other", "[cli]") {
+  for (const char* cmd : {"train", "pretrain", "reproduce"}) {
+    test::CliResult r = test::run_lorasum(std::string(cmd) + " --help");
+    INFO(cmd);
+    CHECK_THAT(r.out, Contains("--no-progress"));
+    CHECK_THAT(r.out, !Contains("{false}"));
+  }
+  CHECK_THAT(test::run_lorasum("train --help").out, Contains("c_attn,c_proj"));
+  CHECK_THAT(test::run_lorasum("bench --help").out,
+             Contains("c_attn alone by default") && Contains("train's default is c_attn,c_proj"));
+  CHECK_THAT(test::run_lorasum("merge --help").out, Contains("in (0, 1]") && !Contains("[0 - 1]"));
 }

@@ -1,21 +1,62 @@
 #pragma once
-// An option check CLI11 lacks.
+// Option checks CLI11 lacks. Its own range checks let NaN through (every comparison with it is
+// false) and print the limits of PositiveNumber and friends as 309-digit numbers; these say
+// "must be ≥ 1" instead.
+#include <fmt/format.h>
+
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <string>
 
 namespace ls::cli {
 
-// CLI11's range checks let NaN through (every comparison with it is false) and answer
-// "inf" with a 300-digit range; floating-point options run this check before theirs.
+namespace detail {
+
+// Parses the whole of `text` as a number; false when it is something else (CLI11's conversion
+// then reports it).
+inline bool parse_number(const std::string& text, double& value) {
+  char* end = nullptr;
+  value = std::strtod(text.c_str(), &end);
+  return end != text.c_str() && *end == '\0';
+}
+
+}  // namespace detail
+
+// A finite number (NaN and infinity refused).
 inline const CLI::Validator kFinite(
     [](std::string& text) -> std::string {
-      char* end = nullptr;
-      double value = std::strtod(text.c_str(), &end);
-      bool number = end != text.c_str() && *end == '\0';
-      return number && !std::isfinite(value) ? "Value " + text + " is not a finite number" : "";
+      double value = 0;
+      return detail::parse_number(text, value) && !std::isfinite(value)
+                 ? text + " is not a finite number"
+                 : "";
     },
     "FINITE");
+
+// A finite number from `low` to `high` (both included, unless `low_open`); an infinite
+// `high` means no upper limit.
+inline CLI::Validator in_range(double low, double high, bool low_open = false) {
+  std::string limit;
+  if (std::isinf(high)) limit = fmt::format("{} {}", low_open ? ">" : "≥", low);
+  else if (low_open) limit = fmt::format("in ({}, {}]", low, high);
+  else limit = fmt::format("between {} and {}", low, high);
+  return CLI::Validator(
+      [=](std::string& text) -> std::string {
+        double v = 0;
+        if (!detail::parse_number(text, v)) return "";
+        bool inside = std::isfinite(v) && (low_open ? v > low : v >= low) && v <= high;
+        return inside ? "" : fmt::format("must be {} (got {})", limit, text);
+      },
+      // ASCII in the help, whose columns CLI11 aligns by bytes.
+      std::isinf(high) && !low_open ? fmt::format(">= {}", low) : limit);
+}
+
+inline CLI::Validator at_least(double low) {
+  return in_range(low, std::numeric_limits<double>::infinity());
+}
+inline CLI::Validator positive() {
+  return in_range(0, std::numeric_limits<double>::infinity(), true);
+}
 
 }  // namespace ls::cli

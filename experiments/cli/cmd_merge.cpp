@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 
+#include "experiments/cli/checks.h"
 #include "experiments/cli/commands.h"
 #include "gpt2/checkpoint.h"
 #include "lora/compose.h"
@@ -66,8 +67,8 @@ void add_merge(CLI::App& app) {
   cmd->add_option("--out", out, "Folder to write: an adapter, or a model with --into-base")->required();
   cmd->add_option("--method", method, "sum, svd, ties or dare (see below)")->capture_default_str()->check(CLI::IsMember({"sum", "svd", "ties", "dare"}));
   cmd->add_option("--weights", o.weights, "Comma-separated weight per adapter (default all 1)")->delimiter(',');
-  cmd->add_option("--rank", o.rank, "Rank K of the result (svd: required; ties, dare: default Σr)")->check(CLI::PositiveNumber);
-  cmd->add_option("--density", o.density, "ties, dare: fraction of each delta's entries kept, in (0, 1]")->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--rank", o.rank, "Rank K of the result (svd: required; ties, dare: default Σr)")->check(at_least(1));
+  cmd->add_option("--density", o.density, "ties, dare: fraction of each delta's entries kept (default 1)")->check(in_range(0.0, 1.0, true));
   cmd->add_option("--seed", o.seed, "dare: seed of the drop masks")->capture_default_str();
   cmd->add_flag("--into-base", into_base, "Merge into the weights of --model and write a model folder");
   cmd->add_option("--model", model_dir, "Base model folder (with --into-base)");

@@ -6,6 +6,7 @@
 
 #include "experiments/cli/checks.h"
 #include "experiments/cli/commands.h"
+#include "experiments/cli/data_flags.h"
 #include "experiments/workspace.h"
 #include "gpt2/generate.h"
 #include "lora/evaluate.h"
@@ -19,7 +20,8 @@ namespace {
 void add_adapter_option(CLI::App* cmd, std::vector<std::string>& adapters) {
   cmd->add_option("--adapter", adapters,
                   "PEFT adapter folder, optionally DIR@SCALE; repeat to add several (their "
-                  "deltas add)");
+                  "deltas add). A folder whose name has an @ is taken whole when it exists; "
+                  "DIR@1 forces a folder, DIR/@SCALE a scale");
 }
 
 }  // namespace
@@ -48,10 +50,10 @@ void add_generate(CLI::App& app) {
   static GenerateOptions o;
   cmd->add_option("--model", model_dir, "Model folder with tokenizer files")->required();
   cmd->add_option("--prompt", prompt, "Text to continue")->required();
-  cmd->add_option("--max-new-tokens", o.max_new_tokens, "Tokens to generate")->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd->add_option("--temperature", o.temperature, "0 = greedy")->capture_default_str()->check(kFinite)->check(CLI::NonNegativeNumber);
-  cmd->add_option("--top-k", o.top_k, "Sample from the k most likely (0 = all)")->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd->add_option("--top-p", o.top_p, "Nucleus sampling mass (1 = off)")->capture_default_str()->check(kFinite)->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--max-new-tokens", o.max_new_tokens, "Tokens to generate")->capture_default_str()->check(at_least(0));
+  cmd->add_option("--temperature", o.temperature, "0 = greedy")->capture_default_str()->check(at_least(0));
+  cmd->add_option("--top-k", o.top_k, "Sample from the k most likely (0 = all)")->capture_default_str()->check(at_least(0));
+  cmd->add_option("--top-p", o.top_p, "Nucleus sampling mass (1 = off)")->capture_default_str()->check(in_range(0.0, 1.0));
   cmd->add_option("--seed", o.seed, "Sampling seed")->capture_default_str();
   add_adapter_option(cmd, adapters);
   cmd->callback([] {
@@ -93,24 +95,20 @@ void add_eval(CLI::App& app) {
   static std::string model_dir, data;
   static std::vector<std::string> adapters;
   static int64_t batch = 8, seq_len = 128;
-  static TextFormat format;
-  static std::string loss_on = "all";
+  static DataFlags data_flags;
   static bool json = false;
   cmd->add_option("--model", model_dir, "Model folder with tokenizer files")->required();
-  cmd->add_option("--data", data, ".jsonl QA file or plain text")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--batch", batch, "Sequences per forward pass")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--seq-len", seq_len, "Truncate examples to this many tokens")->capture_default_str()->check(CLI::Range(2, 1 << 20));
-  cmd->add_option("--question-field", format.question_field, "JSONL question key")->capture_default_str();
-  cmd->add_option("--answer-field", format.answer_field, "JSONL answer key")->capture_default_str();
-  cmd->add_option("--loss-on", loss_on, "Count all tokens or only the answer's")->check(CLI::IsMember({"all", "answer"}))->capture_default_str();
+  cmd->add_option("--data", data, "QA JSONL or plain-text file (see --format)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--batch", batch, "Sequences per forward pass")->capture_default_str()->check(at_least(1));
+  cmd->add_option("--seq-len", seq_len, "Tokens per sequence (longer examples are truncated)")->capture_default_str()->check(in_range(2, 1 << 20));
+  add_data_flags(cmd, data_flags);
   cmd->add_flag("--json", json, "Print one JSON object");
   add_adapter_option(cmd, adapters);
   cmd->callback([] {
     Tokenizer tok = load_tokenizer(model_dir);
     Workspace ws = Workspace::open(model_dir, adapters);
-    TextFormat f = format;
-    f.loss_on_answer_only = loss_on == "answer";
-    auto examples = load_examples(data, tok, f, std::min(seq_len, ws.model->config().n_positions));
+    auto examples = load_examples(data, tok, data_flags.resolved(),
+                                  std::min(seq_len, ws.model->config().n_positions));
     Perplexity p = evaluate_perplexity(*ws.model, examples, batch, seq_len);
     if (json)
       fmt::print("{}\n", nlohmann::json{{"perplexity", p.value()}, {"tokens", p.tokens},

@@ -1,4 +1,5 @@
 // lorasum reproduce: the study, end to end.
+#include "experiments/cli/checks.h"
 #include "experiments/cli/commands.h"
 #include "experiments/reproduce.h"
 
@@ -15,16 +16,16 @@ void add_reproduce(CLI::App& app, const char* argv0) {
   cmd->add_option("--model", o.model_dir, "Base model folder (default: pretrained on the general corpus, cached)");
   cmd->add_option("--data", o.data_dir, "Folder with <domain>/{train,test}.jsonl for math, medicine, finance (default: generated)")->check(CLI::ExistingDirectory);
   cmd->add_option("--general", o.general, "Plain-text corpus to pretrain the base model on (default: generated)")->check(CLI::ExistingFile);
-  cmd->add_option("--seeds", o.seeds, "Independent repetitions")->capture_default_str()->check(CLI::Range(1, 100));
+  cmd->add_option("--seeds", o.seeds, "Independent repetitions")->capture_default_str()->check(in_range(1, 100));
   cmd->add_option("--hparams", o.hparams, "uniform (same for every adapter) or study (the study's per-adapter settings)")->capture_default_str()->check(CLI::IsMember({"uniform", "study"}));
-  cmd->add_option("--lr", o.lr, "Adapter learning rate (default: the preset's; with --hparams study, replaces the study's 5e-5)")->check(CLI::PositiveNumber);
+  cmd->add_option("--lr", o.lr, "Adapter learning rate (default: the preset's; with --hparams study, replaces the study's 5e-5)")->check(positive());
   static std::string choices = "none";
   cmd->add_option("--study-choices", choices, "Choices of the study's code to switch on: none, all, or a comma-separated list of aligned-labels, eval-overlap, merged-subsample, discarded-lm-head, shared-init, cproj-untransposed, half-scale (experiments/README.md)")->capture_default_str();
   cmd->add_flag("--ablation", o.ablation, "Run the configurations none, each choice alone, and all, sharing every job a choice does not change; writes ablation.md/.csv/.json and plots/ablation.svg");
   cmd->add_option("--only", o.only, "Run just what one result needs: math+medicine, math+finance, medicine+finance or triple");
   cmd->add_flag("--force", o.force, "Redo finished work instead of reusing it (work is reused only when its recorded settings equal this run's)");
   cmd->add_flag("--plan", o.plan, "Print the training jobs as shell commands (one per line; the first, pretraining, must finish before the rest) and stop");
-  cmd->add_flag("!--no-progress", o.progress, "No progress bars");
+  cmd->add_flag_callback("--no-progress", [] { o.progress = false; }, "No progress bars");
   cmd->callback([] {
     o.choices = parse_study_choices(choices);
     run_reproduce(o);

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "experiments/cli/checks.h"
 #include "experiments/cli/commands.h"
 #include "experiments/svg.h"
 #include "lora/similarity.h"
@@ -212,7 +213,7 @@ void add_similarity(CLI::App& app) {
   cmd->add_flag("--json", json, "Print one JSON object instead of text (NaN as null)");
   cmd->add_option("--csv", csv, "Also write the per-module cosines of every pair to this CSV file");
   cmd->add_option("--svg", svg_path, "Also write a layer × module heatmap of the first two adapters");
-  cmd->add_option("--baseline-trials", trials, "Random adapter pairs for the baseline (0 = none)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--baseline-trials", trials, "Random adapter pairs for the baseline (0 = none)")->capture_default_str()->check(at_least(0));
   cmd->add_option("--seed", seed, "Seed of the random baseline")->capture_default_str();
   cmd->callback([] {
     if (adapters.size() < 2) input_error("similarity needs at least two --adapter folders");

@@ -2,14 +2,18 @@
 #include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <string>
 
 #include "experiments/cli/commands.h"
+#include "experiments/cli/suggest.h"
 #include "tensor/error.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"lorasum — GPT-2 + LoRA from scratch; trains, composes and measures adapters"};
+  CLI::App app{"lorasum — GPT-2 + LoRA from scratch; trains, composes and measures adapters",
+               "lorasum"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Help for every subcommand");
+  app.set_version_flag("--version", "lorasum " LORASUM_VERSION);
   ls::cli::add_info(app);
   ls::cli::add_generate(app);
   ls::cli::add_logits(app);
@@ -21,14 +25,17 @@ int main(int argc, char** argv) {
   ls::cli::add_reproduce(app, argv[0]);
   ls::cli::add_merge(app);
   ls::cli::add_similarity(app);
+  if (argc == 1) {  // nothing asked: say what there is to ask
+    std::fputs(app.help().c_str(), stdout);
+    return 0;
+  }
   try {
     app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --help-all, --version
+    std::string unknown = ls::cli::unknown_word_message(app, {argv + 1, argv + argc});
+    if (unknown.empty()) app.exit(e);
+    else std::fprintf(stderr, "lorasum: error: %s\n", unknown.c_str());
     return 2;
   } catch (const ls::InputError& e) {
     std::fprintf(stderr, "lorasum: error: %s\n", e.what());
