@@ -33,6 +33,13 @@ inline CliResult run_lorasum(const std::string& args) {
   return r;
 }
 
+// An empty path in the temporary folder for a test's outputs (removed if it exists).
+inline std::string fresh_dir(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() / ("lorasum_test_" + name);
+  std::filesystem::remove_all(dir);
+  return dir.string();
+}
+
 // Single-quotes a path or value for the shell.
 inline std::string quoted(const std::string& s) {
   std::string out = "'";

@@ -10,7 +10,7 @@
 #include "gpt2/safetensors.h"
 #include "lora/lora.h"
 #include "tensor/file_io.h"
-#include "tests/cli_runner.h"
+#include "tests/cli_expect.h"
 #include "tests/tiny_setup.h"
 
 using namespace ls;
@@ -18,23 +18,11 @@ using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
 using nlohmann::json;
 namespace fs = std::filesystem;
+using test::expect_refused;
 
 namespace {
 
 std::string q(const std::string& s) { return test::quoted(s); }
-
-// lorasum must refuse `args` with status 2 and one "lorasum: error:" line holding every
-// fragment, and must not have created `output`.
-void expect_refused(const std::string& args, const std::vector<std::string>& fragments,
-                    const std::string& output = "") {
-  test::CliResult r = test::run_lorasum(args);
-  INFO("lorasum " << args << "\nstderr: " << r.err);
-  CHECK(r.status == 2);
-  CHECK_THAT(r.err, StartsWith("lorasum: error: "));
-  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
-  for (const std::string& fragment : fragments) CHECK_THAT(r.err, Contains(fragment));
-  if (!output.empty()) CHECK_FALSE(fs::exists(output));
-}
 
 // The same for a flag value CLI11 refuses: it names the flag and points to --help.
 void expect_flag_refused(const std::string& args, const std::string& flag,

@@ -6,13 +6,14 @@
 
 #include "gpt2/tokenizer.h"
 #include "tensor/file_io.h"
-#include "tests/cli_runner.h"
+#include "tests/cli_expect.h"
 #include "tests/tiny_setup.h"
 
 using namespace ls;
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
 namespace fs = std::filesystem;
+using test::expect_refused;
 
 namespace {
 
@@ -39,16 +40,6 @@ int64_t qa_tokens(const Tokenizer& tok, const std::vector<std::pair<std::string,
   for (const auto& [question, answer] : qa)
     n += tok.encode("Question: " + question + "\nAnswer:").size() + tok.encode(" " + answer).size();
   return n;  // + 1 for <|endoftext|>, - 1 for the first token, per example
-}
-
-// Refused with status 2 and one "lorasum: error:" line holding every fragment.
-void expect_refused(const std::string& args, const std::vector<std::string>& fragments) {
-  test::CliResult r = test::run_lorasum(args);
-  INFO("lorasum " << args << "\nstderr: " << r.err);
-  CHECK(r.status == 2);
-  CHECK_THAT(r.err, StartsWith("lorasum: error: "));
-  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
-  for (const std::string& fragment : fragments) CHECK_THAT(r.err, Contains(fragment));
 }
 
 }  // namespace

@@ -9,15 +9,11 @@
 
 using namespace ls;
 namespace fs = std::filesystem;
+using test::fresh_dir;
 using nlohmann::json;
 
 namespace {
 
-std::string fresh_dir(const std::string& name) {
-  std::string dir = (fs::temp_directory_path() / ("lorasum_test_" + name)).string();
-  fs::remove_all(dir);
-  return dir;
-}
 
 // The folder of job `name` ("seed0/math"): its name carries a digest of its settings.
 std::string job_folder(const std::string& run, const std::string& name) {

@@ -16,15 +16,11 @@
 
 using namespace ls;
 namespace fs = std::filesystem;
+using test::fresh_dir;
 using nlohmann::json;
 
 namespace {
 
-std::string fresh_dir(const std::string& name) {
-  std::string dir = (fs::temp_directory_path() / ("lorasum_test_" + name)).string();
-  fs::remove_all(dir);
-  return dir;
-}
 
 test::CliResult reproduce(const std::string& dir, const std::string& extra = "") {
   return test::run_lorasum("reproduce --preset smoke --seeds 1 --no-progress --out " + dir + " " + extra);
