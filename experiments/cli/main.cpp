@@ -5,8 +5,10 @@
 
 #include "experiments/cli/commands.h"
 #include "tensor/error.h"
+#include "tensor/interrupt.h"
 
 int main(int argc, char** argv) {
+  ls::install_interrupt_cleanup();
   CLI::App app{"lorasum — GPT-2 + LoRA from scratch; trains, composes and measures adapters"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Help for every subcommand");
