@@ -13,6 +13,7 @@
 #include "experiments/study.h"
 #include "tensor/error.h"
 #include "tensor/file_io.h"
+#include "tensor/folder_lock.h"
 #include "tensor/random.h"
 
 namespace ls {
@@ -145,7 +146,9 @@ int run_reproduce(const ReproduceOptions& o) {
   if (o.lr > 0.0f) preset.adapter.lr = o.lr;
   if (o.seeds < 1) input_error("--seeds must be at least 1");
   std::string run_dir = o.out.empty() ? default_run_dir(o.preset) : o.out;
-  fs::create_directories(run_dir);
+  // Filled step by step (finished jobs are kept), so it is locked, never swapped; each job's
+  // own folder inside it is replaced whole.
+  FolderLock lock(run_dir);
   std::string data_dir = prepare_data(o, preset, run_dir);
   std::string model_dir = prepare_model(o, preset, run_dir, data_dir, !o.plan);
   std::vector<AdapterJob> jobs = adapter_jobs(o, preset, model_dir, data_dir, run_dir);

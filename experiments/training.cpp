@@ -7,6 +7,7 @@
 #include "gpt2/checkpoint.h"
 #include "tensor/error.h"
 #include "tensor/file_io.h"
+#include "tensor/output_folder.h"
 
 namespace ls {
 
@@ -23,9 +24,22 @@ Trainable lora_trainable(GPT2& model, const LoraAdapter& adapter) {
   return t;
 }
 
+namespace {
+
+// Everything a LoRA job reads, which its output folder must keep apart from.
+std::vector<std::string> lora_inputs(const LoraJob& job) {
+  std::vector<std::string> inputs = job.data;
+  inputs.push_back(job.model_dir);
+  if (!job.eval_data.empty()) inputs.push_back(job.eval_data);
+  return inputs;
+}
+
+}  // namespace
+
 TrainResult run_lora_job(const LoraJob& job) {
   if (job.data.empty()) input_error("train: no --data file given");
   job.train.validate();  // before anything is loaded or written
+  OutputFolder out(job.out, lora_inputs(job));
   Tokenizer tok = load_tokenizer(job.model_dir);
   auto model = load_gpt2(job.model_dir);
   model->set_requires_grad(false);  // only the adapter trains; base weights stay bit-identical
@@ -40,19 +54,21 @@ TrainResult run_lora_job(const LoraJob& job) {
   if (config.base_model.empty()) config.base_model = job.model_dir;
   auto adapter = LoraAdapter::create(*model, config, job.train.seed);
   adapter->attach(*model);
-  fs::create_directories(job.out);
   TrainOptions o = job.train;
   o.checkpoint_path = (fs::path(job.out) / "checkpoint.safetensors").string();
-  o.log_path = (fs::path(job.out) / "train_log.csv").string();
   Trainable t = lora_trainable(*model, *adapter);
   TrainResult result = train(*model, t, train_set, eval_set, o);
-  adapter->save(job.out);
-  fs::remove(o.checkpoint_path);
+  // The whole folder at once (the checkpoint goes with the old contents).
+  out.replace([&](const std::string& staging) {
+    adapter->save(staging);
+    write_file_atomic(staging + "/train_log.csv", log_csv(result.log));
+  });
   return result;
 }
 
 TrainResult run_pretrain_job(const PretrainJob& job) {
   job.train.validate();
+  OutputFolder out(job.out, {job.corpus});
   std::string corpus = read_file(job.corpus);
   if (corpus.empty()) input_error("{}: the corpus is empty", job.corpus);
   require_utf8(corpus, job.corpus);
@@ -64,15 +80,15 @@ TrainResult run_pretrain_job(const PretrainJob& job) {
   auto examples = text_windows(tok.encode(corpus), std::min(job.train.seq_len, config.n_positions));
   auto [train_set, valid_set] = split_examples(examples, job.validation_fraction, job.train.seed);
   GPT2 model(config, job.train.seed);
-  fs::create_directories(job.out);
   TrainOptions o = job.train;
   o.checkpoint_path = (fs::path(job.out) / "checkpoint.safetensors").string();
-  o.log_path = (fs::path(job.out) / "train_log.csv").string();
   Trainable t{model.named_parameters(), [&model](uint64_t seed) { model.reseed_dropout(seed); }};
   TrainResult result = train(model, t, train_set, valid_set, o);
-  tok.save(job.out);
-  save_gpt2(model, job.out);
-  fs::remove(o.checkpoint_path);
+  out.replace([&](const std::string& staging) {
+    tok.save(staging);
+    save_gpt2(model, staging);
+    write_file_atomic(staging + "/train_log.csv", log_csv(result.log));
+  });
   return result;
 }
 

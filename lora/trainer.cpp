@@ -12,7 +12,6 @@
 #include "lora/evaluate.h"
 #include "lora/progress.h"
 #include "tensor/error.h"
-#include "tensor/file_io.h"
 
 namespace ls {
 
@@ -191,7 +190,6 @@ TrainResult train(GPT2& model, Trainable& t, const std::vector<Example>& train_s
   result.final_loss = result.log.empty() ? 0.0 : result.log.back().loss;
   result.tokens_per_s = counted_total / std::max(elapsed, 1e-9);
   bar.finish(fmt::format("loss {:.4f}, {:.0f} tok/s", result.final_loss, result.tokens_per_s));
-  if (!o.log_path.empty()) write_file_atomic(o.log_path, log_csv(result.log));
   return result;
 }
 
