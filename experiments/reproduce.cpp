@@ -14,6 +14,7 @@
 #include "tensor/error.h"
 #include "tensor/file_io.h"
 #include "tensor/folder_lock.h"
+#include "tensor/output_folder.h"
 #include "tensor/random.h"
 
 namespace ls {
@@ -149,6 +150,7 @@ int run_reproduce(const ReproduceOptions& o) {
   // Filled step by step (finished jobs are kept), so it is locked, never swapped; each job's
   // own folder inside it is replaced whole.
   FolderLock lock(run_dir);
+  remove_stale_temporaries(lock);
   std::string data_dir = prepare_data(o, preset, run_dir);
   std::string model_dir = prepare_model(o, preset, run_dir, data_dir, !o.plan);
   std::vector<AdapterJob> jobs = adapter_jobs(o, preset, model_dir, data_dir, run_dir);

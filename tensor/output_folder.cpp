@@ -43,11 +43,14 @@ void require_replaceable(const std::string& dir, const std::string& flag) {
   if (!fs::exists(dir)) return;
   if (!fs::is_directory(dir)) input_error("{} {} is a file, not a folder", flag, dir);
   bool ours = fs::exists(fs::path(dir) / FolderLock::kFileName);
-  for (const fs::directory_entry& entry : fs::directory_iterator(dir))
-    if (!ours || fs::is_directory(entry.symlink_status()))
-      input_error("{} {} holds files lorasum did not write ({}); lorasum replaces its output "
-                  "folder as a whole, so name a new or empty folder", flag, dir,
-                  entry.path().filename().string());
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir)) {
+    std::string name = entry.path().filename().string();
+    bool folder = fs::is_directory(entry.symlink_status());
+    std::string held = folder ? "the folder " + name : name + " and no " + FolderLock::kFileName;
+    if (folder || !ours)
+      input_error("{} {} is not a folder lorasum wrote (it holds {}); lorasum replaces its "
+                  "output folder as a whole, so name a new or empty folder", flag, dir, held);
+  }
 }
 
 const std::string& checked(const std::string& dir, const std::vector<std::string>& inputs,
@@ -57,8 +60,7 @@ const std::string& checked(const std::string& dir, const std::vector<std::string
   return dir;
 }
 
-// Temporaries named like lorasum's own (of `of`, when given) in `folder`; called with the
-// output folder's lock held, so no live process is writing them.
+// Temporaries named like lorasum's own (of `of`, when given) in `folder`.
 void remove_temporaries(const fs::path& folder, const std::string& of = "") {
   for (const fs::directory_entry& entry : fs::directory_iterator(folder))
     if (is_temporary_name(entry.path().filename().string(), of)) fs::remove_all(entry.path());
@@ -79,12 +81,17 @@ void swap_in(const std::string& staging, const fs::path& dir) {
 
 }  // namespace
 
+void remove_stale_temporaries(const FolderLock& held) {
+  fs::path dir = resolved(held.dir());
+  remove_temporaries(dir);
+  remove_temporaries(dir.parent_path(), dir.filename().string());
+}
+
 OutputFolder::OutputFolder(const std::string& dir, const std::vector<std::string>& inputs,
                            const std::string& flag)
     : real_(resolved(checked(dir, inputs, flag))), made_(!fs::exists(real_)), lock_(dir),
       kept_(dir) {
-  remove_temporaries(real_);
-  remove_temporaries(real_.parent_path(), real_.filename().string());
+  remove_stale_temporaries(lock_);
 }
 
 OutputFolder::~OutputFolder() {

@@ -12,6 +12,11 @@
 
 namespace ls {
 
+// Removes what killed lorasum processes left in the held folder and next to it: files and
+// folders with lorasum's temporary names (.NAME.tmpDIGITS). Holding the lock means that no live
+// lorasum process is writing them.
+void remove_stale_temporaries(const FolderLock& held);
+
 class OutputFolder {
  public:
   // Throws InputError naming `flag` and the folder when `dir` is, or contains, one of `inputs`

@@ -100,7 +100,8 @@ TEST_CASE("a write that fails part-way leaves the output folder exactly as it wa
   s.write("notes/todo.txt", "mine");
   test::CliResult r = test::run_lorasum(train_args(s, s.path("notes"), 2));
   CHECK(r.status == 2);
-  CHECK_THAT(r.err, Contains("holds files lorasum did not write (todo.txt)"));
+  CHECK_THAT(r.err, Contains("is not a folder lorasum wrote (it holds todo.txt and no "
+                             ".lorasum.lock)"));
   CHECK(read_file(s.path("notes/todo.txt")) == "mine");
 }
 
