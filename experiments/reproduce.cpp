@@ -16,6 +16,7 @@
 #include "tensor/error.h"
 #include "tensor/file_io.h"
 #include "tensor/folder_lock.h"
+#include "tensor/output_folder.h"
 #include "tensor/random.h"
 
 namespace ls {
@@ -213,7 +214,10 @@ int run_reproduce(const ReproduceOptions& o) {
   Preset preset = find_preset(o.preset);
   if (o.lr > 0.0f) preset.adapter.lr = o.lr;
   std::string run_dir = o.out.empty() ? default_run_dir(o.preset) : o.out;
+  // Filled step by step (finished jobs are kept), so it is locked, never swapped; each job's
+  // own folder inside it is replaced whole.
   FolderLock lock(run_dir);
+  remove_stale_temporaries(lock);
   std::string data_dir = prepare_data(o, preset, run_dir);
   BaseModel model = prepare_model(o, preset, run_dir, data_dir, !o.plan);
   std::vector<std::vector<std::string>> configs =

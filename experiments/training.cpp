@@ -8,8 +8,10 @@
 #include "experiments/workspace.h"
 #include "gpt2/bpe_trainer.h"
 #include "gpt2/checkpoint.h"
+#include "gpt2/safetensors.h"
 #include "tensor/error.h"
 #include "tensor/file_io.h"
+#include "tensor/output_folder.h"
 
 namespace ls {
 
@@ -49,21 +51,39 @@ std::vector<Example> job_examples(const LoraJob& job, const Tokenizer& tok, int6
 
 namespace {
 
-// With --resume: true when `out` holds this job finished (its `result` file and no
-// checkpoint); throws when the folder's settings differ from the job's; false when there is
-// something (or nothing yet) to train.
+// The settings a checkpoint was written with (its "settings" metadata), checked against the
+// run that would continue it.
+void check_checkpoint_settings(const std::string& path, const nlohmann::json& settings) {
+  SafetensorsFile file = SafetensorsFile::open(path);
+  const auto& meta = file.metadata();
+  auto found = meta.find("settings");
+  auto recorded = found == meta.end() ? nlohmann::json()
+                                      : nlohmann::json::parse(found->second, nullptr, false);
+  if (!recorded.is_object())
+    input_error("{} holds no settings record (made by an older lorasum), so it cannot be "
+                "checked against this run: remove it or choose another --out", path);
+  if (recorded != settings)
+    input_error("{} was written with other settings ({}); resume with those, or remove it",
+                path, settings_difference(settings, recorded));
+}
+
+// With --resume: true when `out` holds this job finished (its `result` file, a matching
+// record and no checkpoint); throws when the checkpoint's or the folder's settings differ from
+// the job's; false when there is something (or nothing yet) to train.
 bool finished_before(const std::string& out, const std::string& result,
                      const nlohmann::json& settings) {
-  bool has_result = fs::exists(fs::path(out) / result);
-  bool has_checkpoint = fs::exists(fs::path(out) / "checkpoint.safetensors");
-  if (!has_checkpoint && !has_result) return false;
+  std::string checkpoint = (fs::path(out) / "checkpoint.safetensors").string();
+  if (fs::exists(checkpoint)) {
+    check_checkpoint_settings(checkpoint, settings);
+    return false;
+  }
+  if (!fs::exists(fs::path(out) / result)) return false;
   if (!check_settings(out, settings))
     input_error("{} holds a {} without a settings record (made by an older lorasum), so it "
                 "cannot be checked against this run: choose another --out or remove it", out,
-                has_checkpoint ? "checkpoint" : result);
-  if (has_result && !has_checkpoint)
-    fmt::print(stderr, "{}: already trained with these settings; nothing to do\n", out);
-  return has_result && !has_checkpoint;
+                result);
+  fmt::print(stderr, "{}: already trained with these settings; nothing to do\n", out);
+  return true;
 }
 
 // The LM head copy that the study's code trained alongside LoRA (PEFT modules_to_save):
@@ -73,11 +93,20 @@ void add_head_copy(GPT2& model, Trainable& t) {
   t.params.emplace_back("lm_head_copy.weight", model.lm_head_copy);
 }
 
+// Everything a LoRA job reads, which its output folder must keep apart from.
+std::vector<std::string> lora_inputs(const LoraJob& job) {
+  std::vector<std::string> inputs = job.data;
+  inputs.push_back(job.model_dir);
+  if (!job.eval_data.empty()) inputs.push_back(job.eval_data);
+  return inputs;
+}
+
 }  // namespace
 
 TrainResult run_lora_job(const LoraJob& job) {
   if (job.data.empty()) input_error("train: no --data file given");
   job.train.validate();  // before anything is loaded or written
+  OutputFolder out(job.out, lora_inputs(job));
   nlohmann::json settings = adapter_settings(job);
   if (job.train.resume && finished_before(job.out, "adapter_model.safetensors", settings))
     return {};
@@ -91,21 +120,24 @@ TrainResult run_lora_job(const LoraJob& job) {
   if (config.base_model.empty()) config.base_model = job.model_dir;
   auto adapter = LoraAdapter::create(*model, config, job.init_seed.value_or(job.train.seed));
   adapter->attach(*model);
-  fs::create_directories(job.out);
-  write_settings(job.out, settings);  // first, so a resume can check what it continues
   TrainOptions o = job.train;
   o.checkpoint_path = (fs::path(job.out) / "checkpoint.safetensors").string();
-  o.log_path = (fs::path(job.out) / "train_log.csv").string();
+  o.checkpoint_settings = settings.dump();
   Trainable t = lora_trainable(*model, *adapter);
   if (job.train_head_copy) add_head_copy(*model, t);
   TrainResult result = train(*model, t, train_set, eval_set, o);
-  adapter->save(job.out);
-  fs::remove(o.checkpoint_path);
+  // The whole folder at once (the checkpoint goes with the old contents).
+  out.replace([&](const std::string& staging) {
+    adapter->save(staging);
+    write_file_atomic(staging + "/train_log.csv", log_csv(result.log));
+    write_settings(staging, settings);
+  });
   return result;
 }
 
 TrainResult run_pretrain_job(const PretrainJob& job) {
   job.train.validate();
+  OutputFolder out(job.out, {job.corpus});
   nlohmann::json settings = pretrain_settings(job);
   if (job.train.resume && finished_before(job.out, "model.safetensors", settings)) return {};
   std::string corpus = read_file(job.corpus);
@@ -119,16 +151,17 @@ TrainResult run_pretrain_job(const PretrainJob& job) {
   auto examples = text_windows(tok.encode(corpus), std::min(job.train.seq_len, config.n_positions));
   auto [train_set, valid_set] = split_examples(examples, job.validation_fraction, job.train.seed);
   GPT2 model(config, job.train.seed);
-  fs::create_directories(job.out);
-  write_settings(job.out, settings);
   TrainOptions o = job.train;
   o.checkpoint_path = (fs::path(job.out) / "checkpoint.safetensors").string();
-  o.log_path = (fs::path(job.out) / "train_log.csv").string();
+  o.checkpoint_settings = settings.dump();
   Trainable t{model.named_parameters(), [&model](uint64_t seed) { model.reseed_dropout(seed); }};
   TrainResult result = train(model, t, train_set, valid_set, o);
-  tok.save(job.out);
-  save_gpt2(model, job.out);
-  fs::remove(o.checkpoint_path);
+  out.replace([&](const std::string& staging) {
+    tok.save(staging);
+    save_gpt2(model, staging);
+    write_file_atomic(staging + "/train_log.csv", log_csv(result.log));
+    write_settings(staging, settings);
+  });
   return result;
 }
 

@@ -12,7 +12,6 @@
 #include "lora/evaluate.h"
 #include "lora/progress.h"
 #include "tensor/error.h"
-#include "tensor/file_io.h"
 
 namespace ls {
 
@@ -22,9 +21,10 @@ using Clock = std::chrono::steady_clock;
 
 uint64_t mix(uint64_t a, uint64_t b) { return a * 0x9e3779b97f4a7c15ULL ^ (b + 0x632be59bd9b4e019ULL); }
 
-// Checkpoint = parameters + AdamW moments + step + log, in one safetensors file.
+// Checkpoint = parameters + AdamW moments + step + log + the caller's settings record, in one
+// safetensors file.
 void save_checkpoint(const std::string& path, const Trainable& t, AdamW& opt, int64_t step,
-                     const std::vector<LogRow>& log) {
+                     const std::vector<LogRow>& log, const std::string& settings) {
   std::vector<SafetensorView> views;
   for (size_t i = 0; i < t.params.size(); ++i) {
     const auto& [name, p] = t.params[i];
@@ -35,7 +35,8 @@ void save_checkpoint(const std::string& path, const Trainable& t, AdamW& opt, in
   nlohmann::json rows = nlohmann::json::array();
   for (const LogRow& r : log)
     rows.push_back({r.step, r.epoch, r.loss, r.lr, r.tokens_per_s, r.eval_loss});
-  write_safetensors(path, views, {{"step", std::to_string(step)}, {"log", rows.dump()}});
+  write_safetensors(path, views,
+                    {{"step", std::to_string(step)}, {"log", rows.dump()}, {"settings", settings}});
 }
 
 int64_t load_checkpoint(const std::string& path, Trainable& t, AdamW& opt,
@@ -181,7 +182,7 @@ TrainResult train(GPT2& model, Trainable& t, const std::vector<Example>& train_s
     bar.update(step + 1, fmt::format("loss {:.4f} lr {:.2e}", step_loss, lr),
                counted_total / std::max(1e-9, std::chrono::duration<double>(Clock::now() - began).count()));
     if (!o.checkpoint_path.empty() && o.checkpoint_every > 0 && (step + 1) % o.checkpoint_every == 0 && !last)
-      save_checkpoint(o.checkpoint_path, t, opt, step + 1, result.log);
+      save_checkpoint(o.checkpoint_path, t, opt, step + 1, result.log, o.checkpoint_settings);
   }
   model.set_training(false);
   if (o.keep_best && !best.empty())
@@ -191,7 +192,6 @@ TrainResult train(GPT2& model, Trainable& t, const std::vector<Example>& train_s
   result.final_loss = result.log.empty() ? 0.0 : result.log.back().loss;
   result.tokens_per_s = counted_total / std::max(elapsed, 1e-9);
   bar.finish(fmt::format("loss {:.4f}, {:.0f} tok/s", result.final_loss, result.tokens_per_s));
-  if (!o.log_path.empty()) write_file_atomic(o.log_path, log_csv(result.log));
   return result;
 }
 

@@ -29,7 +29,7 @@ struct TrainOptions {
   bool keep_best = false;        // restore the parameters with the best evaluation loss
   int64_t checkpoint_every = 50; // steps between checkpoints (0 = never)
   std::string checkpoint_path;   // "" = no checkpoints
-  std::string log_path;          // CSV loss curve ("" = none)
+  std::string checkpoint_settings;  // the caller's settings record, kept in each checkpoint
   bool resume = false;
   bool progress = true;
   std::string label = "train";
@@ -66,6 +66,7 @@ struct TrainResult {
 TrainResult train(GPT2& model, Trainable& trainable, const std::vector<Example>& train_set,
                   const std::vector<Example>& eval_set, const TrainOptions& options);
 
+// The loss curve as CSV (train_log.csv in the job's output folder).
 std::string log_csv(const std::vector<LogRow>& rows);
 
 }  // namespace ls

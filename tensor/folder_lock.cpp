@@ -24,11 +24,10 @@ std::string holder_pid(int fd) {
 
 }  // namespace
 
-FolderLock::FolderLock(const std::string& dir) {
+FolderLock::FolderLock(const std::string& dir) : dir_(dir), file_(dir + "/" + kFileName) {
   std::filesystem::create_directories(dir);
-  std::string path = dir + "/.lorasum.lock";
-  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd_ < 0) input_error("{}: cannot open the folder lock: {}", path, std::strerror(errno));
+  fd_ = ::open(file_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) input_error("{}: cannot open the folder lock: {}", file_, std::strerror(errno));
   if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     std::string pid = holder_pid(fd_);
     ::close(fd_);

@@ -8,6 +8,8 @@ namespace ls {
 
 class FolderLock {
  public:
+  static constexpr const char* kFileName = ".lorasum.lock";
+
   // Creates `dir` if needed and takes its lock; throws InputError naming the folder (and the
   // holder's pid) when another process holds it.
   explicit FolderLock(const std::string& dir);
@@ -15,7 +17,13 @@ class FolderLock {
   FolderLock(const FolderLock&) = delete;
   FolderLock& operator=(const FolderLock&) = delete;
 
+  const std::string& dir() const { return dir_; }
+  // The lock file, `<dir>/.lorasum.lock`. A folder swapped in for `dir` keeps the lock held by
+  // carrying a hard link to this very file (see OutputFolder::replace).
+  const std::string& file() const { return file_; }
+
  private:
+  std::string dir_, file_;
   int fd_ = -1;
 };
 

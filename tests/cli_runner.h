@@ -1,10 +1,12 @@
 #pragma once
 // Runs the built `lorasum` binary and captures its exit status, stdout and stderr.
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "tensor/file_io.h"
 
@@ -15,17 +17,21 @@ struct CliResult {
   std::string out, err;
 };
 
-inline CliResult run_lorasum(const std::string& args) {
+// Exit status as a shell reports it: the code, or 128 + the signal that ended the process.
+inline int shell_status(int raw) { return WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw); }
+
+// `env`: variable assignments (NAME=value ...) for this run only.
+inline CliResult run_lorasum(const std::string& args, const std::string& env = "") {
   namespace fs = std::filesystem;
   static int counter = 0;
   std::string base = (fs::temp_directory_path() /
                       ("lorasum_cli_" + std::to_string(getpid()) + "_" + std::to_string(++counter)))
                          .string();
-  std::string command = std::string(LORASUM_BINARY) + " " + args + " >" + base + ".out 2>" +
+  std::string command = env + " " + std::string(LORASUM_BINARY) + " " + args + " >" + base + ".out 2>" +
                         base + ".err </dev/null";
   int raw = std::system(command.c_str());
   CliResult r;
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+  r.status = shell_status(raw);
   r.out = read_file(base + ".out");
   r.err = read_file(base + ".err");
   fs::remove(base + ".out");
@@ -45,6 +51,55 @@ inline std::string quoted(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
+}
+
+// A lorasum process running in the background, its stderr readable from `err` (a pipe).
+struct Spawned {
+  pid_t pid = -1;
+  int err = -1;
+};
+
+// Starts lorasum with `args` and the extra environment `env` (NAME=value each).
+inline Spawned spawn_lorasum(const std::vector<std::string>& args,
+                             const std::vector<std::string>& env = {}) {
+  std::vector<std::string> strings = env;
+  for (char** e = environ; *e; ++e) strings.emplace_back(*e);
+  std::vector<char*> envp, argv = {const_cast<char*>(LORASUM_BINARY)};
+  for (std::string& s : strings) envp.push_back(s.data());
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  envp.push_back(nullptr);
+  argv.push_back(nullptr);
+  int pipe_fds[2];
+  if (pipe(pipe_fds) != 0) return {};
+  pid_t pid = fork();
+  if (pid == 0) {  // only async-signal-safe calls between fork and exec
+    dup2(pipe_fds[1], 2);
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+    execve(LORASUM_BINARY, argv.data(), envp.data());
+    _exit(127);
+  }
+  close(pipe_fds[1]);
+  return {pid, pipe_fds[0]};
+}
+
+// Reads the process's stderr until it holds `text` ("": until the process closes it); returns
+// all it read.
+inline std::string read_until(const Spawned& p, const std::string& text) {
+  std::string got;
+  char buf[4096];
+  ssize_t n = 0;
+  while ((text.empty() || got.find(text) == std::string::npos) && (n = read(p.err, buf, sizeof buf)) > 0)
+    got.append(buf, static_cast<size_t>(n));
+  return got;
+}
+
+// Waits for the process to end; returns its shell_status and closes its pipe.
+inline int wait_lorasum(const Spawned& p) {
+  int raw = 0;
+  waitpid(p.pid, &raw, 0);
+  close(p.err);
+  return shell_status(raw);
 }
 
 }  // namespace ls::test

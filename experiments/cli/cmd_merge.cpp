@@ -11,6 +11,7 @@
 #include "lora/compose.h"
 #include "tensor/error.h"
 #include "tensor/file_io.h"
+#include "tensor/output_folder.h"
 
 namespace ls::cli {
 
@@ -38,18 +39,18 @@ const char* kModelSideFiles[] = {"vocab.json", "merges.txt", "encoder.json", "vo
                                  "special_tokens_map.json", "generation_config.json"};
 
 void write_model(const std::string& model_dir, const std::vector<AdapterFactors>& adapters,
-                 const MergeOptions& options, const std::string& out) {
+                 const MergeOptions& options, OutputFolder& out) {
   namespace fs = std::filesystem;
-  std::error_code missing;  // either folder absent: they are not the same
-  if (fs::equivalent(model_dir, out, missing))
-    input_error("--out {} is the base model folder; write the merged model elsewhere", out);
   auto model = load_gpt2(model_dir);
   compose_into(*model, adapters, options);
-  save_gpt2(*model, out);
-  for (const char* name : kModelSideFiles) {
-    fs::path from = fs::path(model_dir) / name;
-    if (fs::exists(from)) write_file_atomic((fs::path(out) / name).string(), read_file(from.string()));
-  }
+  out.replace([&](const std::string& staging) {
+    save_gpt2(*model, staging);
+    for (const char* name : kModelSideFiles) {
+      fs::path from = fs::path(model_dir) / name;
+      if (fs::exists(from))
+        write_file_atomic((fs::path(staging) / name).string(), read_file(from.string()));
+    }
+  });
 }
 
 }  // namespace
@@ -95,16 +96,19 @@ void add_merge(CLI::App& app) {
       input_error("--rank does not apply to --into-base with --method {}: the dense delta is "
                   "merged exactly", method);
 
+    std::vector<std::string> inputs = adapters;
+    if (into_base) inputs.push_back(model_dir);
+    OutputFolder folder(out, inputs);
     std::vector<AdapterFactors> factors;
     for (const std::string& dir : adapters) factors.push_back(AdapterFactors::read(dir));
     if (into_base) {
-      write_model(model_dir, factors, o, out);
+      write_model(model_dir, factors, o, folder);
       fmt::print("wrote model {}: {} + {} adapter(s) merged by {}\n", out, model_dir,
                  factors.size(), method);
       return;
     }
     Composition c = compose(factors, o);
-    c.adapter.save(out);
+    folder.replace([&](const std::string& staging) { c.adapter.save(staging); });
     fmt::print("wrote adapter {}: {} adapter(s) merged by {}, rank {}, {} modules\n", out,
                factors.size(), method, c.adapter.rank(), c.adapter.modules.size());
     if (o.method != MergeMethod::sum && c.energy > 0)

@@ -7,8 +7,10 @@
 #include "experiments/cli/commands.h"
 #include "experiments/cli/suggest.h"
 #include "tensor/error.h"
+#include "tensor/interrupt.h"
 
 int main(int argc, char** argv) {
+  ls::install_interrupt_cleanup();
   CLI::App app{"lorasum — GPT-2 + LoRA from scratch; trains, composes and measures adapters",
                "lorasum"};
   app.require_subcommand(1);

@@ -1,0 +1,121 @@
+#include "tensor/interrupt.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fmt/format.h>
+#include <mutex>
+#include <set>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+namespace ls {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Registry {
+  std::mutex mutex;
+  std::set<std::string> temporaries;
+  std::vector<std::string> kept;
+};
+
+// Never destroyed: the cleanup thread may still need it while static objects are torn down.
+Registry& registry() {
+  static Registry* r = new Registry;
+  return *r;
+}
+
+int wake_fd = -1;  // write end of the pipe the cleanup thread waits on
+
+void on_signal(int sig) {
+  int saved = errno;
+  unsigned char byte = static_cast<unsigned char>(sig);
+  (void)!write(wake_fd, &byte, 1);
+  errno = saved;
+}
+
+// The folder's visible entries, sorted: what the user finds there after the interrupt.
+std::string listing(const std::string& dir) {
+  std::vector<std::string> names;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(dir, error))
+    if (std::string name = entry.path().filename().string(); name[0] != '.') names.push_back(name);
+  std::sort(names.begin(), names.end());
+  return names.empty() ? "nothing" : fmt::format("{}", fmt::join(names, ", "));
+}
+
+[[noreturn]] void clean_up_and_exit(int sig) {
+  Registry& r = registry();
+  r.mutex.lock();  // held until _exit, so that no new temporary is made after the sweep
+  for (const std::string& path : r.temporaries) {
+    std::error_code error;
+    fs::remove_all(path, error);
+  }
+  std::string message = fmt::format("lorasum: interrupted by {}; removed the files it had not "
+                                    "finished", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  for (const std::string& dir : r.kept)
+    message += fmt::format("; kept in {}: {}", dir, listing(dir));
+  std::fprintf(stderr, "%s\n", message.c_str());
+  std::fflush(stderr);
+  _exit(128 + sig);
+}
+
+}  // namespace
+
+void install_interrupt_cleanup() {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
+  wake_fd = fds[1];
+  std::thread([wait_fd = fds[0]] {
+    unsigned char sig = 0;
+    while (read(wait_fd, &sig, 1) != 1) {
+    }  // only EINTR returns early
+    clean_up_and_exit(sig);
+  }).detach();
+  struct sigaction action = {};
+  action.sa_handler = on_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+TrackedTemporary::TrackedTemporary(std::string path, const std::function<void()>& make)
+    : path_(std::move(path)) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> hold(r.mutex);
+  r.temporaries.insert(path_);
+  try {
+    make();
+  } catch (...) {
+    r.temporaries.erase(path_);
+    throw;
+  }
+}
+
+TrackedTemporary::~TrackedTemporary() {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> hold(r.mutex);
+  r.temporaries.erase(path_);
+}
+
+KeptOnInterrupt::KeptOnInterrupt(std::string dir) : dir_(std::move(dir)) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> hold(r.mutex);
+  r.kept.push_back(dir_);
+}
+
+KeptOnInterrupt::~KeptOnInterrupt() {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> hold(r.mutex);
+  r.kept.erase(std::find(r.kept.begin(), r.kept.end(), dir_));
+}
+
+}  // namespace ls
