@@ -187,3 +187,34 @@ TEST_CASE("reproduce --ablation at smoke size writes every configuration", "[run
   CHECK(jobs == 32);
   fs::remove_all(dir);
 }
+
+TEST_CASE("a checkpoint resumes only with the settings that wrote it", "[run-folders]") {
+  test::TinySetup setup("resume_checkpoint");
+  std::string out = setup.path("adapter");
+  std::string other = setup.write("other.jsonl", "{\"question\": \"Why?\", \"answer\": \"Because.\"}\n");
+  auto train = [&](const std::string& extra) {
+    return test::run_lorasum("train --model " + setup.model() + " --out " + out +
+                             " --checkpoint-every 1 --max-steps 5 --no-progress " + extra);
+  };
+  // A learning rate of 1e30 diverges at step 2 and keeps the step-1 checkpoint.
+  std::string made = "--data " + setup.data() + " --lr 1e30 --seed 0 --alpha 64";
+  REQUIRE(train(made).status == 2);
+  REQUIRE(fs::exists(out + "/checkpoint.safetensors"));
+  std::string data = " --data " + setup.data(), resume = " --resume";
+  const std::pair<std::string, const char*> changes[] = {
+      {data + " --lr 1e-3 --seed 0 --alpha 64" + resume, "train.lr"},
+      {data + " --lr 1e30 --seed 0 --alpha 8" + resume, "lora.alpha"},
+      {data + " --lr 1e30 --seed 5 --alpha 64" + resume, "train.seed"},
+      {" --data " + other + " --lr 1e30 --seed 0 --alpha 64" + resume, "data"}};
+  for (const auto& [args, setting] : changes) {
+    test::CliResult r = train(args);
+    INFO(args << "\n" << r.err);
+    CHECK(r.status == 2);
+    CHECK_THAT(r.err, Catch::Contains(setting) && Catch::Contains("checkpoint.safetensors"));
+  }
+  // An output folder that cannot be written is refused before any training.
+  test::CliResult r = test::run_lorasum("train --model " + setup.model() + " --data " +
+                                        setup.data() + " --out /proc/lorasum_no_such --no-progress");
+  CHECK(r.status == 2);
+  CHECK_THAT(r.err, Catch::Contains("/proc/lorasum_no_such"));
+}
