@@ -47,21 +47,21 @@ std::string markdown(const std::vector<StudyResults>& configs) {
        "training (mean ± std over seeds), with the RMS cosine of the summed adapters' deltas "
        "beneath.\n\n| configuration |";
   for (const PairResult* p : combinations(first)) o << " " << join(p->domains) << " |";
-  o << "\n|---|";
-  for (size_t i = 0; i < combinations(first).size(); ++i) o << "---|";
+  o << " fit r: pairs / all |\n|---|";
+  for (size_t i = 0; i <= combinations(first).size(); ++i) o << "---|";
   o << "\n";
   for (const StudyResults& R : configs) {
     o << "| " << choices_label(R.choices) << " |";
     for (const PairResult* p : combinations(R))
       o << " " << pm(p->change_pct, 2, true) << "<br>cos " << pm(p->rms_cos, 4, false) << " |";
-    o << "\n";
+    o << fmt::format(" {:.2f} / {:.2f} |\n", R.fit.pearson_r, R.fit_all.pearson_r);
   }
   o << "| **study (GPT-2 Small)** |";
   for (const PairResult* p : combinations(first)) {
     auto found = published_change().find(join(p->domains));
     o << " " << (found == published_change().end() ? "—" : fmt::format("{:+.2f}", found->second)) << " |";
   }
-  o << "\n";
+  o << " — |\n";
   return o.str();
 }
 
@@ -82,7 +82,8 @@ json ablation_json(const std::vector<StudyResults>& configs) {
     json pairs = json::array();
     for (const PairResult& p : R.pairs) pairs.push_back(combination_json(p));
     list.push_back({{"choices", R.choices}, {"label", choices_label(R.choices)}, {"pairs", pairs},
-                    {"triple", R.has_triple ? combination_json(R.triple) : json(nullptr)}});
+                    {"triple", R.has_triple ? combination_json(R.triple) : json(nullptr)},
+                    {"fit_pearson_r", {{"pairs", R.fit.pearson_r}, {"all", R.fit_all.pearson_r}}}});
   }
   return {{"configurations", list}, {"published_change_pct", published_change()}};
 }
