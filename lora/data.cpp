@@ -114,7 +114,7 @@ std::vector<Example> text_windows(const std::vector<int32_t>& tokens, int64_t se
   std::vector<Example> out;
   for (size_t start = 0; start + 1 < tokens.size(); start += seq_len) {
     size_t end = std::min(tokens.size(), start + seq_len + 1);
-    out.push_back({std::vector<int32_t>(tokens.begin() + start, tokens.begin() + end), 0});
+    out.push_back({std::vector<int32_t>(tokens.begin() + start, tokens.begin() + end), 0, {}});
   }
   return out;
 }
