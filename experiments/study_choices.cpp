@@ -89,7 +89,7 @@ std::vector<Pick> random_split(const std::vector<std::string>& order,
 std::vector<Pick> triple_sample(const std::map<std::string, size_t>& sizes, uint64_t seed) {
   constexpr size_t kPerDomain = 50;
   std::vector<Pick> out;
-  for (const std::string& d : {"math", "finance", "medicine"}) {
+  for (const char* d : {"math", "finance", "medicine"}) {
     std::vector<size_t> perm = shuffled_indices(sizes.at(d), seed);
     for (size_t i = 0; i < std::min(kPerDomain, perm.size()); ++i) out.push_back({d, perm[i]});
   }
