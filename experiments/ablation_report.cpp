@@ -16,12 +16,7 @@ namespace {
 
 using nlohmann::json;
 
-std::string join(const std::vector<std::string>& v) { return fmt::format("{}", fmt::join(v, "+")); }
 
-std::string pm(const Stat& s, int decimals, bool sign) {
-  std::string mean = fmt::format(fmt::runtime(sign ? "{:+.{}f}" : "{:.{}f}"), s.mean(), decimals);
-  return s.values.size() > 1 ? mean + fmt::format(" ± {:.{}f}", s.std(), decimals) : mean;
-}
 
 json combination_json(const PairResult& p) {
   return {{"domains", p.domains},
@@ -46,19 +41,19 @@ std::string markdown(const std::vector<StudyResults>& configs) {
   o << "# Ablation of the study's choices\n\nchange % of the naive sum against merged-data "
        "training (mean ± std over seeds), with the RMS cosine of the summed adapters' deltas "
        "beneath.\n\n| configuration |";
-  for (const PairResult* p : combinations(first)) o << " " << join(p->domains) << " |";
+  for (const PairResult* p : combinations(first)) o << " " << domains_label(p->domains) << " |";
   o << " fit r: pairs / all |\n|---|";
   for (size_t i = 0; i <= combinations(first).size(); ++i) o << "---|";
   o << "\n";
   for (const StudyResults& R : configs) {
     o << "| " << choices_label(R.choices) << " |";
     for (const PairResult* p : combinations(R))
-      o << " " << pm(p->change_pct, 2, true) << "<br>cos " << pm(p->rms_cos, 4, false) << " |";
+      o << " " << mean_pm(p->change_pct, "{:+.2f}", "{:.2f}") << "<br>cos " << mean_pm(p->rms_cos, "{:.4f}") << " |";
     o << fmt::format(" {:.2f} / {:.2f} |\n", R.fit.pearson_r, R.fit_all.pearson_r);
   }
   o << "| **study (GPT-2 Small)** |";
   for (const PairResult* p : combinations(first)) {
-    auto found = published_change().find(join(p->domains));
+    auto found = published_change().find(domains_label(p->domains));
     o << " " << (found == published_change().end() ? "—" : fmt::format("{:+.2f}", found->second)) << " |";
   }
   o << " — |\n";
@@ -71,7 +66,7 @@ std::string csv(const std::vector<StudyResults>& configs) {
     for (const PairResult* p : combinations(R))
       for (size_t s = 0; s < p->change_pct.values.size(); ++s)
         out += fmt::format("\"{}\",{},{},{:.4f},{:.6f},{:.6f},{:.6f}\n", choices_label(R.choices),
-                           join(p->domains), s, p->change_pct.values[s], p->rms_cos.values[s],
+                           domains_label(p->domains), s, p->change_pct.values[s], p->rms_cos.values[s],
                            p->ppl_sum.values[s], p->ppl_merged.values[s]);
   return out;
 }
@@ -95,7 +90,7 @@ std::string chart(const std::vector<StudyResults>& configs) {
   c.y_label = "change % (sum vs merged-data)";
   for (const StudyResults& R : configs) c.categories.push_back(choices_label(R.choices));
   for (size_t k = 0; k < configs.front().pairs.size(); ++k) {
-    std::string name = join(configs.front().pairs[k].domains);
+    std::string name = domains_label(configs.front().pairs[k].domains);
     auto found = published_change().find(name);
     svg::BarSeries s{name, {}, {}, found == published_change().end() ? NAN : found->second};
     for (const StudyResults& R : configs) {

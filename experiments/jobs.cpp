@@ -4,11 +4,12 @@
 
 #include "experiments/reproduce.h"
 #include "experiments/settings.h"
+#include "experiments/study.h"
 #include "tensor/error.h"
 
 namespace ls {
 
-std::string AdapterJob::label() const { return fmt::format("{}", fmt::join(domains, "+")); }
+std::string AdapterJob::label() const { return domains_label(domains); }
 std::string AdapterJob::name() const { return fmt::format("seed{}/{}", seed, label()); }
 
 namespace {
@@ -84,7 +85,7 @@ std::vector<std::vector<std::string>> domain_sets() {
 bool needed(const std::vector<std::string>& domains, const std::string& only) {
   if (only.empty()) return true;
   if (only == "triple") return domains.size() != 2;
-  std::string label = fmt::format("{}", fmt::join(domains, "+"));
+  std::string label = domains_label(domains);
   if (domains.size() == 1) return ("+" + only + "+").find("+" + label + "+") != std::string::npos;
   return only == label;
 }

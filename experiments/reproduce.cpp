@@ -172,10 +172,6 @@ BaseModel prepare_model(const ReproduceOptions& o, const Preset& p, const std::s
   return {job.out, "pretrained:" + settings_identity(settings)};
 }
 
-}  // namespace
-
-namespace {
-
 void check_options(const ReproduceOptions& o) {
   if (o.seeds < 1) input_error("--seeds must be at least 1");
   if (o.hparams != "uniform" && o.hparams != "study")

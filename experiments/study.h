@@ -18,6 +18,13 @@ struct Stat {
   double std() const;          // sample standard deviation (0 for one seed)
 };
 
+// "math+medicine" for {"math", "medicine"}.
+std::string domains_label(const std::vector<std::string>& domains);
+// "mean ± std" (the mean alone for one seed), each through its fmt format; the std uses the
+// mean's format when none is given.
+std::string mean_pm(const Stat& s, const char* mean_format = "{:.2f}",
+                    const char* std_format = nullptr);
+
 struct PairResult {
   std::vector<std::string> domains;
   Stat ppl_merged, ppl_sum, change_pct, rms_cos, mean_abs_cos, max_abs_cos, param_cos;

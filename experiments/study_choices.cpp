@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "experiments/study.h"
+#include "lora/config.h"
 #include "lora/data.h"
 #include "tensor/error.h"
 
@@ -56,7 +57,7 @@ std::string choices_label(const std::vector<std::string>& choices) {
 
 namespace {
 
-// The examples of `order` (a concatenation of domains' train files) from position `from` on.
+// Every example of the domains in `order`, one domain's file after another.
 std::vector<Pick> concatenation(const std::vector<std::string>& order,
                                 const std::map<std::string, size_t>& sizes) {
   std::vector<Pick> all;
@@ -114,8 +115,7 @@ void apply_eval_choices(LoraAdapter& adapter, const std::vector<std::string>& ch
   if (!has_choice(choices, "cproj-untransposed")) return;
   for (auto& [name, layer] : adapter.layers()) {
     bool square = layer->A.size(1) == layer->B.size(0);
-    if (name.size() < 11 || name.compare(name.size() - 11, 11, "attn.c_proj") != 0 || !square)
-      continue;
+    if (!square || !matches_target(name, "attn.c_proj")) continue;
     // (s·B·A)ᵀ = s·Aᵀ·Bᵀ: the transposed delta is the adapter with A' = Bᵀ and B' = Aᵀ.
     Tensor a = layer->B.transpose(0, 1).clone(), b = layer->A.transpose(0, 1).clone();
     layer->A = a;

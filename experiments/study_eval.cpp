@@ -15,6 +15,16 @@ double Stat::mean() const {
   return values.empty() ? 0.0 : std::accumulate(values.begin(), values.end(), 0.0) / values.size();
 }
 
+std::string domains_label(const std::vector<std::string>& domains) {
+  return fmt::format("{}", fmt::join(domains, "+"));
+}
+
+std::string mean_pm(const Stat& s, const char* mean_format, const char* std_format) {
+  std::string mean = fmt::format(fmt::runtime(mean_format), s.mean());
+  if (s.values.size() < 2) return mean;
+  return mean + " ± " + fmt::format(fmt::runtime(std_format ? std_format : mean_format), s.std());
+}
+
 double Stat::std() const {
   if (values.size() < 2) return 0.0;
   double m = mean(), s = 0.0;
@@ -61,7 +71,6 @@ double change_pct(double ppl_sum, double ppl_merged) {
   return (ppl_sum - ppl_merged) / ppl_merged * 100.0;
 }
 
-std::string join(const std::vector<std::string>& v) { return fmt::format("{}", fmt::join(v, "+")); }
 
 // RMS over all modules of several similarity reports together.
 double pooled_rms(const std::vector<SimilarityReport>& reports) {
@@ -113,30 +122,29 @@ class Evaluator {
   int64_t done_ = 0;
 };
 
-// The sets of one seed: each domain's test split and, with eval-overlap, the study's own set
-// for each combination.
-struct SeedSets {
-  std::map<std::string, EvalSet> test, overlap;
-};
-
 class StudyEvaluation {
  public:
   StudyEvaluation(const ReproduceOptions& o, const Preset& p, const std::vector<std::string>& c,
                   const std::vector<AdapterJob>& jobs, const std::string& model_dir,
                   const std::string& data_dir)
-      : o_(o), preset_(p), choices_(c), jobs_(jobs), data_dir_(data_dir),
+      : o_(o), choices_(c), jobs_(jobs), data_dir_(data_dir),
         tok_(Tokenizer::load(model_dir)),
         eval_(model_dir, p, 1 + count_models(jobs), o.progress),
         length_(std::min(p.adapter.seq_len, eval_.model().config().n_positions)) {
     R_.domains = study_domains();
     R_.choices = c;
+    for (const std::string& d : R_.domains) {
+      test_[d] = {load(d, "test", length_), length_};
+      if (!has_choice(choices_, "eval-overlap")) continue;
+      train_[d] = load(d, "train", length_);
+      test_short_[d] = load(d, "test", kStudyTripleLength);
+    }
   }
 
   StudyResults run() {
-    SeedSets sets = seed_sets(0);
-    auto base = eval_.run({}, domain_sets(sets));
+    auto base = eval_.run({}, test_sets());
     for (const std::string& d : R_.domains) R_.base[d].values.push_back(base[d].value());
-    for (int seed = 0; seed < o_.seeds; ++seed) run_seed(seed, seed == 0 ? sets : seed_sets(seed));
+    for (int seed = 0; seed < o_.seeds; ++seed) run_seed(seed);
     R_.fit = least_squares(fit_x_, fit_y_);
     fit_x_.insert(fit_x_.end(), all_x_.begin(), all_x_.end());
     fit_y_.insert(fit_y_.end(), all_y_.begin(), all_y_.end());
@@ -146,8 +154,8 @@ class StudyEvaluation {
   }
 
  private:
-  using Adapters = std::vector<std::shared_ptr<LoraAdapter>>;
   using Ppl = std::map<std::string, Perplexity>;
+  using Adapters = std::map<std::string, std::shared_ptr<LoraAdapter>>;  // by label
 
   // Evaluations: a single alone, a pair merged and summed, the triple merged and summed, and
   // with all three pairs the three variants.
@@ -157,53 +165,45 @@ class StudyEvaluation {
     return n[1] + 2 * n[2] + 2 * n[3] + (n[2] == 3 * n[3] ? 3 * n[3] : 0);
   }
 
-  TextFormat layout(int64_t length) const {
-    TextFormat f;
-    if (has_choice(choices_, "aligned-labels")) f.aligned_length = length;
-    return f;
-  }
-
   std::vector<Example> load(const std::string& domain, const char* split, int64_t length) const {
-    return load_qa_jsonl(fmt::format("{}/{}/{}.jsonl", data_dir_, domain, split), tok_, layout(length));
+    TextFormat layout;
+    if (has_choice(choices_, "aligned-labels")) layout.aligned_length = length;
+    return load_qa_jsonl(fmt::format("{}/{}/{}.jsonl", data_dir_, domain, split), tok_, layout);
   }
 
-  SeedSets seed_sets(int seed) const {
-    int64_t length = length_;
-    SeedSets s;
-    for (const std::string& d : R_.domains) s.test[d] = {load(d, "test", length), length};
-    if (!has_choice(choices_, "eval-overlap")) return s;
-    std::map<std::string, std::vector<Example>> train, test64;
+  // eval-overlap: the study's own scoring set of each combination for this seed.
+  std::map<std::string, EvalSet> overlap_sets(int seed) const {
+    std::map<std::string, EvalSet> out;
+    if (!has_choice(choices_, "eval-overlap")) return out;
     std::map<std::string, size_t> train_sizes, test_sizes;
     for (const std::string& d : R_.domains) {
-      train[d] = load(d, "train", length);
-      test64[d] = load(d, "test", kStudyTripleLength);
-      train_sizes[d] = train[d].size();
-      test_sizes[d] = test64[d].size();
+      train_sizes[d] = train_.at(d).size();
+      test_sizes[d] = test_short_.at(d).size();
     }
     uint64_t split_seed = kOverlapSeed + static_cast<uint64_t>(seed);
     for (const auto& pair : all_pairs()) {
-      std::string label = join(pair);
+      std::string label = domains_label(pair);
       for (const Pick& pick : overlap_selection(label, train_sizes, split_seed))
-        s.overlap[label].examples.push_back(train[pick.domain][pick.index]);
-      s.overlap[label].seq_len = length;
+        out[label].examples.push_back(train_.at(pick.domain)[pick.index]);
+      out[label].seq_len = length_;
     }
     for (const Pick& pick : overlap_selection("triple", test_sizes, split_seed))
-      s.overlap["triple"].examples.push_back(test64[pick.domain][pick.index]);
-    s.overlap["triple"].seq_len = kStudyTripleLength;
-    return s;
+      out["triple"].examples.push_back(test_short_.at(pick.domain)[pick.index]);
+    out["triple"].seq_len = kStudyTripleLength;
+    return out;
   }
 
-  static std::map<std::string, const EvalSet*> domain_sets(const SeedSets& s) {
+  std::map<std::string, const EvalSet*> test_sets() const {
     std::map<std::string, const EvalSet*> out;
-    for (auto& [d, set] : s.test) out[d] = &set;
+    for (auto& [d, set] : test_) out[d] = &set;
     return out;
   }
 
   // Each domain's test split, plus the study's set for `combination` when eval-overlap is on.
-  std::map<std::string, const EvalSet*> sets_for(const SeedSets& s, const std::string& combination) {
-    auto out = domain_sets(s);
-    auto found = s.overlap.find(combination);
-    if (found != s.overlap.end()) out["@score"] = &found->second;
+  std::map<std::string, const EvalSet*> sets_for(const std::string& combination) const {
+    auto out = test_sets();
+    auto found = overlap_.find(combination);
+    if (found != overlap_.end()) out["@score"] = &found->second;
     return out;
   }
 
@@ -213,34 +213,35 @@ class StudyEvaluation {
     return found != p.end() ? found->second.value() : union_ppl(p, domains);
   }
 
-  std::shared_ptr<LoraAdapter> adapter(int seed, const std::string& label) {
-    for (const AdapterJob& j : jobs_)
-      if (j.seed == seed && j.label() == label) {
-        auto a = LoraAdapter::load(j.job.out, eval_.model());
-        // multiplyOut.py made the deltas of the singles and of the all-three merged run.
-        bool multiplied_out = j.domains.size() != 2;
-        apply_eval_choices(*a, choices_, multiplied_out);
-        return a;
-      }
-    return nullptr;
+  // Every adapter of one seed, loaded once, with the evaluation-time study choices applied.
+  Adapters load_adapters(int seed) {
+    Adapters out;
+    for (const AdapterJob& j : jobs_) {
+      if (j.seed != seed) continue;
+      auto a = LoraAdapter::load(j.job.out, eval_.model());
+      // multiplyOut.py made the deltas of the singles and of the all-three merged run.
+      apply_eval_choices(*a, choices_, /*from_multiply_out=*/j.domains.size() != 2);
+      out[j.label()] = a;
+    }
+    return out;
   }
 
-  void run_seed(int seed, const SeedSets& sets) {
-    std::map<std::string, std::shared_ptr<LoraAdapter>> a;
-    for (const std::string& d : R_.domains)
-      if (auto single = adapter(seed, d)) {
-        a[d] = single;
-        Ppl p = eval_.run({single}, domain_sets(sets));
-        for (const std::string& e : R_.domains) R_.singles[d][e].values.push_back(p[e].value());
-      }
+  void run_seed(int seed) {
+    overlap_ = overlap_sets(seed);
+    Adapters a = load_adapters(seed);
+    for (const std::string& d : R_.domains) {
+      if (!a.count(d)) continue;
+      Ppl p = eval_.run({a[d]}, test_sets());
+      for (const std::string& e : R_.domains) R_.singles[d][e].values.push_back(p[e].value());
+    }
     std::vector<SimilarityReport> reports;
     for (const auto& pair : all_pairs())
-      if (auto merged = adapter(seed, join(pair))) reports.push_back(run_pair(seed, sets, pair, merged, a));
-    std::string all = join(R_.domains);
-    if (auto merged_all = adapter(seed, all)) run_triple(seed, sets, merged_all, a, reports);
-    if (seed == 0 && a.size() >= 2) {
-      auto it = a.begin();
-      R_.random_cos = random_baseline(AdapterFactors::of(*it->second), AdapterFactors::of(*std::next(it)->second), 8, kBaselineSeed);
+      if (a.count(domains_label(pair))) reports.push_back(run_pair(seed, pair, a));
+    if (a.count(domains_label(R_.domains))) run_triple(a, reports);
+    if (seed == 0) {
+      const LoraAdapter& first = *a.begin()->second;  // every adapter has the same shapes
+      R_.random_cos = random_baseline(AdapterFactors::of(first), AdapterFactors::of(first), 8,
+                                      kBaselineSeed);
     }
   }
 
@@ -257,13 +258,11 @@ class StudyEvaluation {
     return R_.pairs.back();
   }
 
-  SimilarityReport run_pair(int seed, const SeedSets& sets, const std::vector<std::string>& pair,
-                            const std::shared_ptr<LoraAdapter>& merged,
-                            std::map<std::string, std::shared_ptr<LoraAdapter>>& a) {
+  SimilarityReport run_pair(int seed, const std::vector<std::string>& pair, Adapters& a) {
     PairResult& pr = pair_result(pair);
-    std::string label = join(pair);
-    Ppl pm = eval_.run({merged}, sets_for(sets, label));
-    Ppl ps = eval_.run({a[pair[0]], a[pair[1]]}, sets_for(sets, label));
+    std::string label = domains_label(pair);
+    Ppl pm = eval_.run({a[label]}, sets_for(label));
+    Ppl ps = eval_.run({a[pair[0]], a[pair[1]]}, sets_for(label));
     double m = score(pm, pair), s = score(ps, pair);
     for (const std::string& d : R_.domains) {
       pr.merged_by_domain[d].values.push_back(pm[d].value());
@@ -285,14 +284,12 @@ class StudyEvaluation {
 
   // The triple: merged-data on all three against the sum of all singles, and the variants
   // (a pair's merged adapter plus the third single) when the pairs' merged runs exist.
-  void run_triple(int seed, const SeedSets& sets, const std::shared_ptr<LoraAdapter>& merged_all,
-                  std::map<std::string, std::shared_ptr<LoraAdapter>>& a,
-                  const std::vector<SimilarityReport>& pair_reports) {
+  void run_triple(Adapters& a, const std::vector<SimilarityReport>& pair_reports) {
     const auto& d = R_.domains;
     R_.has_triple = true;
     R_.triple.domains = d;
-    auto score_sets = sets_for(sets, "triple");
-    double m = score(eval_.run({merged_all}, score_sets), d);
+    auto score_sets = sets_for("triple");
+    double m = score(eval_.run({a[domains_label(d)]}, score_sets), d);
     double s = score(eval_.run({a[d[0]], a[d[1]], a[d[2]]}, score_sets), d);
     std::vector<SimilarityReport> reports = pair_reports;
     if (reports.size() != 3) {  // --only triple: the pairs' cosines without their merged runs
@@ -309,7 +306,7 @@ class StudyEvaluation {
     if (R_.variants.empty())
       for (const auto& pair : all_pairs()) R_.variants.push_back({pair, third(pair), {}, {}, {}});
     for (VariantResult& v : R_.variants) {
-      auto merged = adapter(seed, join(v.merged)), single = a[v.single];
+      auto merged = a[domains_label(v.merged)], single = a[v.single];
       double ppl = score(eval_.run({merged, single}, score_sets), d);
       double cos = adapter_similarity(*merged, *single).rms_cosine;
       v.ppl.values.push_back(ppl);
@@ -327,13 +324,17 @@ class StudyEvaluation {
   }
 
   const ReproduceOptions& o_;
-  const Preset& preset_;
   std::vector<std::string> choices_;
   const std::vector<AdapterJob>& jobs_;
   std::string data_dir_;
   Tokenizer tok_;
   Evaluator eval_;
   int64_t length_;  // evaluation length: the preset's adapter length within the context
+  // Each domain's test split; with eval-overlap also its train split and its test split at
+  // the study's triple length, from which each seed's overlap_ sets are drawn.
+  std::map<std::string, EvalSet> test_;
+  std::map<std::string, std::vector<Example>> train_, test_short_;
+  std::map<std::string, EvalSet> overlap_;
   StudyResults R_;
   std::vector<double> fit_x_, fit_y_, all_x_, all_y_;
 };

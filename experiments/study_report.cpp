@@ -27,12 +27,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string label(const std::vector<std::string>& d) { return fmt::format("{}", fmt::join(d, "+")); }
 
-std::string pm(const Stat& s, const char* f = "{:.2f}") {
-  std::string mean = fmt::format(fmt::runtime(f), s.mean());
-  return s.values.size() > 1 ? mean + " ± " + fmt::format(fmt::runtime(f), s.std()) : mean;
-}
 
 json stat_json(const Stat& s) { return {{"mean", s.mean()}, {"std", s.std()}, {"per_seed", s.values}}; }
 
@@ -42,10 +37,10 @@ std::string pair_table(const StudyResults& R) {
     << "| pair | merged ppl | sum ppl | change % | RMS cos | mean abs cos | study change % |\n"
     << "|---|---|---|---|---|---|---|\n";
   for (const PairResult& p : R.pairs) {
-    auto pub = published_change().find(label(p.domains));
-    o << fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", label(p.domains), pm(p.ppl_merged),
-                     pm(p.ppl_sum), pm(p.change_pct), pm(p.rms_cos, "{:.4f}"),
-                     pm(p.mean_abs_cos, "{:.4f}"),
+    auto pub = published_change().find(domains_label(p.domains));
+    o << fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", domains_label(p.domains), mean_pm(p.ppl_merged),
+                     mean_pm(p.ppl_sum), mean_pm(p.change_pct), mean_pm(p.rms_cos, "{:.4f}"),
+                     mean_pm(p.mean_abs_cos, "{:.4f}"),
                      pub == published_change().end() ? "—" : fmt::format("{:+.2f}", pub->second));
   }
   o << "\n### Pair models on each domain's test split (perplexity)\n\n| pair | model |";
@@ -56,8 +51,8 @@ std::string pair_table(const StudyResults& R) {
   for (const PairResult& p : R.pairs)
     for (const auto& [model, by_domain] : {std::pair{"merged", &p.merged_by_domain},
                                            std::pair{"sum", &p.sum_by_domain}}) {
-      o << "| " << label(p.domains) << " | " << model << " |";
-      for (const auto& d : R.domains) o << " " << pm(by_domain->at(d)) << " |";
+      o << "| " << domains_label(p.domains) << " | " << model << " |";
+      for (const auto& d : R.domains) o << " " << mean_pm(by_domain->at(d)) << " |";
       o << "\n";
     }
   return o.str();
@@ -67,12 +62,12 @@ std::string triple_table(const StudyResults& R) {
   std::ostringstream o;
   o << "\n### Triple\n\n"
     << "| model | ppl | change % vs merged-all | RMS cos |\n|---|---|---|---|\n";
-  o << fmt::format("| merged-data, all three | {} | — | — |\n", pm(R.triple.ppl_merged));
-  o << fmt::format("| sum of the three singles | {} | {} | {} |\n", pm(R.triple.ppl_sum),
-                   pm(R.triple.change_pct), pm(R.triple.rms_cos, "{:.4f}"));
+  o << fmt::format("| merged-data, all three | {} | — | — |\n", mean_pm(R.triple.ppl_merged));
+  o << fmt::format("| sum of the three singles | {} | {} | {} |\n", mean_pm(R.triple.ppl_sum),
+                   mean_pm(R.triple.change_pct), mean_pm(R.triple.rms_cos, "{:.4f}"));
   for (const VariantResult& v : R.variants)
-    o << fmt::format("| merged {} + single {} | {} | {} | {} |\n", label(v.merged), v.single,
-                     pm(v.ppl), pm(v.change_pct), pm(v.rms_cos, "{:.4f}"));
+    o << fmt::format("| merged {} + single {} | {} | {} | {} |\n", domains_label(v.merged), v.single,
+                     mean_pm(v.ppl), mean_pm(v.change_pct), mean_pm(v.rms_cos, "{:.4f}"));
   return o.str();
 }
 
@@ -83,12 +78,12 @@ std::string singles_table(const StudyResults& R) {
   o << "\n|---|";
   for (size_t i = 0; i < R.domains.size(); ++i) o << "---|";
   o << "\n| base model |";
-  for (const auto& d : R.domains) o << " " << pm(R.base.at(d)) << " |";
+  for (const auto& d : R.domains) o << " " << mean_pm(R.base.at(d)) << " |";
   o << "\n";
   for (const auto& a : R.domains) {
     if (!R.singles.count(a)) continue;  // --only: not every single was trained
     o << "| " << a << " |";
-    for (const auto& d : R.domains) o << " " << pm(R.singles.at(a).at(d)) << " |";
+    for (const auto& d : R.domains) o << " " << mean_pm(R.singles.at(a).at(d)) << " |";
     o << "\n";
   }
   return o.str();
@@ -121,11 +116,11 @@ std::string csv(const StudyResults& R) {
                          merged.values.empty() ? NAN : merged.values[s], sum.values[s],
                          change.values[s], cos.values[s]);
   };
-  for (const PairResult& p : R.pairs) rows("pair", label(p.domains), p.ppl_merged, p.ppl_sum, p.change_pct, p.rms_cos);
+  for (const PairResult& p : R.pairs) rows("pair", domains_label(p.domains), p.ppl_merged, p.ppl_sum, p.change_pct, p.rms_cos);
   if (R.has_triple)
-    rows("triple", label(R.triple.domains), R.triple.ppl_merged, R.triple.ppl_sum, R.triple.change_pct, R.triple.rms_cos);
+    rows("triple", domains_label(R.triple.domains), R.triple.ppl_merged, R.triple.ppl_sum, R.triple.change_pct, R.triple.rms_cos);
   for (const VariantResult& v : R.variants)
-    rows("variant", label(v.merged) + "|" + v.single, R.triple.ppl_merged, v.ppl, v.change_pct, v.rms_cos);
+    rows("variant", domains_label(v.merged) + "|" + v.single, R.triple.ppl_merged, v.ppl, v.change_pct, v.rms_cos);
   return out;
 }
 
@@ -221,7 +216,7 @@ void write_plots(const StudyResults& R, const std::vector<AdapterJob>& jobs, con
   s.y_label = "change % (sum vs merged-data)";
   for (const PairResult& p : R.pairs)
     for (size_t i = 0; i < p.rms_cos.values.size(); ++i)
-      s.points.push_back({p.rms_cos.values[i], p.change_pct.values[i], label(p.domains)});
+      s.points.push_back({p.rms_cos.values[i], p.change_pct.values[i], domains_label(p.domains)});
   s.fit_line = R.fit.points >= 2;
   s.slope = R.fit.slope;
   s.intercept = R.fit.intercept;
