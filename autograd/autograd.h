@@ -110,7 +110,8 @@ Tensor layernorm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float
 Tensor embedding(const Tensor& weight, const std::vector<int32_t>& ids, const Shape& ids_shape);
 Tensor cross_entropy(const Tensor& logits, const std::vector<int32_t>& targets,
                      int32_t ignore_index = -100);
-// Inverted dropout: zeroes with probability p and scales survivors by 1/(1-p).
+// Inverted dropout: zeroes with probability p and scales survivors by 1/(1-p). Each call
+// draws one key from rng; the mask is a hash of the key and the element index (ops::dropout).
 Tensor dropout(const Tensor& x, float p, Rng& rng);
 // Fused kernels (see tensor/fused.h).
 Tensor attention(const Tensor& qkv, int64_t n_head);

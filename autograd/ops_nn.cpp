@@ -107,11 +107,9 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int32_t>& targets,
 Tensor dropout(const Tensor& x, float p, Rng& rng) {
   LS_CHECK(p >= 0.0f && p < 1.0f, "dropout probability {} outside [0, 1)", p);
   if (p == 0.0f) return x;
-  Tensor mask = Tensor::empty(x.shape());
-  float keep = 1.0f / (1.0f - p);
-  for (int64_t i = 0; i < mask.numel(); ++i) mask.data()[i] = rng.uniform() < p ? 0.0f : keep;
-  return record(ops::mul(x, mask), "dropout", {x},
-                [mask](const Tensor& g, Grads& d) { d[0] = ops::mul(g, mask); });
+  uint64_t key = rng.next_u64();  // one draw per call: the mask itself is hashed from it
+  return record(ops::dropout(x, p, key), "dropout", {x},
+                [p, key](const Tensor& g, Grads& d) { d[0] = ops::dropout(g, p, key); });
 }
 
 Tensor attention(const Tensor& qkv, int64_t n_head) {

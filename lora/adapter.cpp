@@ -17,8 +17,9 @@ LoraLayer::LoraLayer(int64_t in, int64_t out, const LoraConfig& config, uint64_t
 
 Tensor LoraLayer::delta(const Tensor& x, bool training) {
   dropout_.set_training(training);
+  // Scaled while only r wide: the same product, at r/out of the cost of scaling the output.
   Tensor down = ag::linear(dropout_.forward(x), A, Tensor(), false);  // (.., r)
-  return ag::scale(ag::linear(down, B, Tensor(), false), weight * scaling);
+  return ag::linear(ag::scale(down, weight * scaling), B, Tensor(), false);  // (.., out)
 }
 
 Linear* find_linear(GPT2& model, const std::string& name) {

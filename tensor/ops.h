@@ -25,6 +25,11 @@ Tensor tanh(const Tensor& a);
 Tensor sqrt(const Tensor& a);
 Tensor gelu(const Tensor& x);                            // tanh approximation (gelu_new)
 Tensor gelu_backward(const Tensor& x, const Tensor& dy);  // dy * gelu'(x)
+// Inverted dropout by counter: element i is zeroed when a hash of (key, i) falls below p·2³²,
+// and kept elements are scaled by 1/(1 - p). An element's fate depends only on (key, i), so the
+// mask is the same on any number of threads and is never stored: the backward pass is this
+// same function applied to the upstream gradient.
+Tensor dropout(const Tensor& x, float p, uint64_t key);
 // Adds src into dst in place (same shape); used to accumulate gradients.
 void add_into(const Tensor& dst, const Tensor& src);
 

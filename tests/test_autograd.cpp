@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "autograd/autograd.h"
+#include "tensor/parallel.h"
 #include "tests/naive.h"
 
 using namespace ls;
@@ -265,6 +266,25 @@ TEST_CASE("dropout masks, scales survivors and repeats with the seed", "[autogra
   backward(ag::sum_all(y));
   Arr want = naive::unary(ry, [](double v) { return v == 0.0 ? 0.0 : 1.0 / 0.75; });
   CHECK(naive::err(x.grad(), want) < 1e-6);
+}
+
+TEST_CASE("dropout masks do not depend on the thread count, and each call draws a new one",
+          "[autograd]") {
+  Tensor x = Tensor::ones({300, 200});  // several parallel chunks
+  auto mask_with = [&](int threads) {
+    set_num_threads(threads);
+    Rng r(11);
+    return ag::dropout(x, 0.5f, r);
+  };
+  Tensor one = mask_with(1), two = mask_with(2);
+  set_num_threads(0);
+  CHECK(naive::same(one, two));
+  Rng r(11);
+  Tensor first = ag::dropout(x, 0.5f, r), second = ag::dropout(x, 0.5f, r);
+  CHECK(naive::same(first, one));
+  int64_t differ = 0;
+  for (int64_t i = 0; i < x.numel(); ++i) differ += first.data()[i] != second.data()[i];
+  CHECK(std::fabs(differ / 60000.0 - 0.5) < 0.02);  // independent masks differ half the time
 }
 
 TEST_CASE("losses with every target ignored are zero with zero gradient", "[autograd]") {
