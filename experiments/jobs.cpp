@@ -113,6 +113,7 @@ std::vector<AdapterJob> adapter_jobs(const ReproduceOptions& o, const Preset& pr
       job.train = preset.adapter;
       // Independent adapters: each job its own initialisation, order and dropout stream.
       job.train.seed = kSeedStride * static_cast<uint64_t>(seed) + index;
+      job.train.batching = o.batching;
       job.train.progress = o.progress;
       job.train.resume = !o.force;  // an interrupted job continues from its checkpoint
       job.train.label = fmt::format("seed {} {:<22}", seed, j.label());
@@ -133,6 +134,7 @@ std::string job_command(const AdapterJob& j, const std::string& binary) {
   std::string extra;
   for (const std::string& f : job.data) extra += " --data " + f;
   if (job.format.aligned_length > 0) extra += " --label-layout aligned";
+  if (job.train.batching == BatchOrder::random) extra += " --batching random";
   if (job.subsample < 1.0) extra += fmt::format(" --subsample {}", job.subsample);
   if (job.train_head_copy) extra += " --train-head-copy";
   if (job.init_seed) extra += fmt::format(" --init-seed {}", *job.init_seed);

@@ -21,6 +21,7 @@ struct ReproduceOptions {
   std::string hparams = "uniform";  // uniform or study
   float lr = 0.0f;                  // adapter learning rate; 0 = the preset's (or the study's)
   std::vector<std::string> choices;  // the study's code's choices to switch on (--study-choices)
+  BatchOrder batching = BatchOrder::by_length;  // of the adapter jobs (--batching)
   bool ablation = false;         // run none, each choice alone, and all
   std::string only;              // one result: a pair ("math+medicine") or "triple"; "" = all
   bool force = false;            // redo finished jobs

@@ -152,6 +152,7 @@ TrainResult run_pretrain_job(const PretrainJob& job) {
   auto [train_set, valid_set] = split_examples(examples, job.validation_fraction, job.train.seed);
   GPT2 model(config, job.train.seed);
   TrainOptions o = job.train;
+  o.batching = BatchOrder::random;  // text windows share one length: nothing to sort
   o.checkpoint_path = (fs::path(job.out) / "checkpoint.safetensors").string();
   o.checkpoint_settings = settings.dump();
   Trainable t{model.named_parameters(), [&model](uint64_t seed) { model.reseed_dropout(seed); }};

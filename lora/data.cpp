@@ -224,6 +224,37 @@ std::vector<size_t> shuffled_indices(size_t n, uint64_t seed) {
   return idx;
 }
 
+const char* batching_name(BatchOrder order) {
+  return order == BatchOrder::random ? "random" : "by-length";
+}
+
+BatchOrder parse_batching(const std::string& name) {
+  if (name == "random") return BatchOrder::random;
+  if (name == "by-length") return BatchOrder::by_length;
+  input_error("unknown batching '{}' (expected by-length or random)", name);
+}
+
+std::vector<std::vector<size_t>> epoch_batches(const std::vector<Example>& examples,
+                                               int64_t batch, uint64_t seed, BatchOrder order) {
+  std::vector<size_t> shuffled = shuffled_indices(examples.size(), seed);
+  auto pool = static_cast<size_t>(batch * (order == BatchOrder::by_length ? kLengthPool : 1));
+  std::vector<std::vector<size_t>> batches;
+  for (size_t start = 0; start < shuffled.size(); start += pool) {
+    auto first = shuffled.begin() + start;
+    auto last = shuffled.begin() + std::min(shuffled.size(), start + pool);
+    if (order == BatchOrder::by_length)
+      std::stable_sort(first, last, [&](size_t a, size_t b) {
+        return examples[a].tokens.size() < examples[b].tokens.size();
+      });
+    for (auto it = first; it < last; it += std::min<ptrdiff_t>(batch, last - it))
+      batches.emplace_back(it, it + std::min<ptrdiff_t>(batch, last - it));
+  }
+  if (order == BatchOrder::random) return batches;
+  std::vector<std::vector<size_t>> mixed;  // sorted pools would run short batches first
+  for (size_t i : shuffled_indices(batches.size(), ~seed)) mixed.push_back(std::move(batches[i]));
+  return mixed;
+}
+
 std::pair<std::vector<Example>, std::vector<Example>> split_examples(
     const std::vector<Example>& examples, double validation_fraction, uint64_t seed) {
   std::vector<size_t> order = shuffled_indices(examples.size(), seed);

@@ -79,6 +79,21 @@ struct Batch {
 Batch make_batch(const std::vector<Example>& examples, const std::vector<size_t>& indices,
                  int64_t seq_len, int32_t pad_id);
 
+// How an epoch's examples are grouped into micro-batches (--batching).
+enum class BatchOrder {
+  random,     // consecutive slices of a shuffle
+  by_length,  // examples of similar length together, in a random order (little padding)
+};
+
+// One epoch's micro-batches as example indices, a pure function of the seed. by_length cuts
+// the shuffle into pools of kLengthPool batches, sorts each pool by length, cuts it into
+// batches and shuffles all the batches again.
+constexpr int64_t kLengthPool = 32;
+const char* batching_name(BatchOrder order);  // "random" or "by-length", as --batching spells it
+BatchOrder parse_batching(const std::string& name);
+std::vector<std::vector<size_t>> epoch_batches(const std::vector<Example>& examples,
+                                               int64_t batch, uint64_t seed, BatchOrder order);
+
 // Deterministic permutation of 0..n-1 (Fisher–Yates with the project's Rng).
 std::vector<size_t> shuffled_indices(size_t n, uint64_t seed);
 // Deterministic split into (train, validation) with `validation_fraction` of the examples.

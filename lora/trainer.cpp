@@ -130,7 +130,7 @@ TrainResult train(GPT2& model, Trainable& t, const std::vector<Example>& train_s
   bar.set_start(step);
   int64_t counted_total = 0;
   Clock::time_point began = Clock::now();
-  std::vector<size_t> order;
+  std::vector<std::vector<size_t>> batches;  // of order_epoch
   int64_t order_epoch = -1;
   for (; step < total; ++step) {
     Clock::time_point step_began = Clock::now();
@@ -142,12 +142,10 @@ TrainResult train(GPT2& model, Trainable& t, const std::vector<Example>& train_s
       int64_t k = step * o.grad_accum + micro;  // global micro-batch index
       int64_t epoch = k / micro_per_epoch, pos = k % micro_per_epoch;
       if (epoch != order_epoch) {
-        order = shuffled_indices(train_set.size(), mix(o.seed, epoch));
+        batches = epoch_batches(train_set, o.batch, mix(o.seed, epoch), o.batching);
         order_epoch = epoch;
       }
-      std::vector<size_t> idx(order.begin() + pos * o.batch,
-                              order.begin() + std::min<size_t>(order.size(), (pos + 1) * o.batch));
-      Batch b = make_batch(train_set, idx, seq_len, 0);
+      Batch b = make_batch(train_set, batches[pos], seq_len, 0);
       t.reseed_dropout(mix(o.seed + 1, k));
       Tensor loss = model.loss(b.ids, b.targets, b.batch, b.seq, kIgnoreIndex);
       backward(loss, Tensor::scalar(1.0f / static_cast<float>(o.grad_accum)));

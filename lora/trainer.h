@@ -23,6 +23,7 @@ struct TrainOptions {
   float grad_clip = 1.0f;  // 0 = off
   int64_t grad_accum = 1;
   uint64_t seed = 0;
+  BatchOrder batching = BatchOrder::by_length;
   LrSchedule::Decay decay = LrSchedule::Decay::Linear;
   int64_t max_steps = 0;         // stop after this many optimizer steps (0 = all epochs)
   int64_t eval_every = 0;        // steps between evaluations (0 = only at the end)

@@ -22,6 +22,17 @@ namespace {
   return x;
 }
 
+// dst[i] = src[i] · (dropped ? 0 : keep) for i in [lo, hi); a plain loop over plain values, so
+// that GCC vectorises it.
+void apply_mask(const float* src, float* dst, int64_t lo, int64_t hi, uint32_t threshold,
+                float keep, uint64_t key) {
+  auto k0 = static_cast<uint32_t>(key), k1 = static_cast<uint32_t>(key >> 32);
+  for (int64_t i = lo; i < hi; ++i) {
+    uint32_t h = hash32(hash32(static_cast<uint32_t>(i) ^ k0) + k1);
+    dst[i] = src[i] * (h < threshold ? 0.0f : keep);
+  }
+}
+
 }  // namespace
 
 Tensor dropout(const Tensor& x, float p, uint64_t key) {
@@ -32,15 +43,11 @@ Tensor dropout(const Tensor& x, float p, uint64_t key) {
            in.numel());
   // Dropped when the hash falls below p·2³²: p to within 1 part in 4·10⁹.
   auto threshold = static_cast<uint32_t>(std::ldexp(static_cast<double>(p), 32));
-  auto k0 = static_cast<uint32_t>(key), k1 = static_cast<uint32_t>(key >> 32);
   float keep = 1.0f / (1.0f - p);
   const float* src = in.data();
   float* dst = out.data();
   parallel_for(in.numel(), 1 << 14, [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; ++i) {
-      uint32_t h = hash32(hash32(static_cast<uint32_t>(i) ^ k0) + k1);
-      dst[i] = h < threshold ? 0.0f : src[i] * keep;
-    }
+    apply_mask(src, dst, lo, hi, threshold, keep, key);
   });
   return out;
 }

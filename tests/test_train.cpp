@@ -168,3 +168,46 @@ TEST_CASE("global gradient-norm clipping scales all gradients together", "[train
   CHECK(a.grad().to_vector()[0] == Approx(0.6f).epsilon(1e-5));
   CHECK(b.grad().to_vector()[0] == Approx(0.8f).epsilon(1e-5));
 }
+
+TEST_CASE("epoch batches: every example once; by-length keeps padding small in a seeded order",
+          "[train]") {
+  Rng rng(5);
+  std::vector<Example> examples(203);  // not a multiple of the batch
+  for (Example& ex : examples) ex.tokens.assign(2 + rng.below(120), 1);
+  auto padded = [&](const std::vector<std::vector<size_t>>& batches) {
+    int64_t positions = 0;
+    for (const auto& b : batches) {
+      size_t longest = 0;
+      for (size_t i : b) longest = std::max(longest, examples[i].tokens.size());
+      positions += static_cast<int64_t>(longest * b.size());
+    }
+    return positions;
+  };
+  int64_t tokens = 0;
+  for (const Example& ex : examples) tokens += static_cast<int64_t>(ex.tokens.size());
+  for (BatchOrder order : {BatchOrder::random, BatchOrder::by_length}) {
+    auto batches = epoch_batches(examples, 8, 11, order);
+    CHECK(batches.size() == 26);  // ceil(203 / 8)
+    std::vector<int> seen(examples.size(), 0);
+    int64_t short_batches = 0;
+    for (const auto& b : batches) {
+      short_batches += b.size() != 8;
+      for (size_t i : b) ++seen[i];
+    }
+    CHECK(short_batches == 1);
+    CHECK(std::all_of(seen.begin(), seen.end(), [](int n) { return n == 1; }));
+    CHECK(epoch_batches(examples, 8, 11, order) == batches);  // a pure function of the seed
+    CHECK(epoch_batches(examples, 8, 12, order) != batches);
+  }
+  // random: consecutive slices of the seed's shuffle, as before --batching existed.
+  auto shuffled = shuffled_indices(examples.size(), 11);
+  auto random = epoch_batches(examples, 8, 11, BatchOrder::random);
+  CHECK(std::vector<size_t>(shuffled.begin(), shuffled.begin() + 8) == random[0]);
+  // Uniform lengths in [2, 121]: random batches pad to about 8/9 of the longest length, so
+  // half the positions are padding; pools of 256 sorted by length leave a few per cent.
+  double waste_random = 1.0 - static_cast<double>(tokens) / padded(random);
+  double waste_sorted =
+      1.0 - static_cast<double>(tokens) / padded(epoch_batches(examples, 8, 11, BatchOrder::by_length));
+  CHECK(waste_random > 0.35);
+  CHECK(waste_sorted < 0.08);
+}

@@ -21,6 +21,8 @@ void add_reproduce(CLI::App& app, const char* argv0) {
   cmd->add_option("--lr", o.lr, "Adapter learning rate (default: the preset's; with --hparams study, replaces the study's 5e-5)")->check(positive());
   static std::string choices = "none";
   cmd->add_option("--study-choices", choices, "Choices of the study's code to switch on: none, all, or a comma-separated list of aligned-labels, eval-overlap, merged-subsample, discarded-lm-head, shared-init, cproj-untransposed, half-scale (experiments/README.md)")->capture_default_str();
+  static std::string batching = "by-length";
+  cmd->add_option("--batching", batching, "Adapter micro-batches: by-length (similar lengths together, seeded random order) or random (slices of a seeded shuffle, as the study's DataLoader)")->capture_default_str()->check(CLI::IsMember({"by-length", "random"}));
   cmd->add_flag("--ablation", o.ablation, "Run the configurations none, each choice alone, and all, sharing every job a choice does not change; writes ablation.md/.csv/.json and plots/ablation.svg");
   cmd->add_option("--only", o.only, "Run just what one result needs: math+medicine, math+finance, medicine+finance or triple");
   cmd->add_flag("--force", o.force, "Redo finished work instead of reusing it (work is reused only when its recorded settings equal this run's)");
@@ -28,6 +30,7 @@ void add_reproduce(CLI::App& app, const char* argv0) {
   cmd->add_flag_callback("--no-progress", [] { o.progress = false; }, "No progress bars");
   cmd->callback([] {
     o.choices = parse_study_choices(choices);
+    o.batching = parse_batching(batching);
     run_reproduce(o);
   });
 }

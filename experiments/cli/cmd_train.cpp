@@ -49,7 +49,8 @@ void add_train(CLI::App& app) {
   auto* cmd = app.add_subcommand("train", "Train a LoRA adapter (PEFT format) on QA/text data");
   static LoraJob job;
   static DataFlags data_flags;
-  static std::string targets = "c_attn,c_proj", decay = "linear", layout = "joined";
+  static std::string targets = "c_attn,c_proj", decay = "linear", layout = "joined",
+                     batching = "by-length";
   static uint64_t init_seed = 0;
   job.train.lr = 2e-4f;
   cmd->add_option("--model", job.model_dir, "Base model folder (with tokenizer)")->required();
@@ -67,7 +68,9 @@ void add_train(CLI::App& app) {
   cmd->add_flag("--train-head-copy", job.train_head_copy, "Also train a copy of the LM head that the saved adapter leaves out (the study's modules_to_save)");
   auto* init = cmd->add_option("--init-seed", init_seed, "Seed of the LoRA A initialisation (default: --seed)");
   add_training_flags(cmd, job.train, decay);
+  cmd->add_option("--batching", batching, "by-length: micro-batches of similar length in a seeded random order (little padding); random: slices of a seeded shuffle")->capture_default_str()->check(CLI::IsMember({"by-length", "random"}));
   cmd->callback([init] {
+    job.train.batching = parse_batching(batching);
     job.lora.target_modules = split_commas(targets);
     job.format = data_flags.resolved();
     job.format.aligned_length = layout == "aligned" ? job.train.seq_len : 0;
