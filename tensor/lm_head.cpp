@@ -16,14 +16,9 @@ namespace {
 
 // Rows per chunk: sgemm packs the whole weight once per call, so taller chunks multiply more
 // rows per packed element (one thread, GPT-2: 105 GFLOP/s at 128 rows, 121 at 256, 123 at
-// 512), while each chunk needs rows × V floats of scratch (200 KiB a row for GPT-2). One
-// chunk per thread when the rows allow, between kMinChunk and kMaxChunk rows.
-constexpr int64_t kMinChunk = 128, kMaxChunk = 512;
-
-int64_t chunk_rows(int64_t n) {
-  int64_t per_thread = (n + num_threads() - 1) / num_threads();
-  return std::clamp((per_thread + 15) / 16 * 16, kMinChunk, kMaxChunk);
-}
+// 512), while each chunk needs rows × V floats of scratch (200 KiB a row for GPT-2). Fixed,
+// not per thread: the chunks are GEMM blocks, and results must not depend on the core count.
+constexpr int64_t kChunkRows = 256;
 
 void check_targets(const std::vector<int32_t>& targets, int64_t n, int64_t v, int32_t ignore) {
   LS_CHECK(static_cast<int64_t>(targets.size()) == n, "{} targets for {} rows", targets.size(), n);
@@ -77,7 +72,7 @@ LmHeadLoss run(Pass& p) {
   check_targets(p.targets, n, v, p.ignore);
   p.nll.assign(n, 0.0);
   if (n == 0) return {};
-  int64_t rows = std::min(chunk_rows(n), n), chunks = (n + rows - 1) / rows;
+  int64_t rows = std::min(kChunkRows, n), chunks = (n + rows - 1) / rows;
   auto body = [&](int64_t lo, int64_t hi) {
     static ScratchPool pool;
     ScratchPool::Lease logits = pool.take(rows * v);

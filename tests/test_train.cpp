@@ -4,6 +4,7 @@
 
 #include "experiments/training.h"
 #include "lora/evaluate.h"
+#include "tensor/parallel.h"
 
 #include "tests/test_models.h"
 
@@ -210,4 +211,44 @@ TEST_CASE("epoch batches: every example once; by-length keeps padding small in a
       1.0 - static_cast<double>(tokens) / padded(epoch_batches(examples, 8, 11, BatchOrder::by_length));
   CHECK(waste_random > 0.35);
   CHECK(waste_sorted < 0.08);
+}
+
+TEST_CASE("training gives the same bits on one thread as on two", "[train]") {
+  // Wide enough that every product is split into blocks (a micro model's are not).
+  GPT2Config config = test::micro_config(64, 300);
+  config.n_embd = 128;
+  config.n_head = 4;
+  std::vector<Example> data;
+  Rng rng(8);
+  for (int i = 0; i < 24; ++i) {
+    Example ex;
+    for (int64_t t = 0, n = 20 + rng.below(40); t < n; ++t)
+      ex.tokens.push_back(static_cast<int32_t>(rng.below(300)));
+    data.push_back(ex);
+  }
+  auto trained = [&](int threads, bool lora) {
+    set_num_threads(threads);
+    GPT2 model(config, 1);
+    model.set_requires_grad(!lora);
+    LoraConfig cfg;
+    cfg.dropout = 0.1f;
+    auto adapter = LoraAdapter::create(model, cfg, 2);
+    if (lora) adapter->attach(model);
+    Trainable t = lora ? lora_trainable(model, *adapter)
+                       : Trainable{model.named_parameters(), [&](uint64_t s) { model.reseed_dropout(s); }};
+    TrainOptions o;
+    o.batch = 8;
+    o.seq_len = 64;
+    o.progress = false;
+    train(model, t, data, {}, o);
+    std::vector<std::vector<float>> out;
+    for (auto& [name, p] : t.params) out.push_back(p.to_vector());
+    return out;
+  };
+  for (bool lora : {true, false}) {
+    INFO((lora ? "LoRA" : "full"));
+    auto one = trained(1, lora), two = trained(2, lora);
+    CHECK(one == two);
+  }
+  set_num_threads(0);
 }
