@@ -51,23 +51,8 @@ double peak_rss_mib() {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;
 }
 
-std::vector<int32_t> random_ids(int64_t n, int64_t vocab, uint64_t seed) {
-  Rng rng(seed);
-  std::vector<int32_t> ids(n);
-  for (auto& id : ids) id = static_cast<int32_t>(rng.below(vocab));
-  return ids;
-}
-
 bool wanted(const BenchOptions& o, const std::string& name) {
   return o.only.empty() || std::find(o.only.begin(), o.only.end(), name) != o.only.end();
-}
-
-// One optimizer step: forward, fused loss, backward, AdamW.
-void train_step(GPT2& model, AdamW& opt, const std::vector<int32_t>& ids,
-                const std::vector<int32_t>& targets, int64_t b, int64_t t) {
-  opt.zero_grad();
-  backward(model.loss(ids, targets, b, t));
-  opt.step(1e-4f);
 }
 
 constexpr int64_t kPromptTokens = 16;
@@ -104,6 +89,20 @@ std::vector<AdapterFactors> trained_like_adapters(GPT2& model, const BenchOption
 }
 
 }  // namespace
+
+std::vector<int32_t> random_ids(int64_t n, int64_t vocab, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<int32_t> ids(n);
+  for (auto& id : ids) id = static_cast<int32_t>(rng.below(vocab));
+  return ids;
+}
+
+void train_step(GPT2& model, AdamW& opt, const std::vector<int32_t>& ids,
+                const std::vector<int32_t>& targets, int64_t b, int64_t t) {
+  opt.zero_grad();
+  backward(model.loss(ids, targets, b, t));
+  opt.step(1e-4f);
+}
 
 BenchReport run_bench(const BenchOptions& options) {
   set_num_threads(options.threads);

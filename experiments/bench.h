@@ -3,7 +3,16 @@
 #include <string>
 #include <vector>
 
+#include "gpt2/model.h"
+#include "nn/optim.h"
+
 namespace ls {
+
+// Token ids drawn uniformly from [0, vocab), seeded.
+std::vector<int32_t> random_ids(int64_t n, int64_t vocab, uint64_t seed);
+// One optimizer step: forward, fused loss, backward, AdamW.
+void train_step(GPT2& model, AdamW& opt, const std::vector<int32_t>& ids,
+                const std::vector<int32_t>& targets, int64_t b, int64_t t);
 
 struct BenchOptions {
   std::string config = "gpt2";

@@ -129,23 +129,53 @@ std::vector<AdapterJob> adapter_jobs(const ReproduceOptions& o, const Preset& pr
   return jobs;
 }
 
-std::string job_command(const AdapterJob& j, const std::string& binary) {
+std::vector<std::string> job_args(const AdapterJob& j) {
   const LoraJob& job = j.job;
-  std::string extra;
-  for (const std::string& f : job.data) extra += " --data " + f;
-  if (job.format.aligned_length > 0) extra += " --label-layout aligned";
-  if (job.train.batching == BatchOrder::random) extra += " --batching random";
-  if (job.subsample < 1.0) extra += fmt::format(" --subsample {}", job.subsample);
-  if (job.train_head_copy) extra += " --train-head-copy";
-  if (job.init_seed) extra += fmt::format(" --init-seed {}", *job.init_seed);
-  return fmt::format(
-      "{} train --model {}{} --out {} --rank {} --alpha {} --targets {} --dropout {} --lr {} "
-      "--epochs {} --batch {} --seq-len {} --warmup {} --weight-decay {} --grad-clip {} "
-      "--seed {} --resume --no-progress",
-      binary, job.model_dir, extra, job.out, job.lora.r, job.lora.alpha,
-      fmt::join(job.lora.target_modules, ","), job.lora.dropout, job.train.lr, job.train.epochs,
-      job.train.batch, job.train.seq_len, job.train.warmup, job.train.weight_decay,
-      job.train.grad_clip, job.train.seed);
+  const TrainOptions& t = job.train;
+  std::vector<std::string> args = {"train", "--model", job.model_dir};
+  for (const std::string& f : job.data) args.insert(args.end(), {"--data", f});
+  auto add = [&](const char* flag, const auto& value) {
+    args.insert(args.end(), {flag, fmt::format("{}", value)});
+  };
+  add("--out", job.out);
+  add("--rank", job.lora.r);
+  add("--alpha", job.lora.alpha);
+  add("--targets", fmt::format("{}", fmt::join(job.lora.target_modules, ",")));
+  add("--dropout", job.lora.dropout);
+  add("--lr", t.lr);
+  add("--epochs", t.epochs);
+  add("--batch", t.batch);
+  add("--seq-len", t.seq_len);
+  add("--warmup", t.warmup);
+  add("--weight-decay", t.weight_decay);
+  add("--grad-clip", t.grad_clip);
+  add("--seed", t.seed);
+  if (job.format.aligned_length > 0) add("--label-layout", "aligned");
+  if (t.batching == BatchOrder::random) add("--batching", "random");
+  if (job.subsample < 1.0) add("--subsample", job.subsample);
+  if (job.train_head_copy) args.push_back("--train-head-copy");
+  if (job.init_seed) add("--init-seed", *job.init_seed);
+  if (t.resume) args.push_back("--resume");  // not with reproduce --force
+  args.push_back("--no-progress");
+  return args;
+}
+
+std::string shell_quoted(const std::string& word) {
+  bool plain = !word.empty() && word.find_first_not_of(
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+-=./,:@%") == std::string::npos;
+  if (plain) return word;
+  std::string out = "'";
+  for (char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string job_command(const AdapterJob& j, const std::string& binary) {
+  std::string line = shell_quoted(binary);
+  for (const std::string& a : job_args(j)) {
+    line += ' ';
+    line += shell_quoted(a);
+  }
+  return line;
 }
 
 }  // namespace ls

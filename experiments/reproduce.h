@@ -24,6 +24,7 @@ struct ReproduceOptions {
   BatchOrder batching = BatchOrder::by_length;  // of the adapter jobs (--batching)
   bool ablation = false;         // run none, each choice alone, and all
   std::string only;              // one result: a pair ("math+medicine") or "triple"; "" = all
+  int jobs = 0;                  // adapter jobs at once (0 = measure which is faster)
   bool force = false;            // redo finished jobs
   bool plan = false;             // print the jobs as shell commands and stop
   std::string binary = "lorasum";  // how --plan names this program

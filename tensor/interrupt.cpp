@@ -1,6 +1,7 @@
 #include "tensor/interrupt.h"
 
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,6 +25,7 @@ struct Registry {
   std::mutex mutex;
   std::set<std::string> temporaries;
   std::vector<std::string> kept;
+  std::set<int> children;
 };
 
 // Never destroyed: the cleanup thread may still need it while static objects are torn down.
@@ -54,6 +56,8 @@ std::string listing(const std::string& dir) {
 [[noreturn]] void clean_up_and_exit(int sig) {
   Registry& r = registry();
   r.mutex.lock();  // held until _exit, so that no new temporary is made after the sweep
+  for (int pid : r.children) kill(pid, sig);
+  for (int pid : r.children) waitpid(pid, nullptr, 0);
   for (const std::string& path : r.temporaries) {
     std::error_code error;
     fs::remove_all(path, error);
@@ -116,6 +120,18 @@ KeptOnInterrupt::~KeptOnInterrupt() {
   Registry& r = registry();
   std::lock_guard<std::mutex> hold(r.mutex);
   r.kept.erase(std::find(r.kept.begin(), r.kept.end(), dir_));
+}
+
+ForwardedChild::ForwardedChild(int pid) : pid_(pid) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> hold(r.mutex);
+  r.children.insert(pid_);
+}
+
+ForwardedChild::~ForwardedChild() {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> hold(r.mutex);
+  r.children.erase(pid_);
 }
 
 }  // namespace ls

@@ -29,6 +29,19 @@ class TrackedTemporary {
   std::string path_;
 };
 
+// A child process that gets the same signal when this process is interrupted, and is waited
+// for (it cleans up after itself) before this process exits; for as long as the object lives.
+class ForwardedChild {
+ public:
+  explicit ForwardedChild(int pid);
+  ~ForwardedChild();
+  ForwardedChild(const ForwardedChild&) = delete;
+  ForwardedChild& operator=(const ForwardedChild&) = delete;
+
+ private:
+  int pid_;
+};
+
 // An output folder named in the interrupt message ("kept in DIR: its files"), for as long as the
 // object lives.
 class KeptOnInterrupt {

@@ -125,3 +125,36 @@ TEST_CASE("reproduce --plan prints runnable jobs that reproduce then picks up", 
   CHECK(fs::exists(dir + "/results.json"));
   fs::remove_all(dir);
 }
+
+TEST_CASE("adapter jobs run at once give the same bits as one at a time", "[reproduce]") {
+  std::string one = fresh_dir("reproduce_jobs1"), two = fresh_dir("reproduce_jobs2");
+  test::CliResult a = test::run_lorasum("reproduce --preset smoke --seeds 1 --jobs 1 --out " + one);
+  test::CliResult b = test::run_lorasum("reproduce --preset smoke --seeds 1 --jobs 2 --out " + two);
+  INFO(a.err << b.err);
+  REQUIRE(a.status == 0);
+  REQUIRE(b.status == 0);
+  for (const char* name : {"seed0/math", "seed0/medicine+finance", "seed0/math+medicine+finance"}) {
+    INFO(name);
+    std::string file = "/adapter_model.safetensors";
+    CHECK(read_file(job_folder(one, name) + file) == read_file(job_folder(two, name) + file));
+  }
+  json ja = json::parse(read_file(one + "/results.json"));
+  json jb = json::parse(read_file(two + "/results.json"));
+  CHECK(ja["pairs"] == jb["pairs"]);
+  CHECK(ja["triple"] == jb["triple"]);
+  CHECK(fs::exists(two + "/logs/seed0"));  // each child's output
+  fs::remove_all(one);
+  fs::remove_all(two);
+}
+
+TEST_CASE("a failing adapter job stops reproduce naming the job and its log", "[reproduce]") {
+  std::string dir = fresh_dir("reproduce_job_fails");
+  test::CliResult r = test::run_lorasum("reproduce --preset smoke --seeds 1 --jobs 2 --out " + dir,
+                                        "LORASUM_TEST_FAIL_WRITE=adapter_config.json");
+  CHECK(r.status == 2);
+  CHECK_THAT(r.err, Catch::Contains("seed0/") && Catch::Contains("failed (exit status 2)") &&
+                        Catch::Contains(dir + "/logs/seed0/") &&
+                        Catch::Contains("No space left on device"));
+  CHECK(!fs::exists(dir + "/results.json"));
+  fs::remove_all(dir);
+}

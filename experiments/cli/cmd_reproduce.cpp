@@ -25,6 +25,7 @@ void add_reproduce(CLI::App& app, const char* argv0) {
   cmd->add_option("--batching", batching, "Adapter micro-batches: by-length (similar lengths together, seeded random order) or random (slices of a seeded shuffle, as the study's DataLoader)")->capture_default_str()->check(CLI::IsMember({"by-length", "random"}));
   cmd->add_flag("--ablation", o.ablation, "Run the configurations none, each choice alone, and all, sharing every job a choice does not change; writes ablation.md/.csv/.json and plots/ablation.svg");
   cmd->add_option("--only", o.only, "Run just what one result needs: math+medicine, math+finance, medicine+finance or triple");
+  cmd->add_option("--jobs", o.jobs, "Adapter jobs at once, each in its own process (0 = measure whether one job per core beats one job on all cores; results are the same either way)")->capture_default_str()->check(in_range(0, 1024));
   cmd->add_flag("--force", o.force, "Redo finished work instead of reusing it (work is reused only when its recorded settings equal this run's)");
   cmd->add_flag("--plan", o.plan, "Print the training jobs as shell commands (one per line; the first, pretraining, must finish before the rest) and stop");
   cmd->add_flag_callback("--no-progress", [] { o.progress = false; }, "No progress bars");

@@ -8,6 +8,7 @@
 #include "experiments/cli/data_flags.h"
 #include "experiments/training.h"
 #include "tensor/error.h"
+#include "tensor/parallel.h"
 
 namespace ls::cli {
 
@@ -39,6 +40,7 @@ void add_training_flags(CLI::App* cmd, TrainOptions& o, std::string& decay) {
   cmd->add_flag("--keep-best", o.keep_best, "Keep the parameters with the best evaluation loss");
   cmd->add_option("--checkpoint-every", o.checkpoint_every, "Steps between checkpoints")->capture_default_str()->check(at_least(0));
   cmd->add_flag("--resume", o.resume, "Continue from the checkpoint in the output folder");
+  cmd->add_option_function<int>("--threads", [](const int& n) { set_num_threads(n); }, "Threads (0 = all cores; the result is the same on any count)")->check(at_least(0));
   // A callback, not a "!--no-progress" flag, whose help would show a stray {false}.
   cmd->add_flag_callback("--no-progress", [&o] { o.progress = false; }, "No progress bar");
 }
