@@ -16,9 +16,15 @@ LoraLayer::LoraLayer(int64_t in, int64_t out, const LoraConfig& config, uint64_t
 }
 
 Tensor LoraLayer::delta(const Tensor& x, bool training) {
-  dropout_.set_training(training);
+  // Evaluation touches no state (dropout's generator included), so that several batches may
+  // run through one model at once.
+  Tensor in = x;
+  if (training) {
+    dropout_.set_training(true);
+    in = dropout_.forward(x);
+  }
   // Scaled while only r wide: the same product, at r/out of the cost of scaling the output.
-  Tensor down = ag::linear(dropout_.forward(x), A, Tensor(), false);  // (.., r)
+  Tensor down = ag::linear(in, A, Tensor(), false);  // (.., r)
   return ag::linear(ag::scale(down, weight * scaling), B, Tensor(), false);  // (.., out)
 }
 
