@@ -70,6 +70,7 @@ LoraConfig lora_config(const BenchOptions& o) {
   LoraConfig lc;
   lc.r = o.rank;
   lc.alpha = o.alpha;
+  lc.dropout = o.dropout;
   lc.target_modules = o.targets;
   return lc;
 }
@@ -124,8 +125,11 @@ BenchReport run_bench(const BenchOptions& options) {
     report.figures.push_back(time_it("lora_train_step", o.steps, [&] {
       train_step(model, opt, ids, tg, o.batch, o.seq);
     }));
-    report.figures.back().note = fmt::format("B={} T={} r={} {}", o.batch, o.seq, o.rank,
-                                             fmt::join(o.targets, ","));
+    BenchFigure& f = report.figures.back();
+    f.note = fmt::format("B={} T={} r={} {}{}, {:.0f} tok/s", o.batch, o.seq, o.rank,
+                         fmt::join(o.targets, ","),
+                         o.dropout > 0 ? fmt::format(" dropout {}", o.dropout) : "",
+                         o.batch * o.seq / (f.median_ms / 1000.0));
     adapter->detach(model);
   }
   report.peak_rss_mib = peak_rss_mib();

@@ -23,6 +23,7 @@ struct BenchOptions {
   std::vector<std::string> targets = {"c_attn"};
   int64_t rank = 4;
   float alpha = 64.0f;
+  float dropout = 0.0f;  // LoRA dropout
   int gen_tokens = 64;
   std::vector<std::string> only;  // run only these figures (empty = all)
 };

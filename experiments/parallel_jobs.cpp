@@ -6,6 +6,7 @@
 #include <tbb/task_arena.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -115,7 +116,8 @@ void run_child_jobs(const std::vector<ChildJob>& jobs, int workers, bool progres
 
 namespace {
 
-// Seconds per LoRA step on random weights, after one warm-up step.
+// Median seconds per LoRA step on random weights, after one warm-up step (the median, because
+// a shared machine stalls a step now and then).
 double seconds_per_step(const GPT2Config& config, const LoraConfig& lora, int64_t batch,
                         int64_t seq, int steps) {
   GPT2 model(config, 0);
@@ -127,16 +129,21 @@ double seconds_per_step(const GPT2Config& config, const LoraConfig& lora, int64_
   auto ids = random_ids(batch * seq, config.vocab_size, 1);
   auto targets = random_ids(batch * seq, config.vocab_size, 2);
   train_step(model, opt, ids, targets, batch, seq);
-  Clock::time_point began = Clock::now();
-  for (int i = 0; i < steps; ++i) train_step(model, opt, ids, targets, batch, seq);
-  return std::chrono::duration<double>(Clock::now() - began).count() / steps;
+  std::vector<double> seconds;
+  for (int i = 0; i < steps; ++i) {
+    Clock::time_point began = Clock::now();
+    train_step(model, opt, ids, targets, batch, seq);
+    seconds.push_back(std::chrono::duration<double>(Clock::now() - began).count());
+  }
+  std::nth_element(seconds.begin(), seconds.begin() + steps / 2, seconds.end());
+  return seconds[steps / 2];
 }
 
 }  // namespace
 
 WorkerChoice measure_job_workers(const GPT2Config& model, const LoraConfig& lora, int64_t batch,
                                  int64_t seq) {
-  constexpr int kSteps = 6;
+  constexpr int kSteps = 9;
   constexpr double kSlowStep = 0.5;  // seconds; GPT-2 Small takes several
   int cores = num_threads();
   seq = std::min(seq, model.n_positions);

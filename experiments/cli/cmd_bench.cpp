@@ -22,6 +22,7 @@ void add_bench(CLI::App& app) {
   cmd->add_option("--targets", o.targets, "LoRA target modules; c_attn alone by default, as in the PyTorch reference (train's default is c_attn,c_proj)")->delimiter(',')->capture_default_str();
   cmd->add_option("--rank", o.rank, "LoRA rank")->capture_default_str()->check(at_least(1));
   cmd->add_option("--alpha", o.alpha, "LoRA alpha")->capture_default_str();
+  cmd->add_option("--dropout", o.dropout, "LoRA dropout in the LoRA step (0, as the PyTorch reference; a job's setting to compare with its logged tokens/s)")->capture_default_str()->check(in_range(0.0, 0.99));
   cmd->add_option("--gen-tokens", o.gen_tokens, "Tokens to generate")->capture_default_str()->check(at_least(1));
   cmd->add_option("--only", o.only, "Only these figures: lora_train_step, eval_forward, generate, full_train_step, merge, similarity")->delimiter(',');
   cmd->add_flag("--json", json, "Print one JSON object");
