@@ -43,18 +43,19 @@ row() { printf '| %s | %s | %s |\n' "$1" "$2" "$3"; }
 declare -A lora full drop job2 job1
 echo "| figure | $(basename "$old") | $(basename "$new") |"
 echo "|---|---|---|"
+# Figure by figure, the old binary right before the new one.
+for bin in "$old" "$new"; do lora[$bin]=$(bench_ms "$bin" lora_train_step --batch 8 --seq 128); done
+for bin in "$old" "$new"; do full[$bin]=$(bench_ms "$bin" full_train_step --batch 8 --seq 128); done
+# (a binary older than bench --dropout has no figure here)
 for bin in "$old" "$new"; do
-  lora[$bin]=$(bench_ms "$bin" lora_train_step --batch 8 --seq 128)
-  full[$bin]=$(bench_ms "$bin" full_train_step --batch 8 --seq 128)
-  # (a binary older than bench --dropout has no figure here)
   drop[$bin]=$(bench_ms "$bin" lora_train_step --batch 8 --seq "$mean" --dropout 0.1 2>/dev/null || true)
-  job2[$bin]=$(job "$bin")
-  job1[$bin]=$(job "$bin" 0)
 done
+for bin in "$old" "$new"; do job2[$bin]=$(job "$bin"); done
+for bin in "$old" "$new"; do job1[$bin]=$(job "$bin" 0); done
 row "LoRA step B=8 T=128 (ms)" "${lora[$old]}" "${lora[$new]}"
 row "full step B=8 T=128 (ms)" "${full[$old]}" "${full[$new]}"
 row "full / LoRA" "$(echo "scale=2; ${full[$old]} / ${lora[$old]}" | bc)" "$(echo "scale=2; ${full[$new]} / ${lora[$new]}" | bc)"
-row "LoRA step B=8 T=$mean dropout 0.1 (ms)" "${drop[$old]}" "${drop[$new]}"
+row "LoRA step B=8 T=$mean dropout 0.1 (ms)" "${drop[$old]:-n/a}" "${drop[$new]:-n/a}"
 tokens() { [ -n "$1" ] && echo "8 * $mean * 1000 / $1" | bc || echo "n/a"; }
 row "bench tok/s at the job's shapes" "$(tokens "${drop[$old]}")" "$(tokens "${drop[$new]}")"
 row "math+finance job, all cores" "${job2[$old]}" "${job2[$new]}"
