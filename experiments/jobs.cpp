@@ -150,6 +150,9 @@ std::vector<std::string> job_args(const AdapterJob& j) {
   add("--weight-decay", t.weight_decay);
   add("--grad-clip", t.grad_clip);
   add("--seed", t.seed);
+  add("--schedule", decay_name(t.decay));
+  if (t.grad_accum != 1) add("--grad-accum", t.grad_accum);
+  if (t.max_steps > 0) add("--max-steps", t.max_steps);
   if (job.format.aligned_length > 0) add("--label-layout", "aligned");
   if (t.batching == BatchOrder::random) add("--batching", "random");
   if (job.subsample < 1.0) add("--subsample", job.subsample);

@@ -244,6 +244,11 @@ void run_jobs(const ReproduceOptions& o, const std::vector<std::vector<AdapterJo
     children.push_back({j->name(), args, log.string()});
   }
   run_child_jobs(children, workers, o.progress);
+  // A child trains from its command line: its record must be what this run asked for.
+  for (const AdapterJob* j : pending)
+    if (!finished(j->job.out, "adapter_model.safetensors") ||
+        !check_settings(j->job.out, j->settings))
+      input_error("{}: the job ended without its adapter and settings record", j->job.out);
 }
 
 }  // namespace

@@ -25,15 +25,6 @@ uint64_t fnv1a(std::string_view bytes, uint64_t h = 0xcbf29ce484222325ULL) {
   return h;
 }
 
-const char* decay_name(LrSchedule::Decay d) {
-  switch (d) {
-    case LrSchedule::Decay::Linear: return "linear";
-    case LrSchedule::Decay::Cosine: return "cosine";
-    case LrSchedule::Decay::Constant: return "constant";
-  }
-  return "?";
-}
-
 json train_json(const TrainOptions& t) {
   return {{"lr", decimal(t.lr)},  {"epochs", t.epochs},   {"batch", t.batch},
           {"seq_len", t.seq_len}, {"warmup", t.warmup},   {"weight_decay", decimal(t.weight_decay)},

@@ -85,6 +85,15 @@ LrSchedule::Decay parse_decay(const std::string& name) {
   input_error("unknown learning-rate schedule '{}' (expected linear, cosine or constant)", name);
 }
 
+const char* decay_name(LrSchedule::Decay d) {
+  switch (d) {
+    case LrSchedule::Decay::Linear: return "linear";
+    case LrSchedule::Decay::Cosine: return "cosine";
+    case LrSchedule::Decay::Constant: return "constant";
+  }
+  return "?";
+}
+
 float clip_grad_norm(const std::vector<Tensor>& params, float max_norm) {
   double total = 0.0;
   for (const Tensor& p : params) {

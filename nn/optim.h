@@ -63,6 +63,7 @@ struct LrSchedule {
   float at(int64_t step) const;  // learning rate used for the step with this 0-based index
 };
 LrSchedule::Decay parse_decay(const std::string& name);
+const char* decay_name(LrSchedule::Decay decay);  // as parse_decay reads it
 
 // Scales all gradients so their global L2 norm is at most max_norm (torch's
 // clip_grad_norm_: factor max_norm / (norm + 1e-6)). Returns the norm before clipping.
