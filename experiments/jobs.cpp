@@ -119,6 +119,7 @@ std::vector<AdapterJob> adapter_jobs(const ReproduceOptions& o, const Preset& pr
       job.train.label = fmt::format("seed {} {:<22}", seed, j.label());
       if (o.hparams == "study") apply_study_hparams(j, o.lr);
       apply_study_choices(j, choices);
+      if (o.max_steps > 0) job.train.max_steps = o.max_steps;
       j.settings = adapter_settings(job, model_id);
       // The folder name carries the settings' digest: other settings never reuse it.
       job.out = fmt::format("{}/{}-{}", run_dir, j.name(),

@@ -114,17 +114,16 @@ void run_child_jobs(const std::vector<ChildJob>& jobs, int workers, bool progres
   bar.finish(fmt::format("{} jobs", done));
 }
 
-namespace {
-
-// Median seconds per LoRA step on random weights, after one warm-up step (the median, because
-// a shared machine stalls a step now and then).
-double seconds_per_step(const GPT2Config& config, const LoraConfig& lora, int64_t batch,
-                        int64_t seq, int steps) {
+double step_seconds(const GPT2Config& config, const LoraConfig* lora, int64_t batch, int64_t seq,
+                    int steps) {
   GPT2 model(config, 0);
-  model.set_requires_grad(false);
-  auto adapter = LoraAdapter::create(model, lora, 1);
-  adapter->attach(model);
-  AdamW opt(adapter->parameters(), {});
+  model.set_requires_grad(!lora);
+  std::shared_ptr<LoraAdapter> adapter;
+  if (lora) {
+    adapter = LoraAdapter::create(model, *lora, 1);
+    adapter->attach(model);
+  }
+  AdamW opt(lora ? adapter->parameters() : model.parameters(), {});
   model.set_training(true);
   auto ids = random_ids(batch * seq, config.vocab_size, 1);
   auto targets = random_ids(batch * seq, config.vocab_size, 2);
@@ -139,8 +138,6 @@ double seconds_per_step(const GPT2Config& config, const LoraConfig& lora, int64_
   return seconds[steps / 2];
 }
 
-}  // namespace
-
 WorkerChoice measure_job_workers(const GPT2Config& model, const LoraConfig& lora, int64_t batch,
                                  int64_t seq) {
   constexpr int kSteps = 9;
@@ -148,14 +145,14 @@ WorkerChoice measure_job_workers(const GPT2Config& model, const LoraConfig& lora
   int cores = num_threads();
   seq = std::min(seq, model.n_positions);
   if (cores < 2) return {};
-  double together = seconds_per_step(model, lora, batch, seq, kSteps);
+  double together = step_seconds(model, &lora, batch, seq, kSteps);
   if (together > kSlowStep) return {};
   std::vector<double> each(cores);
   std::vector<std::thread> threads;
   for (int i = 0; i < cores; ++i)
     threads.emplace_back([&, i] {
       tbb::task_arena one_thread(1);
-      one_thread.execute([&] { each[i] = seconds_per_step(model, lora, batch, seq, kSteps); });
+      one_thread.execute([&] { each[i] = step_seconds(model, &lora, batch, seq, kSteps); });
     });
   for (std::thread& t : threads) t.join();
   double rate = 0.0;  // steps per second of all the single-thread jobs together

@@ -22,6 +22,12 @@ struct ChildJob {
 // shows the end of its log. On SIGINT/SIGTERM the children get the signal too.
 void run_child_jobs(const std::vector<ChildJob>& jobs, int workers, bool progress);
 
+// Median seconds of a training step on random weights of this shape, after one warm-up step (the
+// median, because a shared machine stalls a step now and then): a LoRA step, or with no
+// `lora` a full one (all parameters train, as in pretraining).
+double step_seconds(const GPT2Config& config, const LoraConfig* lora, int64_t batch, int64_t seq,
+                    int steps);
+
 struct WorkerChoice {
   int workers = 1;       // jobs at once
   double speedup = 1.0;  // measured tokens/s of one job per core over one job on every core

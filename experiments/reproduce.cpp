@@ -8,6 +8,7 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <optional>
 #include <set>
 
 #include "experiments/datagen.h"
@@ -30,6 +31,9 @@ std::vector<AdapterJob> adapter_jobs(const ReproduceOptions& o, const Preset& pr
                                      const std::string& data_dir, const std::string& run_dir);
 std::string job_command(const AdapterJob& job, const std::string& binary);
 std::vector<std::string> job_args(const AdapterJob& job);
+// The `# estimated total` line of --plan: the jobs' training tokens at rates measured here.
+std::string plan_estimate(const std::vector<const AdapterJob*>& jobs, const PretrainJob* pretrain,
+                          const GPT2Config& config);
 
 namespace {
 
@@ -148,13 +152,14 @@ std::string pretrain_command(const PretrainJob& j, const std::string& binary) {
 
 struct BaseModel {
   std::string dir, identity;
+  std::optional<PretrainJob> planned;  // --plan: the pretraining it printed
 };
 
 // The base model: given, cached in the run folder (when its settings record matches), or
 // pretrained now.
 BaseModel prepare_model(const ReproduceOptions& o, const Preset& p, const std::string& run_dir,
                         const std::string& data_dir, bool run_jobs) {
-  if (!o.model_dir.empty()) return {o.model_dir, model_identity(o.model_dir)};
+  if (!o.model_dir.empty()) return {o.model_dir, model_identity(o.model_dir), std::nullopt};
   if (p.name == "gpt2-small")
     input_error("preset gpt2-small needs --model DIR (see scripts/download-gpt2.sh)");
   PretrainJob job = pretrain_job(o, p, run_dir);
@@ -168,12 +173,16 @@ BaseModel prepare_model(const ReproduceOptions& o, const Preset& p, const std::s
       write_file_atomic(job.corpus, corpus);
   }
   nlohmann::json settings = pretrain_settings(job);
-  if (o.force) fs::remove_all(job.out);
+  if (o.force && run_jobs) fs::remove_all(job.out);  // --plan never deletes
   bool done = finished(job.out, "model.safetensors") && check_settings(job.out, settings);
   job.train.resume = true;  // run_pretrain_job checks the checkpoint's settings
   if (!done && run_jobs) run_pretrain_job(job);
-  if (!done && !run_jobs) fmt::print("{}\n", pretrain_command(job, o.binary));
-  return {job.out, "pretrained:" + settings_identity(settings)};
+  BaseModel model{job.out, "pretrained:" + settings_identity(settings), std::nullopt};
+  if (!done && !run_jobs) {
+    fmt::print("{}\n", pretrain_command(job, o.binary));
+    model.planned = job;
+  }
+  return model;
 }
 
 void check_options(const ReproduceOptions& o) {
@@ -189,22 +198,13 @@ void check_options(const ReproduceOptions& o) {
                 "--study-choices");
 }
 
-// The mean sequence length of a job's batches: by-length batches are padded to little more.
-int64_t mean_length(const LoraJob& job, int64_t context) {
-  int64_t seq_len = std::min(job.train.seq_len, context), total = 0;
-  std::vector<Example> examples = job_examples(job, load_tokenizer(job.model_dir), seq_len);
-  for (const Example& ex : examples)
-    total += std::min<int64_t>(seq_len, static_cast<int64_t>(ex.tokens.size()) - 1);
-  return std::max<int64_t>(1, total / static_cast<int64_t>(examples.size()));
-}
-
 // --jobs, or measured at the first job's shapes when it is 0 and there is more than one job.
 int job_workers(const ReproduceOptions& o, const std::vector<const AdapterJob*>& pending) {
   if (o.jobs > 0 || pending.size() < 2) return std::max(1, o.jobs);
   const LoraJob& job = pending.front()->job;
   GPT2Config config = GPT2Config::load(job.model_dir + "/config.json");
   int64_t seq = job.train.batching == BatchOrder::by_length
-                    ? mean_length(job, config.n_positions)
+                    ? mean_example_length(job, config.n_positions)
                     : std::min(job.train.seq_len, config.n_positions);
   WorkerChoice c = measure_job_workers(config, job.lora, job.train.batch, seq);
   if (c.measured)
@@ -214,9 +214,9 @@ int job_workers(const ReproduceOptions& o, const std::vector<const AdapterJob*>&
   return c.workers;
 }
 
-// Trains (or with --plan prints) every job not finished with its settings; jobs that several
-// configurations share run once. Several at once, each in a child process, when that is faster.
-void run_jobs(const ReproduceOptions& o, const std::vector<std::vector<AdapterJob>>& per_config) {
+// Every job not finished with its settings; jobs that several configurations share, once.
+std::vector<const AdapterJob*> pending_jobs(const ReproduceOptions& o,
+                                            const std::vector<std::vector<AdapterJob>>& per_config) {
   std::set<std::string> seen;
   std::vector<const AdapterJob*> pending;
   for (const auto& jobs : per_config)
@@ -224,10 +224,24 @@ void run_jobs(const ReproduceOptions& o, const std::vector<std::vector<AdapterJo
       if (!seen.insert(j.job.out).second) continue;
       bool done = !o.force && finished(j.job.out, "adapter_model.safetensors") &&
                   check_settings(j.job.out, j.settings);
-      if (done) continue;
-      if (o.plan) fmt::print("{}\n", job_command(j, o.binary));
-      else pending.push_back(&j);
+      if (!done) pending.push_back(&j);
     }
+  return pending;
+}
+
+// --plan: the jobs as shell commands, then how long they would take here.
+void print_plan(const ReproduceOptions& o, const Preset& p, const BaseModel& model,
+                const std::vector<const AdapterJob*>& pending) {
+  for (const AdapterJob* j : pending) fmt::print("{}\n", job_command(*j, o.binary));
+  if (pending.empty() && !model.planned) return;  // nothing to do, nothing to estimate
+  GPT2Config config = p.model;  // the model to be pretrained: the preset's, with its BPE size
+  config.vocab_size = p.vocab_size;
+  if (fs::exists(model.dir + "/config.json")) config = GPT2Config::load(model.dir + "/config.json");
+  fmt::print("{}\n", plan_estimate(pending, model.planned ? &*model.planned : nullptr, config));
+}
+
+// Trains the jobs; several at once, each in a child process, when that is faster.
+void run_jobs(const ReproduceOptions& o, const std::vector<const AdapterJob*>& pending) {
   int workers = job_workers(o, pending);
   if (workers == 1) {
     for (const AdapterJob* j : pending) run_lora_job(j->job);
@@ -271,8 +285,12 @@ int run_reproduce(const ReproduceOptions& o) {
   for (const auto& choices : configs)
     per_config.push_back(
         adapter_jobs(o, preset, choices, model.dir, model.identity, data_dir, run_dir));
-  run_jobs(o, per_config);
-  if (o.plan) return 0;
+  std::vector<const AdapterJob*> pending = pending_jobs(o, per_config);
+  if (o.plan) {
+    print_plan(o, preset, model, pending);
+    return 0;
+  }
+  run_jobs(o, pending);
   std::vector<StudyResults> results;
   for (size_t c = 0; c < configs.size(); ++c) {
     results.push_back(evaluate_study(o, preset, configs[c], per_config[c], model.dir, data_dir));

@@ -25,6 +25,8 @@ struct ReproduceOptions {
   bool ablation = false;         // run none, each choice alone, and all
   std::string only;              // one result: a pair ("math+medicine") or "triple"; "" = all
   int jobs = 0;                  // adapter jobs at once (0 = measure which is faster)
+  int64_t max_steps = 0;         // > 0: each adapter job stops after this many steps
+  int64_t eval_limit = 0;        // > 0: the first this many examples of each test split
   bool force = false;            // redo finished jobs
   bool plan = false;             // print the jobs as shell commands and stop
   std::string binary = "lorasum";  // how --plan names this program

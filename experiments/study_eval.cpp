@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <numeric>
+#include <string_view>
 
 #include "experiments/study.h"
 #include "gpt2/checkpoint.h"
@@ -165,10 +166,16 @@ class StudyEvaluation {
     return n[1] + 2 * n[2] + 2 * n[3] + (n[2] == 3 * n[3] ? 3 * n[3] : 0);
   }
 
+  // A split of one domain; a test split cut to --eval-limit examples.
   std::vector<Example> load(const std::string& domain, const char* split, int64_t length) const {
     TextFormat layout;
     if (has_choice(choices_, "aligned-labels")) layout.aligned_length = length;
-    return load_qa_jsonl(fmt::format("{}/{}/{}.jsonl", data_dir_, domain, split), tok_, layout);
+    auto examples =
+        load_qa_jsonl(fmt::format("{}/{}/{}.jsonl", data_dir_, domain, split), tok_, layout);
+    bool cut = o_.eval_limit > 0 && std::string_view(split) == "test" &&
+               static_cast<int64_t>(examples.size()) > o_.eval_limit;
+    if (cut) examples.resize(static_cast<size_t>(o_.eval_limit));
+    return examples;
   }
 
   // eval-overlap: the study's own scoring set of each combination for this seed.

@@ -49,6 +49,14 @@ std::vector<Example> job_examples(const LoraJob& job, const Tokenizer& tok, int6
   return kept;
 }
 
+int64_t mean_example_length(const LoraJob& job, int64_t context) {
+  int64_t seq_len = std::min(job.train.seq_len, context), total = 0;
+  std::vector<Example> examples = job_examples(job, load_tokenizer(job.model_dir), seq_len);
+  for (const Example& ex : examples)
+    total += std::min<int64_t>(seq_len, static_cast<int64_t>(ex.tokens.size()) - 1);
+  return std::max<int64_t>(1, total / static_cast<int64_t>(examples.size()));
+}
+
 namespace {
 
 // The settings a checkpoint was written with (its "settings" metadata), checked against the

@@ -26,6 +26,9 @@ struct LoraJob {
 // The examples a job trains on: every data file, then the seeded subsample. Examples in the
 // aligned layout are cut to train.seq_len + 1 positions by construction.
 std::vector<Example> job_examples(const LoraJob& job, const Tokenizer& tokenizer, int64_t seq_len);
+// The mean tokens per example of a job's data as batches hold them (cut to the sequence length
+// within a context of `context` positions): the length by-length batches are padded to.
+int64_t mean_example_length(const LoraJob& job, int64_t context);
 
 // Trains an adapter and writes it (PEFT folder), train_log.csv and settings.json into job.out.
 // With train.resume, a checkpoint of the same settings continues; a finished folder of the same

@@ -110,9 +110,18 @@ TEST_CASE("reproduce --plan prints runnable jobs that reproduce then picks up", 
   std::istringstream lines(plan.out);
   std::string line;
   std::vector<std::string> commands;
+  std::string estimate;
   while (std::getline(lines, line))
-    if (!line.empty()) commands.push_back(line);
+    if (line.rfind("# ", 0) == 0) estimate = line;
+    else if (!line.empty()) commands.push_back(line);
   REQUIRE(commands.size() == 1 + 7);  // pretraining, then 3 singles + 3 pairs + 1 triple
+  // The last line. Its tokens by hand: pretraining 20 steps × 8 × 64 = 10 240; the adapters,
+  // with no tokenizer yet, at the full 64 positions: 48 examples a domain in batches of 8 make
+  // 6 steps a single, 12 a pair, 18 the triple, 72 in all × 8 × 64 = 36 864.
+  CHECK(plan.out.substr(plan.out.rfind('#')) == estimate + "\n");
+  CHECK_THAT(estimate, Catch::StartsWith("# estimated total: ") &&
+                           Catch::Contains(" on this machine (47.1 k tokens at ") &&
+                           Catch::Contains(" tokens/s"));
   CHECK_THAT(commands[0], Catch::Contains(" pretrain "));
   for (const std::string& c : commands) REQUIRE(std::system((c + " >/dev/null 2>&1").c_str()) == 0);
   test::CliResult plan_again = test::run_lorasum("reproduce --preset smoke --seeds 1 --plan --out " + dir);
@@ -156,5 +165,21 @@ TEST_CASE("a failing adapter job stops reproduce naming the job and its log", "[
                         Catch::Contains(dir + "/logs/seed0/") &&
                         Catch::Contains("No space left on device"));
   CHECK(!fs::exists(dir + "/results.json"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("reproduce --max-steps and --eval-limit cut a run short", "[reproduce]") {
+  std::string dir = fresh_dir("reproduce_cut_short");
+  test::CliResult r = test::run_lorasum("reproduce --preset smoke --seeds 1 --max-steps 3 "
+                                        "--eval-limit 5 --out " + dir);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  json j = json::parse(read_file(dir + "/results.json"));
+  CHECK(j["max_steps"] == 3);
+  CHECK(j["eval_limit"] == 5);
+  for (const json& job : j["jobs"]) {
+    std::string log = read_file(job["folder"].get<std::string>() + "/train_log.csv");
+    CHECK(std::count(log.begin(), log.end(), '\n') == 1 + 3);  // header + 3 steps
+  }
   fs::remove_all(dir);
 }

@@ -1,0 +1,85 @@
+// The last line of `reproduce --plan`: how long the printed jobs would take on this machine.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "experiments/parallel_jobs.h"
+#include "experiments/reproduce.h"
+
+namespace ls {
+
+namespace {
+
+constexpr int kProbeSteps = 2;  // after a warm-up step: seconds at GPT-2 Small's shapes
+
+// Non-blank lines of the job's JSONL files: its examples, before any subsample.
+int64_t count_examples(const LoraJob& job) {
+  int64_t n = 0;
+  for (const std::string& file : job.data) {
+    std::ifstream in(file);
+    for (std::string line; std::getline(in, line);)
+      n += line.find_first_not_of(" \t\r") != std::string::npos;
+  }
+  return static_cast<int64_t>(static_cast<double>(n) * job.subsample);
+}
+
+// Optimizer steps of a job, as the trainer counts them.
+int64_t job_steps(const LoraJob& job) {
+  const TrainOptions& t = job.train;
+  int64_t micro = (count_examples(job) + t.batch - 1) / t.batch;
+  int64_t steps = (t.epochs * micro + t.grad_accum - 1) / t.grad_accum;
+  return t.max_steps > 0 ? std::min(steps, t.max_steps) : steps;
+}
+
+std::string duration_words(double seconds) {
+  auto s = static_cast<int64_t>(std::lround(seconds));
+  if (s >= 3600) return fmt::format("{} h {:02} min", s / 3600, s / 60 % 60);
+  if (s >= 60) return fmt::format("{} min {:02} s", s / 60, s % 60);
+  return fmt::format("{} s", s);
+}
+
+std::string token_words(double tokens) {
+  if (tokens >= 1e6) return fmt::format("{:.2f} M", tokens / 1e6);
+  if (tokens >= 1e3) return fmt::format("{:.1f} k", tokens / 1e3);
+  return fmt::format("{:.0f}", tokens);
+}
+
+}  // namespace
+
+std::string plan_estimate(const std::vector<const AdapterJob*>& jobs, const PretrainJob* pretrain,
+                          const GPT2Config& config) {
+  double tokens = 0.0, seconds = 0.0;
+  if (pretrain) {  // full training of the base model: all its windows are full length
+    const TrainOptions& t = pretrain->train;
+    int64_t seq = std::min(t.seq_len, config.n_positions);
+    double step = step_seconds(config, nullptr, t.batch, seq, kProbeSteps);
+    tokens += static_cast<double>(t.max_steps * t.batch * seq);
+    seconds += static_cast<double>(t.max_steps) * step;
+  }
+  // Each job at its mean length when the base model (and so the tokenizer) exists, else at the
+  // full sequence length (an upper bound); each shape timed once (its length rounded up to 8).
+  bool tokenizer = !jobs.empty() &&
+                   std::filesystem::exists(jobs.front()->job.model_dir + "/vocab.json");
+  std::map<std::pair<int64_t, int64_t>, double> step_of;  // (batch, length) → seconds
+  for (const AdapterJob* j : jobs) {
+    const TrainOptions& t = j->job.train;
+    int64_t seq = std::min(t.seq_len, config.n_positions);
+    if (tokenizer && t.batching == BatchOrder::by_length)
+      seq = std::min(seq, (mean_example_length(j->job, config.n_positions) + 7) / 8 * 8);
+    int64_t batch = t.batch * t.grad_accum, steps = job_steps(j->job);
+    auto [at, fresh] = step_of.try_emplace({batch, seq}, 0.0);
+    if (fresh) at->second = step_seconds(config, &j->job.lora, batch, seq, kProbeSteps);
+    tokens += static_cast<double>(steps * batch * seq);
+    seconds += static_cast<double>(steps) * at->second;
+  }
+  double rate = seconds > 0 ? tokens / seconds : 0.0;
+  return fmt::format("# estimated total: {} on this machine ({} tokens at {:.0f} tokens/s; "
+                     "training only, one job at a time on all cores)",
+                     duration_words(seconds), token_words(tokens), rate);
+}
+
+}  // namespace ls
