@@ -176,6 +176,15 @@ json jobs_json(const std::vector<AdapterJob>& jobs) {
   return out;
 }
 
+// The base model's shape and size, from the first job's model folder.
+json base_model_json(const std::vector<AdapterJob>& jobs) {
+  if (jobs.empty()) return nullptr;
+  GPT2Config c = GPT2Config::load(jobs.front().job.model_dir + "/config.json");
+  return {{"n_layer", c.n_layer}, {"n_head", c.n_head}, {"n_embd", c.n_embd},
+          {"n_positions", c.n_positions}, {"vocab_size", c.vocab_size},
+          {"parameters", c.parameter_count()}, {"block_parameters", c.block_parameter_count()}};
+}
+
 json fit_json(const Fit& f) {
   return {{"slope", f.slope}, {"intercept", f.intercept}, {"pearson_r", f.pearson_r},
           {"points", f.points}};
@@ -207,6 +216,7 @@ json results_json(const StudyResults& R, const ReproduceOptions& o, const Preset
           {"random_baseline_rms_cos", {{"mean", R.random_cos.rms_mean}, {"std", R.random_cos.rms_std},
                                        {"analytic", R.random_cos.analytic_rms}}},
           {"published_change_pct", published_change()},
+          {"base_model", base_model_json(jobs)},
           {"seconds", seconds}};
 }
 

@@ -56,13 +56,16 @@ void GPT2Config::validate(const std::string& where) const {
                 where, parameter_count(), kMaxParameters);
 }
 
-double GPT2Config::parameter_count() const {
+double GPT2Config::block_parameter_count() const {
   double e = static_cast<double>(n_embd);
   // Per block: two layer norms (4e), c_attn (3e² + 3e), attn c_proj (e² + e), c_fc (4e² + 4e),
-  // mlp c_proj (4e² + e). The LM head is tied to wte.
-  double block = 12 * e * e + 13 * e;
-  return static_cast<double>(vocab_size + n_positions) * e + static_cast<double>(n_layer) * block +
-         2 * e;
+  // mlp c_proj (4e² + e).
+  return static_cast<double>(n_layer) * (12 * e * e + 13 * e);
+}
+
+double GPT2Config::parameter_count() const {
+  double e = static_cast<double>(n_embd);  // the LM head is tied to wte
+  return static_cast<double>(vocab_size + n_positions) * e + block_parameter_count() + 2 * e;
 }
 
 GPT2Config GPT2Config::preset(const std::string& name) {

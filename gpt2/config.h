@@ -20,6 +20,7 @@ struct GPT2Config {
   int64_t head_dim() const { return n_embd / n_head; }
   // A double: dimensions within the per-dimension limit can describe more than int64 holds.
   double parameter_count() const;
+  double block_parameter_count() const;  // the transformer blocks alone
 
   // gpt2, gpt2-medium, gpt2-large, gpt2-xl, and small ones for tests and the embedded runs.
   static GPT2Config preset(const std::string& name);

@@ -183,3 +183,35 @@ TEST_CASE("reproduce --max-steps and --eval-limit cut a run short", "[reproduce]
   }
   fs::remove_all(dir);
 }
+
+TEST_CASE("report sets runs against base-model size, with the study at 124 M", "[reproduce]") {
+  std::string run = fresh_dir("report_run"), out = fresh_dir("report_out");
+  REQUIRE(test::run_lorasum("reproduce --preset smoke --seeds 2 --max-steps 2 --out " + run).status == 0);
+  test::CliResult r = test::run_lorasum("report --runs " + run + " --out " + out);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  json scale = json::parse(read_file(out + "/scale.json"));
+  json results = json::parse(read_file(run + "/results.json"));
+  json config = json::parse(read_file(run + "/base-model/config.json"));
+  // GPT-2's parameters by hand: embeddings (V + P)·C, per block 12C² + 13C, final norm 2C.
+  double c = config["n_embd"], v = config["vocab_size"], p = config["n_positions"];
+  double blocks = config["n_layer"].get<double>() * (12 * c * c + 13 * c);
+  REQUIRE(scale["runs"].size() == 1);
+  CHECK(scale["runs"][0]["parameters"] == (v + p) * c + blocks + 2 * c);
+  CHECK(scale["runs"][0]["block_parameters"] == blocks);
+  CHECK(scale["study"]["parameters"] == 124439808.0);  // GPT-2 Small
+  for (const json& pair : results["pairs"]) {
+    std::string label = pair["domains"][0].get<std::string>() + "+" +
+                        pair["domains"][1].get<std::string>();
+    CHECK(scale["runs"][0]["pairs"][label]["change_pct"] == pair["change_pct"]);
+    CHECK(scale["runs"][0]["pairs"][label]["rms_cos"] == pair["rms_cos"]);
+  }
+  CHECK_THAT(read_file(out + "/scale.md"), Catch::Contains("| the study (one run) | gpt2-small | 124.44 M"));
+  CHECK(read_file(out + "/plots/scale.svg").find("study math+medicine") != std::string::npos);
+  CHECK(fs::exists(out + "/plots/scale_cos.svg"));
+  test::CliResult bad = test::run_lorasum("report --runs " + out + " --out " + out + "/again");
+  CHECK(bad.status == 2);
+  CHECK_THAT(bad.err, Catch::Contains(out + ": no results.json"));
+  fs::remove_all(run);
+  fs::remove_all(out);
+}

@@ -1,0 +1,24 @@
+// lorasum report: several reproduce runs side by side, against base-model size.
+#include <fmt/format.h>
+
+#include "experiments/cli/commands.h"
+#include "experiments/scale_report.h"
+
+namespace ls::cli {
+
+void add_report(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "report", "Gather reproduce runs on base models of several sizes into scale.md, "
+                "scale.json and plots/scale.svg: change % and RMS cos per pair against size");
+  static std::vector<std::string> runs;
+  static std::string out;
+  cmd->add_option("--runs", runs, "Finished reproduce run folders (each with results.json)")->required()->check(CLI::ExistingDirectory);
+  cmd->add_option("--out", out, "Folder for scale.md, scale.json and plots/")->required();
+  cmd->callback([] {
+    std::string table = write_scale_report(runs, out);
+    fmt::print("{}\nWritten: {}/scale.md, scale.json, plots/scale.svg, plots/scale_cos.svg\n",
+               table, out);
+  });
+}
+
+}  // namespace ls::cli

@@ -1,0 +1,13 @@
+#pragma once
+// `lorasum report --runs RUN... --out DIR`: finished `reproduce` runs on base models of several
+// sizes, side by side. Writes scale.md, scale.json and plots/scale.svg (change % per pair
+// against base-model parameters, the study's figures at GPT-2 Small's size) and
+// plots/scale_cos.svg (RMS cosine per pair); returns the markdown table.
+#include <string>
+#include <vector>
+
+namespace ls {
+
+std::string write_scale_report(const std::vector<std::string>& runs, const std::string& out);
+
+}  // namespace ls
