@@ -215,3 +215,19 @@ TEST_CASE("report sets runs against base-model size, with the study at 124 M", "
   fs::remove_all(run);
   fs::remove_all(out);
 }
+
+TEST_CASE("the gpt2-shallow preset plans GPT-2 Small's widths on 3 layers", "[reproduce]") {
+  std::string dir = fresh_dir("reproduce_shallow_plan");
+  test::CliResult plan =
+      test::run_lorasum("reproduce --preset gpt2-shallow --seeds 1 --plan --out " + dir);
+  INFO(plan.err);
+  REQUIRE(plan.status == 0);
+  std::istringstream lines(plan.out);
+  std::string first;
+  std::getline(lines, first);
+  CHECK_THAT(first, Catch::Contains(" pretrain ") && Catch::Contains(" --vocab-size 8192 ") &&
+                        Catch::Contains(" --n-layer 3 --n-head 12 --n-embd 768 ") &&
+                        Catch::Contains(" --n-positions 256 "));
+  CHECK_THAT(plan.out, Catch::Contains("\n# estimated total: "));
+  fs::remove_all(dir);
+}

@@ -11,7 +11,7 @@ void add_reproduce(CLI::App& app, const char* argv0) {
                    "their sums, perplexities, RMS cosine, fit; tables, CSV/JSON and SVG plots");
   static ReproduceOptions o;
   o.binary = argv0;
-  cmd->add_option("--preset", o.preset, "tiny (embedded data, ~3 min on 2 cores), smoke (seconds), gpt2-small (needs --model and --data)")->capture_default_str()->check(CLI::IsMember({"tiny", "smoke", "gpt2-small"}));
+  cmd->add_option("--preset", o.preset, "tiny (embedded data, ~3 min on 2 cores), smoke (seconds), gpt2-shallow (GPT-2 Small's width on 3 layers, ~50 min of pretraining), gpt2-small (needs --model and --data)")->capture_default_str()->check(CLI::IsMember({"tiny", "smoke", "gpt2-shallow", "gpt2-small"}));
   cmd->add_option("--out", o.out, "Run folder (default runs/<preset>-<date>)");
   cmd->add_option("--model", o.model_dir, "Base model folder (default: pretrained on the general corpus, cached)");
   cmd->add_option("--data", o.data_dir, "Folder with <domain>/{train,test}.jsonl for math, medicine, finance (default: generated)")->check(CLI::ExistingDirectory);
