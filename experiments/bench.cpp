@@ -30,6 +30,8 @@ double cpu_ms() {
   return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
 }
 
+}  // namespace
+
 BenchFigure time_it(const std::string& name, int steps, const std::function<void()>& fn) {
   fn();  // warm-up: first-touch allocations, BLAS buffers
   std::vector<double> ms, cpu;
@@ -44,6 +46,8 @@ BenchFigure time_it(const std::string& name, int steps, const std::function<void
   std::sort(cpu.begin(), cpu.end());
   return {name, ms[ms.size() / 2], ms.front(), ms.back(), cpu[cpu.size() / 2], ""};
 }
+
+namespace {
 
 double peak_rss_mib() {
   rusage usage{};

@@ -1,5 +1,6 @@
 #pragma once
 // `lorasum bench`: timings of the hot paths on random weights (no files needed).
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,10 @@ struct BenchFigure {
   double cpu_ms = 0;  // median process CPU time per repetition, all threads
   std::string note;
 };
+
+// Runs fn once to warm up, then `steps` times: median, min and max wall time and the median
+// process CPU time, in ms.
+BenchFigure time_it(const std::string& name, int steps, const std::function<void()>& fn);
 
 struct BenchReport {
   std::vector<BenchFigure> figures;

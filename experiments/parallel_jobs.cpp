@@ -6,14 +6,13 @@
 #include <tbb/task_arena.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <map>
 #include <sstream>
+#include <system_error>
 #include <memory>
 #include <thread>
 
@@ -29,8 +28,6 @@
 namespace ls {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 // The child: dies with its parent (a SIGKILLed reproduce leaves no job running on), writes
 // its output to the log, and becomes this program again with the job's arguments. Only
@@ -98,6 +95,7 @@ void run_child_jobs(const std::vector<ChildJob>& jobs, int workers, bool progres
     int status = 0;
     pid_t pid = waitpid(-1, &status, 0);
     if (pid < 0 && errno == EINTR) continue;
+    if (pid < 0) throw std::system_error(errno, std::generic_category(), "waitpid");
     auto found = running.find(pid);
     if (found == running.end()) continue;
     const ChildJob& job = jobs[found->second.index];
@@ -127,15 +125,8 @@ double step_seconds(const GPT2Config& config, const LoraConfig* lora, int64_t ba
   model.set_training(true);
   auto ids = random_ids(batch * seq, config.vocab_size, 1);
   auto targets = random_ids(batch * seq, config.vocab_size, 2);
-  train_step(model, opt, ids, targets, batch, seq);
-  std::vector<double> seconds;
-  for (int i = 0; i < steps; ++i) {
-    Clock::time_point began = Clock::now();
-    train_step(model, opt, ids, targets, batch, seq);
-    seconds.push_back(std::chrono::duration<double>(Clock::now() - began).count());
-  }
-  std::nth_element(seconds.begin(), seconds.begin() + steps / 2, seconds.end());
-  return seconds[steps / 2];
+  auto step = [&] { train_step(model, opt, ids, targets, batch, seq); };
+  return time_it("step", steps, step).median_ms / 1000.0;
 }
 
 WorkerChoice measure_job_workers(const GPT2Config& model, const LoraConfig& lora, int64_t batch,

@@ -2,13 +2,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
 
 #include "experiments/parallel_jobs.h"
 #include "experiments/reproduce.h"
+#include "lora/progress.h"
 
 namespace ls {
 
@@ -33,13 +33,6 @@ int64_t job_steps(const LoraJob& job) {
   int64_t micro = (count_examples(job) + t.batch - 1) / t.batch;
   int64_t steps = (t.epochs * micro + t.grad_accum - 1) / t.grad_accum;
   return t.max_steps > 0 ? std::min(steps, t.max_steps) : steps;
-}
-
-std::string duration_words(double seconds) {
-  auto s = static_cast<int64_t>(std::lround(seconds));
-  if (s >= 3600) return fmt::format("{} h {:02} min", s / 3600, s / 60 % 60);
-  if (s >= 60) return fmt::format("{} min {:02} s", s / 60, s % 60);
-  return fmt::format("{} s", s);
 }
 
 std::string token_words(double tokens) {
@@ -79,7 +72,7 @@ std::string plan_estimate(const std::vector<const AdapterJob*>& jobs, const Pret
   double rate = seconds > 0 ? tokens / seconds : 0.0;
   return fmt::format("# estimated total: {} on this machine ({} tokens at {:.0f} tokens/s; "
                      "training only, one job at a time on all cores)",
-                     duration_words(seconds), token_words(tokens), rate);
+                     format_duration(seconds), token_words(tokens), rate);
 }
 
 }  // namespace ls

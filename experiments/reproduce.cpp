@@ -31,6 +31,7 @@ std::vector<AdapterJob> adapter_jobs(const ReproduceOptions& o, const Preset& pr
                                      const std::string& data_dir, const std::string& run_dir);
 std::string job_command(const AdapterJob& job, const std::string& binary);
 std::vector<std::string> job_args(const AdapterJob& job);
+std::string shell_quoted(const std::string& word);  // as is when safe, else in single quotes
 // The `# estimated total` line of --plan: the jobs' training tokens at rates measured here.
 std::string plan_estimate(const std::vector<const AdapterJob*>& jobs, const PretrainJob* pretrain,
                           const GPT2Config& config);
@@ -145,7 +146,7 @@ std::string pretrain_command(const PretrainJob& j, const std::string& binary) {
       "{} pretrain --data {} --out {} --vocab-size {} --n-layer {} --n-head {} --n-embd {} "
       "--n-positions {} --dropout {} --lr {} --batch {} --seq-len {} --warmup {} --max-steps {} "
       "--schedule cosine --weight-decay {} --seed {} --resume --no-progress",
-      binary, j.corpus, j.out, j.vocab_size, j.config.n_layer, j.config.n_head, j.config.n_embd,
+      shell_quoted(binary), shell_quoted(j.corpus), shell_quoted(j.out), j.vocab_size, j.config.n_layer, j.config.n_head, j.config.n_embd,
       j.config.n_positions, j.config.resid_pdrop, t.lr, t.batch, t.seq_len, t.warmup,
       t.max_steps, t.weight_decay, t.seed);
 }

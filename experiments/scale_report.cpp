@@ -87,9 +87,7 @@ RunFigures read_run(const std::string& dir) {
 }
 
 std::string pm(const MeanStd& v, const char* mean_format, const char* std_format) {
-  if (std::isnan(v.mean)) return "—";
-  std::string mean = fmt::format(fmt::runtime(mean_format), v.mean);
-  return std::isnan(v.std) ? mean : mean + " ± " + fmt::format(fmt::runtime(std_format), v.std);
+  return std::isnan(v.mean) ? "—" : mean_pm(v.mean, v.std, mean_format, std_format);
 }
 
 std::string millions(double n) { return fmt::format("{:.2f} M", n / 1e6); }

@@ -100,7 +100,8 @@ json adapter_settings(const LoraJob& job, const std::string& model_id) {
           {"head_copy", job.train_head_copy},
           {"init_seed", job.init_seed.has_value() ? json(*job.init_seed) : json(nullptr)}};
   // Absent means random: the only order before --batching existed, so older folders still match.
-  if (job.train.batching == BatchOrder::by_length) record["train"]["batching"] = batching_name(job.train.batching);
+  if (job.train.batching == BatchOrder::by_length)
+    record["train"]["batching"] = batching_name(job.train.batching);
   // Automatic detection follows the files' contents, which their digests fix; a forced format
   // is a setting of its own.
   if (job.format.data_format != DataFormat::automatic)

@@ -24,6 +24,9 @@ std::string domains_label(const std::vector<std::string>& domains);
 // mean's format when none is given.
 std::string mean_pm(const Stat& s, const char* mean_format = "{:.2f}",
                     const char* std_format = nullptr);
+// The same from a mean and a std (NaN: the mean alone).
+std::string mean_pm(double mean, double std, const char* mean_format,
+                    const char* std_format = nullptr);
 
 struct PairResult {
   std::vector<std::string> domains;

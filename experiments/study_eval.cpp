@@ -20,10 +20,14 @@ std::string domains_label(const std::vector<std::string>& domains) {
   return fmt::format("{}", fmt::join(domains, "+"));
 }
 
+std::string mean_pm(double mean, double std, const char* mean_format, const char* std_format) {
+  std::string text = fmt::format(fmt::runtime(mean_format), mean);
+  if (std::isnan(std)) return text;
+  return text + " ± " + fmt::format(fmt::runtime(std_format ? std_format : mean_format), std);
+}
+
 std::string mean_pm(const Stat& s, const char* mean_format, const char* std_format) {
-  std::string mean = fmt::format(fmt::runtime(mean_format), s.mean());
-  if (s.values.size() < 2) return mean;
-  return mean + " ± " + fmt::format(fmt::runtime(std_format ? std_format : mean_format), s.std());
+  return mean_pm(s.mean(), s.values.size() < 2 ? NAN : s.std(), mean_format, std_format);
 }
 
 double Stat::std() const {

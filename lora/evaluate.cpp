@@ -10,7 +10,6 @@ namespace ls {
 Perplexity evaluate_perplexity(GPT2& model, const std::vector<Example>& examples, int64_t batch,
                                int64_t seq_len) {
   if (examples.empty()) input_error("perplexity of an empty data set");
-  NoGradGuard no_grad;
   bool was_training = model.training();
   model.set_training(false);
   seq_len = std::min(seq_len, model.config().n_positions);
@@ -25,7 +24,7 @@ Perplexity evaluate_perplexity(GPT2& model, const std::vector<Example>& examples
   auto batches = static_cast<int64_t>((order.size() + batch - 1) / batch);
   std::vector<ops::LmHeadLoss> per_batch(batches);
   parallel_for(batches, 1, [&](int64_t lo, int64_t hi) {
-    NoGradGuard no_grad_here;  // the guard is per thread
+    NoGradGuard no_grad;  // per thread: each task that runs batches needs its own
     for (int64_t i = lo; i < hi; ++i) {
       size_t start = static_cast<size_t>(i * batch);
       std::vector<size_t> idx(order.begin() + start,

@@ -34,6 +34,14 @@ Registry& registry() {
   return *r;
 }
 
+// Runs `change` on the registry with its lock held.
+template <typename Change>
+void with_registry(Change change) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> hold(r.mutex);
+  change(r);
+}
+
 int wake_fd = -1;  // write end of the pipe the cleanup thread waits on
 
 void on_signal(int sig) {
@@ -105,33 +113,23 @@ TrackedTemporary::TrackedTemporary(std::string path, const std::function<void()>
 }
 
 TrackedTemporary::~TrackedTemporary() {
-  Registry& r = registry();
-  std::lock_guard<std::mutex> hold(r.mutex);
-  r.temporaries.erase(path_);
+  with_registry([&](Registry& r) { r.temporaries.erase(path_); });
 }
 
 KeptOnInterrupt::KeptOnInterrupt(std::string dir) : dir_(std::move(dir)) {
-  Registry& r = registry();
-  std::lock_guard<std::mutex> hold(r.mutex);
-  r.kept.push_back(dir_);
+  with_registry([&](Registry& r) { r.kept.push_back(dir_); });
 }
 
 KeptOnInterrupt::~KeptOnInterrupt() {
-  Registry& r = registry();
-  std::lock_guard<std::mutex> hold(r.mutex);
-  r.kept.erase(std::find(r.kept.begin(), r.kept.end(), dir_));
+  with_registry([&](Registry& r) { r.kept.erase(std::find(r.kept.begin(), r.kept.end(), dir_)); });
 }
 
 ForwardedChild::ForwardedChild(int pid) : pid_(pid) {
-  Registry& r = registry();
-  std::lock_guard<std::mutex> hold(r.mutex);
-  r.children.insert(pid_);
+  with_registry([&](Registry& r) { r.children.insert(pid_); });
 }
 
 ForwardedChild::~ForwardedChild() {
-  Registry& r = registry();
-  std::lock_guard<std::mutex> hold(r.mutex);
-  r.children.erase(pid_);
+  with_registry([&](Registry& r) { r.children.erase(pid_); });
 }
 
 }  // namespace ls
