@@ -2,7 +2,7 @@
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test reproduce bench bench-vs-pytorch test-asan fuzz clean
+.PHONY: all deps build test test-full-size reproduce bench bench-vs-pytorch test-asan fuzz clean
 
 all: build
 
@@ -17,6 +17,10 @@ build: deps $(BUILD_DIR)/CMakeCache.txt
 
 test: build
 	cd $(BUILD_DIR) && OPENBLAS_NUM_THREADS=1 ctest --output-on-failure -j$(JOBS)
+
+# The 124 M run of make test on its own, with its peak memory and time per step printed.
+test-full-size: build
+	OPENBLAS_NUM_THREADS=1 ./$(BUILD_DIR)/lorasum_tests "[full-size]"
 
 reproduce: build
 	./$(BUILD_DIR)/lorasum reproduce

@@ -34,7 +34,7 @@ void save_checkpoint(const std::string& path, const Trainable& t, AdamW& opt, in
   }
   nlohmann::json rows = nlohmann::json::array();
   for (const LogRow& r : log)
-    rows.push_back({r.step, r.epoch, r.loss, r.lr, r.tokens_per_s, r.eval_loss});
+    rows.push_back({r.step, r.epoch, r.loss, r.lr, r.tokens_per_s, r.eval_loss, r.seconds});
   write_safetensors(path, views,
                     {{"step", std::to_string(step)}, {"log", rows.dump()}, {"settings", settings}});
 }
@@ -69,10 +69,10 @@ int64_t load_checkpoint(const std::string& path, Trainable& t, AdamW& opt,
       !rows.is_array() || rows.size() != static_cast<size_t>(step))
     not_ours();
   for (const auto& r : rows) {
-    if (!r.is_array() || r.size() != 6 || !r[0].is_number_integer()) not_ours();
+    if (!r.is_array() || r.size() < 6 || r.size() > 7 || !r[0].is_number_integer()) not_ours();
     for (const auto& value : r)
       if (!value.is_number()) not_ours();
-    log.push_back({r[0], r[1], r[2], r[3], r[4], r[5]});
+    log.push_back({r[0], r[1], r[2], r[3], r[4], r[5], r.size() == 7 ? r[6].get<double>() : 0.0});
   }
   opt.set_steps(step);
   return step;
@@ -99,10 +99,11 @@ void TrainOptions::validate() const {
 }
 
 std::string log_csv(const std::vector<LogRow>& rows) {
-  std::string out = "step,epoch,loss,lr,tokens_per_s,eval_loss\n";
+  std::string out = "step,epoch,loss,lr,tokens_per_s,eval_loss,seconds\n";
   for (const LogRow& r : rows)
-    out += fmt::format("{},{:.4f},{:.6f},{:.6g},{:.1f},{}\n", r.step, r.epoch, r.loss, r.lr,
-                       r.tokens_per_s, r.eval_loss >= 0 ? fmt::format("{:.6f}", r.eval_loss) : "");
+    out += fmt::format("{},{:.4f},{:.6f},{:.6g},{:.1f},{},{:.4f}\n", r.step, r.epoch, r.loss, r.lr,
+                       r.tokens_per_s, r.eval_loss >= 0 ? fmt::format("{:.6f}", r.eval_loss) : "",
+                       r.seconds);
   return out;
 }
 
@@ -164,7 +165,7 @@ TrainResult train(GPT2& model, Trainable& t, const std::vector<Example>& train_s
     counted_total += step_tokens;
     double seconds = std::chrono::duration<double>(Clock::now() - step_began).count();
     LogRow row{step + 1, static_cast<double>((step + 1) * o.grad_accum) / micro_per_epoch,
-               step_loss, lr, step_tokens / std::max(seconds, 1e-9), -1.0};
+               step_loss, lr, step_tokens / std::max(seconds, 1e-9), -1.0, seconds};
     bool last = step + 1 == total;
     if (!eval_set.empty() && ((o.eval_every > 0 && (step + 1) % o.eval_every == 0) || last)) {
       row.eval_loss = mean_loss(model, eval_set, o);

@@ -52,6 +52,7 @@ struct LogRow {
   double lr = 0.0;
   double tokens_per_s = 0.0;
   double eval_loss = -1.0;  // < 0 when not evaluated at this step
+  double seconds = 0.0;     // the step's wall time (0 in checkpoints that predate it)
 };
 
 struct TrainResult {
