@@ -111,8 +111,18 @@ Tensor embedding(const Tensor& weight, const std::vector<int32_t>& ids, const Sh
 Tensor cross_entropy(const Tensor& logits, const std::vector<int32_t>& targets,
                      int32_t ignore_index = -100);
 // Inverted dropout: zeroes with probability p and scales survivors by 1/(1-p). Each call
-// draws one key from rng; the mask is a hash of the key and the element index (ops::dropout).
+// draws one key from rng; the mask is a hash of the key and the element index (ops::dropout)
+// in the whole batch (see BatchShard).
 Tensor dropout(const Tensor& x, float p, Rng& rng);
+
+// Data parallelism: this process holds rows [first_row, first_row + rows) of a global batch.
+// Every tensor dropout sees has the batch outermost, so an element's index in
+// the global batch is its local index + first_row · (elements per row), and masks come out
+// the same however the batch is split. The default is the whole batch.
+struct BatchShard {
+  int64_t first_row = 0, rows = 0;  // rows = 0: the whole batch
+};
+void set_batch_shard(const BatchShard& shard);
 // Fused kernels (see tensor/fused.h).
 Tensor attention(const Tensor& qkv, int64_t n_head);
 Tensor lm_head_loss(const Tensor& hidden, const Tensor& weight,

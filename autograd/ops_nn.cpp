@@ -104,12 +104,24 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int32_t>& targets,
                 });
 }
 
+namespace {
+BatchShard batch_shard;  // set by the training loop, read by dropout on the same thread
+}
+
+void set_batch_shard(const BatchShard& shard) { batch_shard = shard; }
+
 Tensor dropout(const Tensor& x, float p, Rng& rng) {
   LS_CHECK(p >= 0.0f && p < 1.0f, "dropout probability {} outside [0, 1)", p);
   if (p == 0.0f) return x;
   uint64_t key = rng.next_u64();  // one draw per call: the mask itself is hashed from it
-  return record(ops::dropout(x, p, key), "dropout", {x},
-                [p, key](const Tensor& g, Grads& d) { d[0] = ops::dropout(g, p, key); });
+  int64_t first = 0;
+  if (batch_shard.first_row > 0) {
+    LS_CHECK(x.numel() % batch_shard.rows == 0, "dropout of {} over a shard of {} batch rows",
+             x.shape_str(), batch_shard.rows);
+    first = batch_shard.first_row * (x.numel() / batch_shard.rows);
+  }
+  return record(ops::dropout(x, p, key, first), "dropout", {x},
+                [p, key, first](const Tensor& g, Grads& d) { d[0] = ops::dropout(g, p, key, first); });
 }
 
 Tensor attention(const Tensor& qkv, int64_t n_head) {

@@ -11,9 +11,11 @@
 
 #include "gpt2/generate.h"
 #include "lora/compose.h"
+#include "lora/data_parallel.h"
 #include "lora/lora.h"
 #include "lora/similarity.h"
 #include "nn/optim.h"
+#include "tensor/distributed.h"
 #include "tensor/parallel.h"
 
 namespace ls {
@@ -137,6 +139,19 @@ BenchReport run_bench(const BenchOptions& options) {
     adapter->detach(model);
   }
   report.peak_rss_mib = peak_rss_mib();
+
+  if (wanted(o, "gradient_sum")) {  // under mpirun: what data parallelism adds to each step
+    auto adapter = LoraAdapter::create(model, lora_config(o), 1);
+    std::vector<Tensor> params = adapter->parameters();
+    int64_t floats = 0;
+    for (const Tensor& p : params) {
+      p.impl()->grad = Tensor::ones(p.shape()).impl_ptr();
+      floats += p.numel();
+    }
+    report.figures.push_back(time_it("gradient_sum", o.steps, [&] { sum_gradients(params); }));
+    report.figures.back().note = fmt::format("LoRA gradients, {} floats, over {} MPI rank(s)",
+                                             floats, world::size());
+  }
 
   if (wanted(o, "eval_forward")) {
     std::vector<int32_t> eids = random_ids(o.eval_batch * o.eval_seq, v, 3);

@@ -3,12 +3,14 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <memory>
 
 #include "experiments/settings.h"
 #include "experiments/workspace.h"
 #include "gpt2/bpe_trainer.h"
 #include "gpt2/checkpoint.h"
 #include "gpt2/safetensors.h"
+#include "tensor/distributed.h"
 #include "tensor/error.h"
 #include "tensor/file_io.h"
 #include "tensor/output_folder.h"
@@ -90,7 +92,8 @@ bool finished_before(const std::string& out, const std::string& result,
     input_error("{} holds a {} without a settings record (made by an older lorasum), so it "
                 "cannot be checked against this run: choose another --out or remove it", out,
                 result);
-  fmt::print(stderr, "{}: already trained with these settings; nothing to do\n", out);
+  if (world::is_root())
+    fmt::print(stderr, "{}: already trained with these settings; nothing to do\n", out);
   return true;
 }
 
@@ -109,12 +112,20 @@ std::vector<std::string> lora_inputs(const LoraJob& job) {
   return inputs;
 }
 
+// The job's output folder, held by rank 0 alone: under mpirun the other ranks train the same
+// steps but write nothing.
+std::unique_ptr<OutputFolder> output_folder(const std::string& dir,
+                                            const std::vector<std::string>& inputs) {
+  if (!world::is_root()) return nullptr;
+  return std::make_unique<OutputFolder>(dir, inputs);
+}
+
 }  // namespace
 
 TrainResult run_lora_job(const LoraJob& job) {
   if (job.data.empty()) input_error("train: no --data file given");
   job.train.validate();  // before anything is loaded or written
-  OutputFolder out(job.out, lora_inputs(job));
+  std::unique_ptr<OutputFolder> out = output_folder(job.out, lora_inputs(job));
   nlohmann::json settings = adapter_settings(job);
   if (job.train.resume && finished_before(job.out, "adapter_model.safetensors", settings))
     return {};
@@ -135,7 +146,7 @@ TrainResult run_lora_job(const LoraJob& job) {
   if (job.train_head_copy) add_head_copy(*model, t);
   TrainResult result = train(*model, t, train_set, eval_set, o);
   // The whole folder at once (the checkpoint goes with the old contents).
-  out.replace([&](const std::string& staging) {
+  if (out) out->replace([&](const std::string& staging) {
     adapter->save(staging);
     write_file_atomic(staging + "/train_log.csv", log_csv(result.log));
     write_settings(staging, settings);
@@ -145,7 +156,7 @@ TrainResult run_lora_job(const LoraJob& job) {
 
 TrainResult run_pretrain_job(const PretrainJob& job) {
   job.train.validate();
-  OutputFolder out(job.out, {job.corpus});
+  std::unique_ptr<OutputFolder> out = output_folder(job.out, {job.corpus});
   nlohmann::json settings = pretrain_settings(job);
   if (job.train.resume && finished_before(job.out, "model.safetensors", settings)) return {};
   std::string corpus = read_file(job.corpus);
@@ -165,7 +176,7 @@ TrainResult run_pretrain_job(const PretrainJob& job) {
   o.checkpoint_settings = settings.dump();
   Trainable t{model.named_parameters(), [&model](uint64_t seed) { model.reseed_dropout(seed); }};
   TrainResult result = train(model, t, train_set, valid_set, o);
-  out.replace([&](const std::string& staging) {
+  if (out) out->replace([&](const std::string& staging) {
     tok.save(staging);
     save_gpt2(model, staging);
     write_file_atomic(staging + "/train_log.csv", log_csv(result.log));

@@ -9,8 +9,10 @@
 #include <nlohmann/json.hpp>
 
 #include "gpt2/safetensors.h"
+#include "lora/data_parallel.h"
 #include "lora/evaluate.h"
 #include "lora/progress.h"
+#include "tensor/distributed.h"
 #include "tensor/error.h"
 
 namespace ls {
@@ -124,10 +126,13 @@ TrainResult train(GPT2& model, Trainable& t, const std::vector<Example>& train_s
   int64_t step = 0;
   if (o.resume && !o.checkpoint_path.empty() && std::filesystem::exists(o.checkpoint_path))
     step = load_checkpoint(o.checkpoint_path, t, opt, result.log);
+  if (world::size() > 1)
+    world::require_same(training_digest(train_set, eval_set, params, o.checkpoint_settings),
+                        "training data, parameters or settings");
 
   std::vector<Tensor> best;
   model.set_training(true);
-  ProgressBar bar(o.label, total, o.progress);
+  ProgressBar bar(o.label, total, o.progress && world::is_root());
   bar.set_start(step);
   int64_t counted_total = 0;
   Clock::time_point began = Clock::now();
@@ -146,13 +151,13 @@ TrainResult train(GPT2& model, Trainable& t, const std::vector<Example>& train_s
         batches = epoch_batches(train_set, o.batch, mix(o.seed, epoch), o.batching);
         order_epoch = epoch;
       }
-      Batch b = make_batch(train_set, batches[pos], seq_len, 0);
+      Batch whole = make_batch(train_set, batches[pos], seq_len, 0);
       t.reseed_dropout(mix(o.seed + 1, k));
-      Tensor loss = model.loss(b.ids, b.targets, b.batch, b.seq, kIgnoreIndex);
-      backward(loss, Tensor::scalar(1.0f / static_cast<float>(o.grad_accum)));
-      step_loss += loss.item() / static_cast<double>(o.grad_accum);
-      step_tokens += b.counted_tokens();
+      step_loss += shard_loss_backward(model, whole, o.grad_accum);
+      step_tokens += whole.counted_tokens();
     }
+    sum_gradients(params);
+    world::sum(&step_loss, 1);
     float norm = clip_grad_norm(params, o.grad_clip);
     if (!std::isfinite(step_loss) || !std::isfinite(norm)) {
       bool kept = !o.checkpoint_path.empty() && std::filesystem::exists(o.checkpoint_path);
@@ -180,7 +185,8 @@ TrainResult train(GPT2& model, Trainable& t, const std::vector<Example>& train_s
     result.log.push_back(row);
     bar.update(step + 1, fmt::format("loss {:.4f} lr {:.2e}", step_loss, lr),
                counted_total / std::max(1e-9, std::chrono::duration<double>(Clock::now() - began).count()));
-    if (!o.checkpoint_path.empty() && o.checkpoint_every > 0 && (step + 1) % o.checkpoint_every == 0 && !last)
+    if (world::is_root() && !o.checkpoint_path.empty() && o.checkpoint_every > 0 &&
+        (step + 1) % o.checkpoint_every == 0 && !last)
       save_checkpoint(o.checkpoint_path, t, opt, step + 1, result.log, o.checkpoint_settings);
   }
   model.set_training(false);

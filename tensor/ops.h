@@ -28,8 +28,9 @@ Tensor gelu_backward(const Tensor& x, const Tensor& dy);  // dy * gelu'(x)
 // Inverted dropout by counter: element i is zeroed when a hash of (key, i) falls below p·2³²,
 // and kept elements are scaled by 1/(1 - p). An element's fate depends only on (key, i), so the
 // mask is the same on any number of threads and is never stored: the backward pass is this
-// same function applied to the upstream gradient.
-Tensor dropout(const Tensor& x, float p, uint64_t key);
+// same function applied to the upstream gradient. `first_index` shifts the counter, so that a
+// slice of a larger tensor gets the masks the whole tensor would (data-parallel shards).
+Tensor dropout(const Tensor& x, float p, uint64_t key, int64_t first_index = 0);
 // Adds src into dst in place (same shape); used to accumulate gradients.
 void add_into(const Tensor& dst, const Tensor& src);
 

@@ -4,8 +4,11 @@
 #include <tbb/global_control.h>
 #include <tbb/info.h>
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
+
+#include "tensor/distributed.h"
 
 namespace ls {
 
@@ -16,7 +19,8 @@ int threads = 0;
 
 void set_num_threads(int n) {
   openblas_set_num_threads(1);
-  threads = n > 0 ? n : tbb::info::default_concurrency();
+  // By default the cores are shared among the MPI ranks on this machine (all of them alone).
+  threads = n > 0 ? n : std::max(1, tbb::info::default_concurrency() / world::local_size());
   limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
                                                 threads);
 }

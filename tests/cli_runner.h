@@ -20,16 +20,14 @@ struct CliResult {
 // Exit status as a shell reports it: the code, or 128 + the signal that ended the process.
 inline int shell_status(int raw) { return WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw); }
 
-// `env`: variable assignments (NAME=value ...) for this run only.
-inline CliResult run_lorasum(const std::string& args, const std::string& env = "") {
+// Runs a shell command line, its stdin empty, and captures what it prints.
+inline CliResult run_shell(const std::string& command) {
   namespace fs = std::filesystem;
   static int counter = 0;
   std::string base = (fs::temp_directory_path() /
                       ("lorasum_cli_" + std::to_string(getpid()) + "_" + std::to_string(++counter)))
                          .string();
-  std::string command = env + " " + std::string(LORASUM_BINARY) + " " + args + " >" + base + ".out 2>" +
-                        base + ".err </dev/null";
-  int raw = std::system(command.c_str());
+  int raw = std::system((command + " >" + base + ".out 2>" + base + ".err </dev/null").c_str());
   CliResult r;
   r.status = shell_status(raw);
   r.out = read_file(base + ".out");
@@ -37,6 +35,11 @@ inline CliResult run_lorasum(const std::string& args, const std::string& env = "
   fs::remove(base + ".out");
   fs::remove(base + ".err");
   return r;
+}
+
+// `prefix`: variable assignments (NAME=value ...) for this run only, or a launcher (mpirun).
+inline CliResult run_lorasum(const std::string& args, const std::string& prefix = "") {
+  return run_shell(prefix + " " + std::string(LORASUM_BINARY) + " " + args);
 }
 
 // An empty path in the temporary folder for a test's outputs (removed if it exists).

@@ -287,6 +287,21 @@ TEST_CASE("dropout masks do not depend on the thread count, and each call draws 
   CHECK(std::fabs(differ / 60000.0 - 0.5) < 0.02);  // independent masks differ half the time
 }
 
+TEST_CASE("a shard of a batch gets the dropout masks of its rows in the whole batch", "[autograd]") {
+  Tensor whole = Tensor::ones({6, 4, 8});  // (B, T, C), the batch outermost
+  Rng r(12);
+  Tensor masked = ag::dropout(whole, 0.5f, r);
+  for (int64_t first : {0, 2, 5}) {
+    int64_t rows = std::min<int64_t>(3, 6 - first);
+    ag::set_batch_shard({first, rows});
+    Rng again(12);
+    Tensor part = ag::dropout(whole.slice(0, first, first + rows).contiguous(), 0.5f, again);
+    ag::set_batch_shard({});
+    INFO("rows from " << first);
+    CHECK(naive::same(part, masked.slice(0, first, first + rows).contiguous()));
+  }
+}
+
 TEST_CASE("losses with every target ignored are zero with zero gradient", "[autograd]") {
   Rng rng(39);
   Tensor logits = leaf({3, 5}, rng), hidden = leaf({3, 4}, rng), w = leaf({5, 4}, rng);

@@ -4,6 +4,7 @@
 #include "experiments/bench.h"
 #include "experiments/cli/checks.h"
 #include "experiments/cli/commands.h"
+#include "tensor/distributed.h"
 
 namespace ls::cli {
 
@@ -24,11 +25,11 @@ void add_bench(CLI::App& app) {
   cmd->add_option("--alpha", o.alpha, "LoRA alpha")->capture_default_str();
   cmd->add_option("--dropout", o.dropout, "LoRA dropout in the LoRA step (0, as the PyTorch reference; a job's setting to compare with its logged tokens/s)")->capture_default_str()->check(in_range(0.0, 0.99));
   cmd->add_option("--gen-tokens", o.gen_tokens, "Tokens to generate")->capture_default_str()->check(at_least(1));
-  cmd->add_option("--only", o.only, "Only these figures: lora_train_step, eval_forward, generate, full_train_step, merge, similarity")->delimiter(',');
+  cmd->add_option("--only", o.only, "Only these figures: lora_train_step, gradient_sum (under mpirun), eval_forward, generate, full_train_step, merge, similarity")->delimiter(',');
   cmd->add_flag("--json", json, "Print one JSON object");
   cmd->callback([] {
     BenchReport r = run_bench(o);
-    fmt::print("{}\n", json ? bench_json(r) : bench_table(r));
+    if (world::is_root()) fmt::print("{}\n", json ? bench_json(r) : bench_table(r));
   });
 }
 

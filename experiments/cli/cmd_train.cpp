@@ -7,6 +7,7 @@
 #include "experiments/cli/commands.h"
 #include "experiments/cli/data_flags.h"
 #include "experiments/training.h"
+#include "tensor/distributed.h"
 #include "tensor/error.h"
 #include "tensor/parallel.h"
 
@@ -80,7 +81,8 @@ void add_train(CLI::App& app) {
     job.train.decay = parse_decay(decay);
     job.train.label = "train " + job.out;
     TrainResult r = run_lora_job(job);
-    if (r.steps == 0) return;  // --resume of a finished folder: said so, nothing to print
+    // --resume of a finished folder said so and has nothing to print; under mpirun rank 0 speaks.
+    if (r.steps == 0 || !world::is_root()) return;
     fmt::print("adapter: {}\nsteps: {}\nfinal_loss: {:.4f}\ntokens_per_s: {:.0f}\n", job.out,
                r.steps, r.final_loss, r.tokens_per_s);
     if (r.best_eval_loss >= 0) fmt::print("eval_loss: {:.4f}\n", r.best_eval_loss);
@@ -110,7 +112,7 @@ void add_pretrain(CLI::App& app) {
     job.config.resid_pdrop = job.config.embd_pdrop = dropout;
     job.config.validate("pretrain flags");
     TrainResult r = run_pretrain_job(job);
-    if (r.steps == 0) return;  // --resume of a finished folder: said so, nothing to print
+    if (r.steps == 0 || !world::is_root()) return;  // as in train
     fmt::print("model: {}\nsteps: {}\nfinal_loss: {:.4f}\nvalid_loss: {:.4f}\ntokens_per_s: {:.0f}\n",
                job.out, r.steps, r.final_loss, r.best_eval_loss, r.tokens_per_s);
   });

@@ -6,11 +6,34 @@
 
 #include "experiments/cli/commands.h"
 #include "experiments/cli/suggest.h"
+#include "tensor/distributed.h"
 #include "tensor/error.h"
 #include "tensor/interrupt.h"
 
+namespace {
+
+// Exit status 2 for the user's mistakes; under mpirun every rank goes with the one that failed,
+// rather than waiting for it forever in the next gradient sum.
+int input_failure() {
+  if (ls::world::launched_size() > 1) ls::world::abort_all(2);
+  return 2;
+}
+
+// Under mpirun only training spreads over the ranks (and bench times the gradient sum); any
+// other command would run N times over the same files.
+bool runs_over_mpi(const std::string& command) {
+  return command == "train" || command == "pretrain" || command == "bench";
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   ls::install_interrupt_cleanup();
+  if (ls::world::launched_size() > 1 && argc > 1 && !runs_over_mpi(argv[1])) {
+    std::fprintf(stderr, "lorasum: error: '%s' runs in one process; under mpirun only train, "
+                 "pretrain and bench run (as one data-parallel job)\n", argv[1]);
+    return input_failure();
+  }
   CLI::App app{"lorasum — GPT-2 + LoRA from scratch; trains, composes and measures adapters",
                "lorasum"};
   app.require_subcommand(1);
@@ -39,17 +62,17 @@ int main(int argc, char** argv) {
     std::string unknown = ls::cli::unknown_word_message(app, {argv + 1, argv + argc});
     if (unknown.empty()) app.exit(e);
     else std::fprintf(stderr, "lorasum: error: %s\n", unknown.c_str());
-    return 2;
+    return input_failure();
   } catch (const ls::InputError& e) {
     std::fprintf(stderr, "lorasum: error: %s\n", e.what());
-    return 2;
+    return input_failure();
   } catch (const std::filesystem::filesystem_error& e) {
     // A folder that cannot be made or a disk that is full: the user's to fix, not a bug.
     std::fprintf(stderr, "lorasum: error: %s\n", e.what());
-    return 2;
+    return input_failure();
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "lorasum: error: out of memory\n");
-    return 2;
+    return input_failure();
   }
   return 0;
 }
