@@ -13,6 +13,7 @@
 
 #include "experiments/datagen.h"
 #include "experiments/parallel_jobs.h"
+#include "experiments/plan.h"
 #include "experiments/settings.h"
 #include "experiments/study.h"
 #include "experiments/workspace.h"
@@ -29,12 +30,6 @@ std::vector<AdapterJob> adapter_jobs(const ReproduceOptions& o, const Preset& pr
                                      const std::vector<std::string>& choices,
                                      const std::string& model_dir, const std::string& model_id,
                                      const std::string& data_dir, const std::string& run_dir);
-std::string job_command(const AdapterJob& job, const std::string& binary);
-std::vector<std::string> job_args(const AdapterJob& job);
-std::string shell_quoted(const std::string& word);  // as is when safe, else in single quotes
-// The `# estimated total` line of --plan: the jobs' training tokens at rates measured here.
-std::string plan_estimate(const std::vector<const AdapterJob*>& jobs, const PretrainJob* pretrain,
-                          const GPT2Config& config);
 
 namespace {
 
@@ -238,7 +233,8 @@ void print_plan(const ReproduceOptions& o, const Preset& p, const BaseModel& mod
   GPT2Config config = p.model;  // the model to be pretrained: the preset's, with its BPE size
   config.vocab_size = p.vocab_size;
   if (fs::exists(model.dir + "/config.json")) config = GPT2Config::load(model.dir + "/config.json");
-  fmt::print("{}\n", plan_estimate(pending, model.planned ? &*model.planned : nullptr, config));
+  PlanEstimate estimate = estimate_plan(pending, model.planned ? &*model.planned : nullptr, config);
+  fmt::print("{}\n", estimate.line());
 }
 
 // Trains the jobs; several at once, each in a child process, when that is faster.
