@@ -8,6 +8,7 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <set>
 
@@ -117,6 +118,9 @@ std::string prepare_data(const ReproduceOptions& o, const Preset& p, const std::
   std::string dir = run_dir + "/data";
   nlohmann::json settings = data_settings(data_source(o, p));
   if (!o.force && check_settings(dir, settings)) return dir;
+  if (o.evaluate_only)  // its jobs, which read the data, cannot be finished either
+    input_error("{}: the run's data are not prepared yet; --evaluate-only trains nothing, so run "
+                "the plan's jobs first", dir);
   uint64_t seed = kDataSeed;
   for (const std::string& d : study_domains()) write_domain_data(o, p, d, dir + "/" + d, ++seed);
   write_settings(dir, settings);
@@ -148,11 +152,11 @@ std::string pretrain_command(const PretrainJob& j, const std::string& binary) {
 
 struct BaseModel {
   std::string dir, identity;
-  std::optional<PretrainJob> planned;  // --plan: the pretraining it printed
+  std::optional<PretrainJob> planned;  // not trained yet, nor now (--plan, --evaluate-only)
 };
 
 // The base model: given, cached in the run folder (when its settings record matches), or
-// pretrained now.
+// pretrained now when `run_jobs`.
 BaseModel prepare_model(const ReproduceOptions& o, const Preset& p, const std::string& run_dir,
                         const std::string& data_dir, bool run_jobs) {
   if (!o.model_dir.empty()) return {o.model_dir, model_identity(o.model_dir), std::nullopt};
@@ -174,10 +178,7 @@ BaseModel prepare_model(const ReproduceOptions& o, const Preset& p, const std::s
   job.train.resume = true;  // run_pretrain_job checks the checkpoint's settings
   if (!done && run_jobs) run_pretrain_job(job);
   BaseModel model{job.out, "pretrained:" + settings_identity(settings), std::nullopt};
-  if (!done && !run_jobs) {
-    fmt::print("{}\n", pretrain_command(job, o.binary));
-    model.planned = job;
-  }
+  if (!done && !run_jobs) model.planned = job;
   return model;
 }
 
@@ -192,6 +193,8 @@ void check_options(const ReproduceOptions& o) {
   if (o.ablation && !o.choices.empty())
     input_error("--ablation runs its own configurations (none, each choice, all); drop "
                 "--study-choices");
+  if (o.evaluate_only && (o.plan || o.force))
+    input_error("--evaluate-only trains nothing, so it goes with neither --plan nor --force");
 }
 
 // --jobs, or measured at the first job's shapes when it is 0 and there is more than one job.
@@ -228,6 +231,7 @@ std::vector<const AdapterJob*> pending_jobs(const ReproduceOptions& o,
 // --plan: the jobs as shell commands, then how long they would take here.
 void print_plan(const ReproduceOptions& o, const Preset& p, const BaseModel& model,
                 const std::vector<const AdapterJob*>& pending) {
+  if (model.planned) fmt::print("{}\n", pretrain_command(*model.planned, o.binary));
   for (const AdapterJob* j : pending) fmt::print("{}\n", job_command(*j, o.binary));
   if (pending.empty() && !model.planned) return;  // nothing to do, nothing to estimate
   GPT2Config config = p.model;  // the model to be pretrained: the preset's, with its BPE size
@@ -235,6 +239,28 @@ void print_plan(const ReproduceOptions& o, const Preset& p, const BaseModel& mod
   if (fs::exists(model.dir + "/config.json")) config = GPT2Config::load(model.dir + "/config.json");
   PlanEstimate estimate = estimate_plan(pending, model.planned ? &*model.planned : nullptr, config);
   fmt::print("{}\n", estimate.line());
+}
+
+// --evaluate-only: every job must be finished, and stays as it is while it is evaluated: each
+// job folder's lock is held (a process training it, or about to replace it, holds that lock,
+// and FolderLock then names the folder and that process).
+std::vector<std::unique_ptr<FolderLock>> hold_finished_jobs(
+    const ReproduceOptions& o, const BaseModel& model,
+    const std::vector<std::vector<AdapterJob>>& per_config,
+    const std::vector<const AdapterJob*>& pending) {
+  const char* why = "--evaluate-only trains nothing; finish it first with";
+  if (model.planned)
+    input_error("{}: the base model is not trained yet; {}\n  {}", model.planned->out, why,
+                pretrain_command(*model.planned, o.binary));
+  if (!pending.empty())
+    input_error("{}: the job {} is not finished; {}\n  {}", pending.front()->job.out,
+                pending.front()->name(), why, job_command(*pending.front(), o.binary));
+  std::vector<std::unique_ptr<FolderLock>> held;
+  std::set<std::string> seen;
+  for (const auto& jobs : per_config)
+    for (const AdapterJob& j : jobs)
+      if (seen.insert(j.job.out).second) held.push_back(std::make_unique<FolderLock>(j.job.out));
+  return held;
 }
 
 // Trains the jobs; several at once, each in a child process, when that is faster.
@@ -275,7 +301,7 @@ int run_reproduce(const ReproduceOptions& o) {
   FolderLock lock(run_dir);
   remove_stale_temporaries(lock);
   std::string data_dir = prepare_data(o, preset, run_dir);
-  BaseModel model = prepare_model(o, preset, run_dir, data_dir, !o.plan);
+  BaseModel model = prepare_model(o, preset, run_dir, data_dir, !o.plan && !o.evaluate_only);
   std::vector<std::vector<std::string>> configs =
       o.ablation ? ablation_configurations() : std::vector<std::vector<std::string>>{o.choices};
   std::vector<std::vector<AdapterJob>> per_config;
@@ -287,7 +313,9 @@ int run_reproduce(const ReproduceOptions& o) {
     print_plan(o, preset, model, pending);
     return 0;
   }
-  run_jobs(o, pending);
+  std::vector<std::unique_ptr<FolderLock>> held;  // --evaluate-only: the jobs it reads
+  if (o.evaluate_only) held = hold_finished_jobs(o, model, per_config, pending);
+  else run_jobs(o, pending);
   std::vector<StudyResults> results;
   for (size_t c = 0; c < configs.size(); ++c) {
     results.push_back(evaluate_study(o, preset, configs[c], per_config[c], model.dir, data_dir));

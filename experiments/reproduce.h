@@ -29,6 +29,7 @@ struct ReproduceOptions {
   int64_t eval_limit = 0;        // > 0: the first this many examples of each test split
   bool force = false;            // redo finished jobs
   bool plan = false;             // print the jobs as shell commands and stop
+  bool evaluate_only = false;    // train nothing: refuse when a job is not finished
   std::string binary = "lorasum";  // how --plan names this program
   bool progress = true;
 };
@@ -78,6 +79,8 @@ struct AdapterJob {
 };
 
 // Runs (or with options.plan, prints) the whole study; returns the process exit status.
+// With options.evaluate_only, only evaluates: every job must be finished, and each job folder
+// stays locked while it is read, so that no other process can retrain it meanwhile.
 int run_reproduce(const ReproduceOptions& options);
 
 }  // namespace ls
