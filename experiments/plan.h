@@ -1,5 +1,7 @@
 #pragma once
-// The pieces of `reproduce --plan`: the jobs as shell commands and an estimate of their time.
+// The pieces of `reproduce --plan`: the jobs as shell commands, an estimate of their time, and
+// the three ways of printing them (a command a line, a GNU parallel script, a Slurm driver).
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,5 +28,28 @@ struct PlanEstimate {
 // The jobs' training tokens at rates measured here (each shape a few steps on random weights).
 PlanEstimate estimate_plan(const std::vector<const AdapterJob*>& jobs, const PretrainJob* pretrain,
                            const GPT2Config& config);
+
+enum class PlanFormat { shell, parallel, slurm };
+// "shell", "parallel" or "slurm"; InputError names another.
+PlanFormat parse_plan_format(const std::string& name);
+
+// What --plan prints, in the order it must run.
+struct Plan {
+  std::string workdir;                  // where relative paths in the commands start
+  std::string run_dir;                  // <run>: logs go to <run>/logs
+  std::optional<std::string> pretrain;  // the base model's command, when it is to be trained
+  std::vector<std::string> jobs;        // the pending adapter jobs' commands
+  std::string evaluate;                 // reproduce --evaluate-only, once every job is done
+  std::optional<PlanEstimate> estimate;  // none when there is nothing to train
+  int workers = 1;                      // the parallel script's default jobs at once
+  int cores = 1;                        // of this machine, where the estimate was measured
+};
+
+// The reproduce command that evaluates what the plan trained: this run's flags, with
+// --evaluate-only, so that a job left unfinished is named instead of trained.
+std::string evaluate_command(const ReproduceOptions& options, const std::string& run_dir);
+
+// The plan as `format` prints it.
+std::string plan_text(const Plan& plan, PlanFormat format);
 
 }  // namespace ls

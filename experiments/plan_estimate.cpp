@@ -1,5 +1,5 @@
-// How long the jobs of `reproduce --plan` would take on this machine, in all (the plan's last
-// line) and job by job.
+// How long the jobs of `reproduce --plan` would take on this machine: the plan's last line, and
+// the time limits of its Slurm script.
 #include <fmt/format.h>
 
 #include <algorithm>

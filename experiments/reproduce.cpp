@@ -193,16 +193,30 @@ void check_options(const ReproduceOptions& o) {
   if (o.ablation && !o.choices.empty())
     input_error("--ablation runs its own configurations (none, each choice, all); drop "
                 "--study-choices");
+  if (!o.format.empty()) {
+    parse_plan_format(o.format);
+    if (!o.plan) input_error("--format {} says how --plan prints the jobs; add --plan", o.format);
+  }
   if (o.evaluate_only && (o.plan || o.force))
     input_error("--evaluate-only trains nothing, so it goes with neither --plan nor --force");
 }
 
-// --jobs, or measured at the first job's shapes when it is 0 and there is more than one job.
-int job_workers(const ReproduceOptions& o, const std::vector<const AdapterJob*>& pending) {
+// The base model's shape: its config.json, or before pretraining the preset's with its BPE size.
+GPT2Config model_config(const Preset& p, const BaseModel& model) {
+  if (fs::exists(model.dir + "/config.json")) return GPT2Config::load(model.dir + "/config.json");
+  GPT2Config config = p.model;
+  config.vocab_size = p.vocab_size;
+  return config;
+}
+
+// --jobs, or measured at the first job's shapes when it is 0 and there is more than one job
+// (at the full sequence length while the base model, and so its tokenizer, is still to come).
+int job_workers(const ReproduceOptions& o, const std::vector<const AdapterJob*>& pending,
+                const GPT2Config& config) {
   if (o.jobs > 0 || pending.size() < 2) return std::max(1, o.jobs);
   const LoraJob& job = pending.front()->job;
-  GPT2Config config = GPT2Config::load(job.model_dir + "/config.json");
-  int64_t seq = job.train.batching == BatchOrder::by_length
+  bool tokenizer = fs::exists(job.model_dir + "/vocab.json");
+  int64_t seq = job.train.batching == BatchOrder::by_length && tokenizer
                     ? mean_example_length(job, config.n_positions)
                     : std::min(job.train.seq_len, config.n_positions);
   WorkerChoice c = measure_job_workers(config, job.lora, job.train.batch, seq);
@@ -228,17 +242,23 @@ std::vector<const AdapterJob*> pending_jobs(const ReproduceOptions& o,
   return pending;
 }
 
-// --plan: the jobs as shell commands, then how long they would take here.
+// --plan: the pending jobs as commands, how long they would take here, and how to evaluate
+// them once done, printed in the --format asked for.
 void print_plan(const ReproduceOptions& o, const Preset& p, const BaseModel& model,
-                const std::vector<const AdapterJob*>& pending) {
-  if (model.planned) fmt::print("{}\n", pretrain_command(*model.planned, o.binary));
-  for (const AdapterJob* j : pending) fmt::print("{}\n", job_command(*j, o.binary));
-  if (pending.empty() && !model.planned) return;  // nothing to do, nothing to estimate
-  GPT2Config config = p.model;  // the model to be pretrained: the preset's, with its BPE size
-  config.vocab_size = p.vocab_size;
-  if (fs::exists(model.dir + "/config.json")) config = GPT2Config::load(model.dir + "/config.json");
-  PlanEstimate estimate = estimate_plan(pending, model.planned ? &*model.planned : nullptr, config);
-  fmt::print("{}\n", estimate.line());
+                const std::vector<const AdapterJob*>& pending, const std::string& run_dir) {
+  PlanFormat format = parse_plan_format(o.format.empty() ? "shell" : o.format);
+  Plan plan;
+  plan.workdir = fs::current_path().string();
+  plan.run_dir = run_dir;
+  plan.cores = num_threads();
+  if (model.planned) plan.pretrain = pretrain_command(*model.planned, o.binary);
+  for (const AdapterJob* j : pending) plan.jobs.push_back(job_command(*j, o.binary));
+  plan.evaluate = evaluate_command(o, run_dir);
+  GPT2Config config = model_config(p, model);
+  if (!pending.empty() || model.planned)  // else nothing to do, nothing to estimate
+    plan.estimate = estimate_plan(pending, model.planned ? &*model.planned : nullptr, config);
+  if (format == PlanFormat::parallel) plan.workers = job_workers(o, pending, config);
+  fmt::print("{}", plan_text(plan, format));
 }
 
 // --evaluate-only: every job must be finished, and stays as it is while it is evaluated: each
@@ -264,8 +284,9 @@ std::vector<std::unique_ptr<FolderLock>> hold_finished_jobs(
 }
 
 // Trains the jobs; several at once, each in a child process, when that is faster.
-void run_jobs(const ReproduceOptions& o, const std::vector<const AdapterJob*>& pending) {
-  int workers = job_workers(o, pending);
+void run_jobs(const ReproduceOptions& o, const Preset& p, const BaseModel& model,
+              const std::vector<const AdapterJob*>& pending) {
+  int workers = job_workers(o, pending, model_config(p, model));
   if (workers == 1) {
     for (const AdapterJob* j : pending) run_lora_job(j->job);
     return;
@@ -310,12 +331,12 @@ int run_reproduce(const ReproduceOptions& o) {
         adapter_jobs(o, preset, choices, model.dir, model.identity, data_dir, run_dir));
   std::vector<const AdapterJob*> pending = pending_jobs(o, per_config);
   if (o.plan) {
-    print_plan(o, preset, model, pending);
+    print_plan(o, preset, model, pending, run_dir);
     return 0;
   }
   std::vector<std::unique_ptr<FolderLock>> held;  // --evaluate-only: the jobs it reads
   if (o.evaluate_only) held = hold_finished_jobs(o, model, per_config, pending);
-  else run_jobs(o, pending);
+  else run_jobs(o, preset, model, pending);
   std::vector<StudyResults> results;
   for (size_t c = 0; c < configs.size(); ++c) {
     results.push_back(evaluate_study(o, preset, configs[c], per_config[c], model.dir, data_dir));
