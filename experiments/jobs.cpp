@@ -2,6 +2,7 @@
 // study choices that change how they train.
 #include <fmt/format.h>
 
+#include "experiments/plan.h"
 #include "experiments/reproduce.h"
 #include "experiments/settings.h"
 #include "experiments/study.h"
@@ -173,13 +174,19 @@ std::string shell_quoted(const std::string& word) {
   return out + "'";
 }
 
-std::string job_command(const AdapterJob& j, const std::string& binary) {
-  std::string line = shell_quoted(binary);
-  for (const std::string& a : job_args(j)) {
-    line += ' ';
-    line += shell_quoted(a);
+std::string shell_command(const std::vector<std::string>& words) {
+  std::string line;
+  for (const std::string& w : words) {
+    if (!line.empty()) line += ' ';
+    line += shell_quoted(w);
   }
   return line;
+}
+
+std::string job_command(const AdapterJob& j, const std::string& binary) {
+  std::vector<std::string> words = job_args(j);
+  words.insert(words.begin(), binary);
+  return shell_command(words);
 }
 
 }  // namespace ls

@@ -1,4 +1,5 @@
-// The last line of `reproduce --plan`: how long the printed jobs would take on this machine.
+// How long the jobs of `reproduce --plan` would take on this machine: the plan's last line, and
+// the time limits of its Slurm script.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -7,7 +8,7 @@
 #include <map>
 
 #include "experiments/parallel_jobs.h"
-#include "experiments/reproduce.h"
+#include "experiments/plan.h"
 #include "lora/progress.h"
 
 namespace ls {
@@ -43,15 +44,15 @@ std::string token_words(double tokens) {
 
 }  // namespace
 
-std::string plan_estimate(const std::vector<const AdapterJob*>& jobs, const PretrainJob* pretrain,
-                          const GPT2Config& config) {
-  double tokens = 0.0, seconds = 0.0;
+PlanEstimate estimate_plan(const std::vector<const AdapterJob*>& jobs, const PretrainJob* pretrain,
+                           const GPT2Config& config) {
+  PlanEstimate e;
   if (pretrain) {  // full training of the base model: all its windows are full length
     const TrainOptions& t = pretrain->train;
     int64_t seq = std::min(t.seq_len, config.n_positions);
     double step = step_seconds(config, nullptr, t.batch, seq, kProbeSteps);
-    tokens += static_cast<double>(t.max_steps * t.batch * seq);
-    seconds += static_cast<double>(t.max_steps) * step;
+    e.tokens += static_cast<double>(t.max_steps * t.batch * seq);
+    e.pretrain_seconds = static_cast<double>(t.max_steps) * step;
   }
   // Each job at its mean length when the base model (and so the tokenizer) exists, else at the
   // full sequence length (an upper bound); each shape timed once (its length rounded up to 8).
@@ -66,9 +67,15 @@ std::string plan_estimate(const std::vector<const AdapterJob*>& jobs, const Pret
     int64_t batch = t.batch * t.grad_accum, steps = job_steps(j->job);
     auto [at, fresh] = step_of.try_emplace({batch, seq}, 0.0);
     if (fresh) at->second = step_seconds(config, &j->job.lora, batch, seq, kProbeSteps);
-    tokens += static_cast<double>(steps * batch * seq);
-    seconds += static_cast<double>(steps) * at->second;
+    e.tokens += static_cast<double>(steps * batch * seq);
+    e.job_seconds.push_back(static_cast<double>(steps) * at->second);
   }
+  return e;
+}
+
+std::string PlanEstimate::line() const {
+  double seconds = pretrain_seconds;
+  for (double s : job_seconds) seconds += s;
   double rate = seconds > 0 ? tokens / seconds : 0.0;
   return fmt::format("# estimated total: {} on this machine ({} tokens at {:.0f} tokens/s; "
                      "training only, one job at a time on all cores)",

@@ -8,11 +8,13 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <set>
 
 #include "experiments/datagen.h"
 #include "experiments/parallel_jobs.h"
+#include "experiments/plan.h"
 #include "experiments/settings.h"
 #include "experiments/study.h"
 #include "experiments/workspace.h"
@@ -29,12 +31,6 @@ std::vector<AdapterJob> adapter_jobs(const ReproduceOptions& o, const Preset& pr
                                      const std::vector<std::string>& choices,
                                      const std::string& model_dir, const std::string& model_id,
                                      const std::string& data_dir, const std::string& run_dir);
-std::string job_command(const AdapterJob& job, const std::string& binary);
-std::vector<std::string> job_args(const AdapterJob& job);
-std::string shell_quoted(const std::string& word);  // as is when safe, else in single quotes
-// The `# estimated total` line of --plan: the jobs' training tokens at rates measured here.
-std::string plan_estimate(const std::vector<const AdapterJob*>& jobs, const PretrainJob* pretrain,
-                          const GPT2Config& config);
 
 namespace {
 
@@ -122,6 +118,9 @@ std::string prepare_data(const ReproduceOptions& o, const Preset& p, const std::
   std::string dir = run_dir + "/data";
   nlohmann::json settings = data_settings(data_source(o, p));
   if (!o.force && check_settings(dir, settings)) return dir;
+  if (o.evaluate_only)  // its jobs, which read the data, cannot be finished either
+    input_error("{}: the run's data are not prepared yet; --evaluate-only trains nothing, so run "
+                "the plan's jobs first", dir);
   uint64_t seed = kDataSeed;
   for (const std::string& d : study_domains()) write_domain_data(o, p, d, dir + "/" + d, ++seed);
   write_settings(dir, settings);
@@ -153,11 +152,11 @@ std::string pretrain_command(const PretrainJob& j, const std::string& binary) {
 
 struct BaseModel {
   std::string dir, identity;
-  std::optional<PretrainJob> planned;  // --plan: the pretraining it printed
+  std::optional<PretrainJob> planned;  // not trained yet, nor now (--plan, --evaluate-only)
 };
 
 // The base model: given, cached in the run folder (when its settings record matches), or
-// pretrained now.
+// pretrained now when `run_jobs`.
 BaseModel prepare_model(const ReproduceOptions& o, const Preset& p, const std::string& run_dir,
                         const std::string& data_dir, bool run_jobs) {
   if (!o.model_dir.empty()) return {o.model_dir, model_identity(o.model_dir), std::nullopt};
@@ -179,10 +178,7 @@ BaseModel prepare_model(const ReproduceOptions& o, const Preset& p, const std::s
   job.train.resume = true;  // run_pretrain_job checks the checkpoint's settings
   if (!done && run_jobs) run_pretrain_job(job);
   BaseModel model{job.out, "pretrained:" + settings_identity(settings), std::nullopt};
-  if (!done && !run_jobs) {
-    fmt::print("{}\n", pretrain_command(job, o.binary));
-    model.planned = job;
-  }
+  if (!done && !run_jobs) model.planned = job;
   return model;
 }
 
@@ -197,14 +193,30 @@ void check_options(const ReproduceOptions& o) {
   if (o.ablation && !o.choices.empty())
     input_error("--ablation runs its own configurations (none, each choice, all); drop "
                 "--study-choices");
+  if (!o.format.empty()) {
+    parse_plan_format(o.format);
+    if (!o.plan) input_error("--format {} says how --plan prints the jobs; add --plan", o.format);
+  }
+  if (o.evaluate_only && (o.plan || o.force))
+    input_error("--evaluate-only trains nothing, so it goes with neither --plan nor --force");
 }
 
-// --jobs, or measured at the first job's shapes when it is 0 and there is more than one job.
-int job_workers(const ReproduceOptions& o, const std::vector<const AdapterJob*>& pending) {
+// The base model's shape: its config.json, or before pretraining the preset's with its BPE size.
+GPT2Config model_config(const Preset& p, const BaseModel& model) {
+  if (fs::exists(model.dir + "/config.json")) return GPT2Config::load(model.dir + "/config.json");
+  GPT2Config config = p.model;
+  config.vocab_size = p.vocab_size;
+  return config;
+}
+
+// --jobs, or measured at the first job's shapes when it is 0 and there is more than one job
+// (at the full sequence length while the base model, and so its tokenizer, is still to come).
+int job_workers(const ReproduceOptions& o, const std::vector<const AdapterJob*>& pending,
+                const GPT2Config& config) {
   if (o.jobs > 0 || pending.size() < 2) return std::max(1, o.jobs);
   const LoraJob& job = pending.front()->job;
-  GPT2Config config = GPT2Config::load(job.model_dir + "/config.json");
-  int64_t seq = job.train.batching == BatchOrder::by_length
+  bool tokenizer = fs::exists(job.model_dir + "/vocab.json");
+  int64_t seq = job.train.batching == BatchOrder::by_length && tokenizer
                     ? mean_example_length(job, config.n_positions)
                     : std::min(job.train.seq_len, config.n_positions);
   WorkerChoice c = measure_job_workers(config, job.lora, job.train.batch, seq);
@@ -230,20 +242,51 @@ std::vector<const AdapterJob*> pending_jobs(const ReproduceOptions& o,
   return pending;
 }
 
-// --plan: the jobs as shell commands, then how long they would take here.
+// --plan: the pending jobs as commands, how long they would take here, and how to evaluate
+// them once done, printed in the --format asked for.
 void print_plan(const ReproduceOptions& o, const Preset& p, const BaseModel& model,
-                const std::vector<const AdapterJob*>& pending) {
-  for (const AdapterJob* j : pending) fmt::print("{}\n", job_command(*j, o.binary));
-  if (pending.empty() && !model.planned) return;  // nothing to do, nothing to estimate
-  GPT2Config config = p.model;  // the model to be pretrained: the preset's, with its BPE size
-  config.vocab_size = p.vocab_size;
-  if (fs::exists(model.dir + "/config.json")) config = GPT2Config::load(model.dir + "/config.json");
-  fmt::print("{}\n", plan_estimate(pending, model.planned ? &*model.planned : nullptr, config));
+                const std::vector<const AdapterJob*>& pending, const std::string& run_dir) {
+  PlanFormat format = parse_plan_format(o.format.empty() ? "shell" : o.format);
+  Plan plan;
+  plan.workdir = fs::current_path().string();
+  plan.run_dir = run_dir;
+  plan.cores = num_threads();
+  if (model.planned) plan.pretrain = pretrain_command(*model.planned, o.binary);
+  for (const AdapterJob* j : pending) plan.jobs.push_back(job_command(*j, o.binary));
+  plan.evaluate = evaluate_command(o, run_dir);
+  GPT2Config config = model_config(p, model);
+  if (!pending.empty() || model.planned)  // else nothing to do, nothing to estimate
+    plan.estimate = estimate_plan(pending, model.planned ? &*model.planned : nullptr, config);
+  if (format == PlanFormat::parallel) plan.workers = job_workers(o, pending, config);
+  fmt::print("{}", plan_text(plan, format));
+}
+
+// --evaluate-only: every job must be finished, and stays as it is while it is evaluated: each
+// job folder's lock is held (a process training it, or about to replace it, holds that lock,
+// and FolderLock then names the folder and that process).
+std::vector<std::unique_ptr<FolderLock>> hold_finished_jobs(
+    const ReproduceOptions& o, const BaseModel& model,
+    const std::vector<std::vector<AdapterJob>>& per_config,
+    const std::vector<const AdapterJob*>& pending) {
+  const char* why = "--evaluate-only trains nothing; finish it first with";
+  if (model.planned)
+    input_error("{}: the base model is not trained yet; {}\n  {}", model.planned->out, why,
+                pretrain_command(*model.planned, o.binary));
+  if (!pending.empty())
+    input_error("{}: the job {} is not finished; {}\n  {}", pending.front()->job.out,
+                pending.front()->name(), why, job_command(*pending.front(), o.binary));
+  std::vector<std::unique_ptr<FolderLock>> held;
+  std::set<std::string> seen;
+  for (const auto& jobs : per_config)
+    for (const AdapterJob& j : jobs)
+      if (seen.insert(j.job.out).second) held.push_back(std::make_unique<FolderLock>(j.job.out));
+  return held;
 }
 
 // Trains the jobs; several at once, each in a child process, when that is faster.
-void run_jobs(const ReproduceOptions& o, const std::vector<const AdapterJob*>& pending) {
-  int workers = job_workers(o, pending);
+void run_jobs(const ReproduceOptions& o, const Preset& p, const BaseModel& model,
+              const std::vector<const AdapterJob*>& pending) {
+  int workers = job_workers(o, pending, model_config(p, model));
   if (workers == 1) {
     for (const AdapterJob* j : pending) run_lora_job(j->job);
     return;
@@ -279,7 +322,7 @@ int run_reproduce(const ReproduceOptions& o) {
   FolderLock lock(run_dir);
   remove_stale_temporaries(lock);
   std::string data_dir = prepare_data(o, preset, run_dir);
-  BaseModel model = prepare_model(o, preset, run_dir, data_dir, !o.plan);
+  BaseModel model = prepare_model(o, preset, run_dir, data_dir, !o.plan && !o.evaluate_only);
   std::vector<std::vector<std::string>> configs =
       o.ablation ? ablation_configurations() : std::vector<std::vector<std::string>>{o.choices};
   std::vector<std::vector<AdapterJob>> per_config;
@@ -288,10 +331,12 @@ int run_reproduce(const ReproduceOptions& o) {
         adapter_jobs(o, preset, choices, model.dir, model.identity, data_dir, run_dir));
   std::vector<const AdapterJob*> pending = pending_jobs(o, per_config);
   if (o.plan) {
-    print_plan(o, preset, model, pending);
+    print_plan(o, preset, model, pending, run_dir);
     return 0;
   }
-  run_jobs(o, pending);
+  std::vector<std::unique_ptr<FolderLock>> held;  // --evaluate-only: the jobs it reads
+  if (o.evaluate_only) held = hold_finished_jobs(o, model, per_config, pending);
+  else run_jobs(o, preset, model, pending);
   std::vector<StudyResults> results;
   for (size_t c = 0; c < configs.size(); ++c) {
     results.push_back(evaluate_study(o, preset, configs[c], per_config[c], model.dir, data_dir));

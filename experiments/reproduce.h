@@ -28,7 +28,9 @@ struct ReproduceOptions {
   int64_t max_steps = 0;         // > 0: each adapter job stops after this many steps
   int64_t eval_limit = 0;        // > 0: the first this many examples of each test split
   bool force = false;            // redo finished jobs
-  bool plan = false;             // print the jobs as shell commands and stop
+  bool plan = false;             // print the jobs (as `format` says) and stop
+  std::string format;            // how --plan prints them: shell (when ""), parallel or slurm
+  bool evaluate_only = false;    // train nothing: refuse when a job is not finished
   std::string binary = "lorasum";  // how --plan names this program
   bool progress = true;
 };
@@ -78,6 +80,8 @@ struct AdapterJob {
 };
 
 // Runs (or with options.plan, prints) the whole study; returns the process exit status.
+// With options.evaluate_only, only evaluates: every job must be finished, and each job folder
+// stays locked while it is read, so that no other process can retrain it meanwhile.
 int run_reproduce(const ReproduceOptions& options);
 
 }  // namespace ls

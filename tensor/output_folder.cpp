@@ -1,6 +1,8 @@
 #include "tensor/output_folder.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -66,6 +68,34 @@ void remove_temporaries(const fs::path& folder, const std::string& of = "") {
     if (is_temporary_name(entry.path().filename().string(), of)) fs::remove_all(entry.path());
 }
 
+// Removes `staging`, a staging folder of the folder `dir`, under dir's lock; leaves it while
+// another process holds that lock (a folder without a lock file is nobody's).
+void remove_unless_locked(const fs::path& staging, const fs::path& dir) {
+  int fd = ::open((dir / FolderLock::kFileName).c_str(), O_RDONLY | O_CLOEXEC);
+  bool held_elsewhere = fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0;
+  std::error_code error;
+  if (!held_elsewhere) fs::remove_all(staging, error);
+  if (fd >= 0) ::close(fd);  // and with it the lock
+  if (error) throw fs::filesystem_error("cannot remove a stale temporary", staging, error);
+}
+
+// The temporaries in a held folder, but for the staging folder `.X.tmpN` of a subfolder X that
+// another process is writing: that one belongs to X's writer, who holds X's lock, not this
+// folder's (a run folder holds job folders, each written by its own process). It is removed
+// only under X's lock.
+void remove_own_temporaries(const fs::path& folder) {
+  for (const fs::directory_entry& entry : fs::directory_iterator(folder)) {
+    std::string name = entry.path().filename().string();
+    if (!is_temporary_name(name)) continue;
+    if (!entry.is_directory()) {
+      fs::remove(entry.path());
+      continue;
+    }
+    std::string of = name.substr(1, name.rfind(".tmp") - 1);  // .X.tmpN → X
+    remove_unless_locked(entry.path(), folder / of);
+  }
+}
+
 // Exchanges the two folders in one atomic rename. A file system without RENAME_EXCHANGE gets
 // two renames: never a mix of old and new files, though `dir` is briefly absent.
 void swap_in(const std::string& staging, const fs::path& dir) {
@@ -83,7 +113,7 @@ void swap_in(const std::string& staging, const fs::path& dir) {
 
 void remove_stale_temporaries(const FolderLock& held) {
   fs::path dir = resolved(held.dir());
-  remove_temporaries(dir);
+  remove_own_temporaries(dir);
   remove_temporaries(dir.parent_path(), dir.filename().string());
 }
 

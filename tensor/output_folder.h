@@ -14,7 +14,8 @@ namespace ls {
 
 // Removes what killed lorasum processes left in the held folder and next to it: files and
 // folders with lorasum's temporary names (.NAME.tmpDIGITS). Holding the lock means that no live
-// lorasum process is writing them.
+// lorasum process is writing them, but for the staging folder of a subfolder (a run folder's
+// base model), whose writer holds the subfolder's lock: that one is removed only under it.
 void remove_stale_temporaries(const FolderLock& held);
 
 class OutputFolder {

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "tensor/file_io.h"
 #include "tensor/folder_lock.h"
@@ -138,6 +139,35 @@ TEST_CASE("one reproduce at a time per run folder; a killed holder does not leav
   CHECK_NOTHROW(FolderLock(dir));
   close(ready[0]);
   close(ready[1]);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("reproduce leaves the base model's staging folder to the pretraining writing it",
+          "[run-folders]") {
+  std::string dir = fresh_dir("run_folder_staging");
+  test::CliResult plan = reproduce(dir, "--plan");
+  REQUIRE(plan.status == 0);
+  // The plan's first line, pretraining, run apart from reproduce as the plan's scripts run it,
+  // and paused with its new model in the staging folder <run>/.base-model.tmpN.
+  std::istringstream line(plan.out.substr(0, plan.out.find('\n')));
+  std::vector<std::string> args;
+  for (std::string word; line >> word;) args.push_back(word);
+  args.erase(args.begin());  // the program
+  test::Spawned pretrain = test::spawn_lorasum(args, {"LORASUM_TEST_PAUSE_WRITE=model.safetensors"});
+  REQUIRE_THAT(test::read_until(pretrain, "into place"), Catch::Contains("test pause"));
+  auto stagings = [&] {
+    int n = 0;
+    for (const auto& entry : fs::directory_iterator(dir))
+      n += is_temporary_name(entry.path().filename().string(), "base-model");
+    return n;
+  };
+  REQUIRE(stagings() == 1);
+  CHECK(reproduce(dir, "--plan").status == 0);  // holds the run folder and sweeps it
+  CHECK(stagings() == 1);  // not its own: the pretraining holds base-model's lock
+  kill(pretrain.pid, SIGKILL);
+  CHECK(test::wait_lorasum(pretrain) == 128 + SIGKILL);
+  CHECK(reproduce(dir, "--plan").status == 0);
+  CHECK(stagings() == 0);  // left by a killed writer: removed under base-model's lock
   fs::remove_all(dir);
 }
 

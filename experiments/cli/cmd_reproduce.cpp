@@ -29,7 +29,9 @@ void add_reproduce(CLI::App& app, const char* argv0) {
   cmd->add_option("--max-steps", o.max_steps, "Stop each adapter job after this many steps (0 = the preset's epochs): a cut-short run, e.g. to try gpt2-small end to end")->capture_default_str()->check(at_least(0));
   cmd->add_option("--eval-limit", o.eval_limit, "Score only the first N examples of each test split (0 = all)")->capture_default_str()->check(at_least(0));
   cmd->add_flag("--force", o.force, "Redo finished work instead of reusing it (work is reused only when its recorded settings equal this run's)");
-  cmd->add_flag("--plan", o.plan, "Print the training jobs as shell commands (one per line; the first, pretraining, must finish before the rest), then a last line # estimated total: <duration> on this machine, and stop");
+  cmd->add_flag("--plan", o.plan, "Print the training jobs instead of running them, in the --format asked for; by default as shell commands (one per line; the first, pretraining, must finish before the rest), then a last line # estimated total: <duration> on this machine");
+  cmd->add_option("--format", o.format, "How --plan prints the jobs: shell (the default), parallel (a bash script: pretraining, the adapter jobs through GNU parallel, JOBS at once, then the evaluation; JOBS=4 bash plan.sh) or slurm (a bash script that submits the same stages to sbatch, each once the one before succeeded, the adapter jobs as an array)");
+  cmd->add_flag("--evaluate-only", o.evaluate_only, "Train nothing, only evaluate: every job must be finished (each job folder is locked while it is read); else stop with status 2 naming the first unfinished one and its command. The last stage of --format parallel and slurm");
   cmd->add_flag_callback("--no-progress", [] { o.progress = false; }, "No progress bars");
   cmd->callback([] {
     o.choices = parse_study_choices(choices);
