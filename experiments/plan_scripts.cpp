@@ -148,7 +148,9 @@ std::string slurm_script(const Plan& plan) {
       "evaluation's\n# is a guess. Logs go to $LOGS.\n",
       plan.cores);
   if (plan.pretrain) s += stage_resources("PRETRAIN", plan.cores, slurm_time(e.pretrain_seconds));
-  if (n > 0) s += stage_resources("JOB", plan.cores, slurm_time(longest_job));
+  if (n > 0)
+    s += stage_resources("JOB", plan.cores, slurm_time(longest_job)) +
+         "JOB_TASKS=1  # ranks of each adapter job: above 1, srun runs it data-parallel (MPI)\n";
   s += stage_resources("EVAL", plan.cores, "01:00:00");
   s += "WORKDIR=" + shell_quoted(plan.workdir) + kWorkdirNote;
   s += "LOGS=" + shell_quoted(plan.run_dir + "/logs/slurm") + "\n";
@@ -167,14 +169,15 @@ std::string slurm_script(const Plan& plan) {
     std::string list;
     for (const std::string& job : plan.jobs) list += "  " + shell_quoted(job) + "\n";
     s += stages.next(fmt::format(
-        "The {}, an array task each: task i runs the i-th command. A task may\n# itself be "
-        "data-parallel: give it --ntasks=K and put `srun` (or `mpirun -np K`) before\n# its "
-        "lorasum train.",
+        "The {}, an array task each: task i runs the i-th command, over\n# JOB_TASKS MPI ranks "
+        "of JOB_CPUS threads each when JOB_TASKS > 1.",
         job_count(n)));
-    s += slurm.submit("adapters", "JOB",
-                      fmt::format("--array=0-{} --output=\"$LOGS/adapter-%A_%a.log\"", n - 1),
-                      "jobs=(\n" + list + ")\neval \"${jobs[$SLURM_ARRAY_TASK_ID]}\" " +
-                          threads + "\n");
+    s += slurm.submit(
+        "adapters", "JOB",
+        fmt::format("--array=0-{} --ntasks=\"$JOB_TASKS\" --output=\"$LOGS/adapter-%A_%a.log\"",
+                    n - 1),
+        "jobs=(\n" + list + ")\nlaunch=\"\"\n[ \"${SLURM_NTASKS:-1}\" -gt 1 ] && launch=\"srun \"\n" +
+            "eval \"$launch${jobs[$SLURM_ARRAY_TASK_ID]}\" " + threads + "\n");
   }
   s += stages.next(kEvaluateStage) +
        slurm.submit("evaluate", "EVAL", "--output=\"$LOGS/evaluate-%j.log\"", plan.evaluate + "\n");

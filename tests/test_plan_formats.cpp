@@ -61,6 +61,14 @@ void fake_sbatch(const std::string& bin) {
                        "echo \"100$n;cluster\"\n";
   write_file_atomic(bin + "/sbatch", script);
   fs::permissions(bin + "/sbatch", fs::perms::owner_all);
+  // srun starts the tasks of a step: here as many MPI ranks on this machine, noted in a file.
+  std::string srun = "#!/usr/bin/env bash\nset -eu\necho \"$SLURM_NTASKS $*\" >" +
+                     test::quoted(bin + "/srun.args") + "\n"
+                     "export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1\n"
+                     "exec mpirun --oversubscribe --bind-to none --mca "
+                     "btl_vader_single_copy_mechanism none -np \"$SLURM_NTASKS\" \"$@\"\n";
+  write_file_atomic(bin + "/srun", srun);
+  fs::permissions(bin + "/srun", fs::perms::owner_all);
 }
 
 }  // namespace
@@ -136,7 +144,8 @@ TEST_CASE("the slurm plan submits pretraining, an array of the jobs, then the ev
   std::string evaluate = read_file(bin + "/sbatch.3.args");
   CHECK_THAT(pretrain, !Catch::Contains("--dependency") && Catch::Contains("--parsable"));
   CHECK_THAT(array, Catch::Contains("--dependency=afterok:1001\n") &&
-                        Catch::Contains("--array=0-6\n") && Catch::Contains("/logs/slurm/"));
+                        Catch::Contains("--array=0-6\n") && Catch::Contains("--ntasks=1\n") &&
+                        Catch::Contains("/logs/slurm/"));
   CHECK_THAT(evaluate, Catch::Contains("--dependency=afterok:1002\n"));
 
   // The batch scripts as Slurm would run them, stage by stage; each array task picks its job.
@@ -145,10 +154,14 @@ TEST_CASE("the slurm plan submits pretraining, an array of the jobs, then the ev
     return shell(env + " SLURM_CPUS_PER_TASK=1 bash " + test::quoted(file), log);
   };
   REQUIRE(batch(1, "") == 0);
+  // Task 0 as JOB_TASKS=2 makes it: one training over two MPI ranks, started by srun.
+  bool mpi = std::system("command -v mpirun >/dev/null 2>&1") == 0;
   for (size_t task = 0; task < jobs; ++task) {
     INFO("task " << task << ": " << read_file(log));
-    REQUIRE(batch(2, "SLURM_ARRAY_TASK_ID=" + std::to_string(task)) == 0);
+    std::string ranks = task == 0 && mpi ? "PATH=" + test::quoted(bin) + ":\"$PATH\" SLURM_NTASKS=2 " : "";
+    REQUIRE(batch(2, ranks + "SLURM_ARRAY_TASK_ID=" + std::to_string(task)) == 0);
   }
+  if (mpi) CHECK_THAT(read_file(bin + "/srun.args"), Catch::StartsWith("2 ") && Catch::Contains(" train "));
   CHECK(plan_of(kSmoke + " --max-steps 2", dir).empty());  // 7 tasks left no job undone
   INFO(read_file(log));
   REQUIRE(batch(3, "") == 0);
