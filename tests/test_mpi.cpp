@@ -130,3 +130,30 @@ TEST_CASE("commands other than training refuse to run under mpirun", "[mpi]") {
   CHECK(r.status == 2);
   CHECK_THAT(r.err, Contains("'reproduce' runs in one process"));
 }
+
+TEST_CASE("a two-rank training stopped mid-run resumes to the adapter of an unbroken run", "[mpi]") {
+  if (!have_mpirun()) return;
+  test::TinySetup s("mpi_resume");
+  std::string whole = s.path("whole"), broken = s.path("broken");
+  auto args = [&](const std::string& out) {
+    return "train --model " + s.model() + " --data " + s.data() + " --out " + out +
+           " --rank 2 --dropout 0.1 --lr 1e-3 --batch 6 --seq-len 32 --epochs 40 --warmup 5 "
+           "--checkpoint-every 5 --seed 9 --threads 1 --resume --no-progress";
+  };
+  REQUIRE(test::run_lorasum(args(whole), kMpirun2).status == 0);
+  // Interrupt mpirun (it passes SIGINT on to the ranks) once the first checkpoint is there.
+  std::string checkpoint = broken + "/checkpoint.safetensors";
+  test::CliResult stopped = test::run_shell(
+      "{ " + kMpirun2 + " " + LORASUM_BINARY + " " + args(broken) + " & pid=$!; "
+      "while [ ! -e " + checkpoint + " ] && kill -0 $pid 2>/dev/null; do sleep 0.02; done; "
+      "kill -INT $pid; wait $pid; }");
+  INFO(stopped.err);
+  REQUIRE(fs::exists(checkpoint));
+  CHECK_FALSE(fs::exists(broken + "/adapter_model.safetensors"));
+  test::CliResult resumed = test::run_lorasum(args(broken), kMpirun2);
+  INFO(resumed.err);
+  REQUIRE(resumed.status == 0);
+  CHECK(losses(broken + "/train_log.csv") == losses(whole + "/train_log.csv"));
+  CHECK(max_relative_difference(broken + "/adapter_model.safetensors",
+                                whole + "/adapter_model.safetensors") == 0.0);
+}
