@@ -2,7 +2,7 @@
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test test-full-size reproduce bench bench-vs-pytorch test-asan fuzz clean
+.PHONY: all deps build test test-full-size examples reproduce bench bench-vs-pytorch test-asan fuzz clean
 
 all: build
 
@@ -21,6 +21,10 @@ test: build
 # The 124 M run of make test on its own, with its peak memory and time per step printed.
 test-full-size: build
 	OPENBLAS_NUM_THREADS=1 ./$(BUILD_DIR)/lorasum_tests "[full-size]"
+
+# The programs of experiments/examples/, each run once (no arguments, a few seconds each).
+examples: build
+	@for e in $(BUILD_DIR)/examples/*; do echo "== $$e"; $$e || exit 1; done
 
 reproduce: build
 	./$(BUILD_DIR)/lorasum reproduce
