@@ -109,7 +109,7 @@ Tensor softmax(const Tensor& x, bool causal = false);
 Tensor layernorm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps);
 Tensor embedding(const Tensor& weight, const std::vector<int32_t>& ids, const Shape& ids_shape);
 Tensor cross_entropy(const Tensor& logits, const std::vector<int32_t>& targets,
-                     int32_t ignore_index = -100);
+                     int32_t ignore_index = kIgnoreIndex);
 // Inverted dropout: zeroes with probability p and scales survivors by 1/(1-p). Each call
 // draws one key from rng; the mask is a hash of the key and the element index (ops::dropout)
 // in the whole batch (see BatchShard).
@@ -126,7 +126,7 @@ void set_batch_shard(const BatchShard& shard);
 // Fused kernels (see tensor/fused.h).
 Tensor attention(const Tensor& qkv, int64_t n_head);
 Tensor lm_head_loss(const Tensor& hidden, const Tensor& weight,
-                    const std::vector<int32_t>& targets, int32_t ignore_index = -100);
+                    const std::vector<int32_t>& targets, int32_t ignore_index = kIgnoreIndex);
 
 }  // namespace ag
 }  // namespace ls

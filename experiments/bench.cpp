@@ -160,7 +160,7 @@ BenchReport run_bench(const BenchOptions& options) {
     report.figures.push_back(time_it("eval_forward", o.steps, [&] {
       NoGradGuard no_grad;
       Tensor h = model.hidden(eids, o.eval_batch, o.eval_seq);
-      ops::lm_head_loss(h.view({-1, h.size(-1)}), model.wte->weight(), etg, -100);
+      ops::lm_head_loss(h.view({-1, h.size(-1)}), model.wte->weight(), etg, kIgnoreIndex);
     }));
     report.figures.back().note = fmt::format("B={} T={}, no grad", o.eval_batch, o.eval_seq);
   }

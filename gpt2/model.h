@@ -67,7 +67,7 @@ class GPT2 : public Module {
   // Mean cross-entropy of the logits at each position against targets (B·T; ignore_index
   // positions do not count), with the LM head fused so the logits never materialise.
   Tensor loss(const std::vector<int32_t>& ids, const std::vector<int32_t>& targets,
-              int64_t batch, int64_t seq, int32_t ignore_index = -100);
+              int64_t batch, int64_t seq, int32_t ignore_index = kIgnoreIndex);
 
   KVCache new_cache(int64_t batch) const;
   // Runs new tokens (B, T_new) through the model using and extending the cache; returns the

@@ -10,8 +10,6 @@
 
 namespace ls {
 
-constexpr int32_t kIgnoreIndex = -100;
-
 // How load_examples reads a file (--format).
 enum class DataFormat {
   automatic,  // a *.jsonl name (any case) is QA JSONL; any other file is QA JSONL when its

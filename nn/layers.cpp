@@ -15,10 +15,6 @@ Tensor Linear::forward(const Tensor& x) {
   return y;
 }
 
-Tensor Linear::weight_out_in() const {
-  return layout_ == Layout::InOut ? weight_.transpose(0, 1) : weight_;
-}
-
 LayerNorm::LayerNorm(int64_t width, float eps) : eps_(eps) {
   weight_ = register_parameter("weight", Tensor::ones({width}));
   bias_ = register_parameter("bias", Tensor::zeros({width}));

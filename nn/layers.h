@@ -29,7 +29,6 @@ class Linear : public Module {
   Tensor weight() const { return weight_; }
   Tensor bias() const { return bias_; }
   // Weight as [out, in] regardless of layout (a view).
-  Tensor weight_out_in() const;
 
   std::vector<std::shared_ptr<LinearAdapter>>& adapters() { return adapters_; }
 

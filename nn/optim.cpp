@@ -47,28 +47,6 @@ void AdamW::step(float lr) {
   }
 }
 
-Sgd::Sgd(std::vector<Tensor> params, float momentum, float weight_decay)
-    : Optimizer(std::move(params)), momentum_(momentum), weight_decay_(weight_decay) {
-  for (const Tensor& p : params_) buf_.push_back(Tensor::zeros(p.shape()));
-}
-
-void Sgd::step(float lr) {
-  for (size_t i = 0; i < params_.size(); ++i) {
-    Tensor grad = params_[i].grad();
-    if (!grad.defined()) continue;
-    float* p = params_[i].data();
-    const float* g = grad.data();
-    float* b = buf_[i].data();
-    parallel_for(params_[i].numel(), kGrain, [&](int64_t lo, int64_t hi) {
-      for (int64_t j = lo; j < hi; ++j) {
-        float d = g[j] + weight_decay_ * p[j];
-        b[j] = momentum_ * b[j] + d;
-        p[j] -= lr * (momentum_ != 0.0f ? b[j] : d);
-      }
-    });
-  }
-}
-
 float LrSchedule::at(int64_t step) const {
   if (step < warmup) return base_lr * static_cast<float>(step + 1) / static_cast<float>(warmup);
   if (decay == Decay::Constant) return base_lr;

@@ -42,17 +42,6 @@ class AdamW : public Optimizer {
   std::vector<Tensor> m_, v_;
 };
 
-// Plain SGD with optional momentum (torch semantics: buf ← μ·buf + g; p ← p − lr·buf).
-class Sgd : public Optimizer {
- public:
-  Sgd(std::vector<Tensor> params, float momentum = 0.0f, float weight_decay = 0.0f);
-  void step(float lr) override;
-
- private:
-  float momentum_, weight_decay_;
-  std::vector<Tensor> buf_;
-};
-
 // Linear warm-up from 0 to base_lr over `warmup` steps, then decay to 0 at `total` steps.
 struct LrSchedule {
   enum class Decay { Linear, Cosine, Constant };

@@ -9,6 +9,12 @@
 
 #include "tensor/tensor.h"
 
+namespace ls {
+// Targets with this value do not count in a loss (PyTorch's default ignore_index): the
+// question of a QA example and the padding of a batch.
+constexpr int32_t kIgnoreIndex = -100;
+}  // namespace ls
+
 namespace ls::ops {
 
 // ---- elementwise (NumPy broadcasting) -------------------------------------------------
@@ -76,7 +82,7 @@ void embedding_backward(const Tensor& dy, const std::vector<int32_t>& ids, const
 // Mean cross-entropy of logits [N, V] against targets; targets equal to ignore_index do not
 // count. `counted` receives the number of counted rows. Returns a scalar (0 if none counted).
 Tensor cross_entropy(const Tensor& logits, const std::vector<int32_t>& targets,
-                     int32_t ignore_index = -100, int64_t* counted = nullptr);
+                     int32_t ignore_index = kIgnoreIndex, int64_t* counted = nullptr);
 // d(loss)/d(logits) scaled by `grad_scale` (the upstream gradient / counted rows).
 Tensor cross_entropy_backward(const Tensor& logits, const std::vector<int32_t>& targets,
                               int32_t ignore_index, float grad_scale);
