@@ -23,6 +23,6 @@ Tensor attention(const Tensor& qkv, int64_t n_head);
 // Mean cross-entropy of logits = hidden (B,T,C) · head (V,C)ᵀ against targets (N), as
 // ag::lm_head_loss; rows whose target is ignore_index do not count.
 Tensor lm_head_loss(const Tensor& hidden, const Tensor& head, const std::vector<int32_t>& targets,
-                    int32_t ignore_index = -100);
+                    int32_t ignore_index = kIgnoreIndex);
 
 }  // namespace ls::reference
