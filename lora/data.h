@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gpt2/tokenizer.h"
+#include "tensor/ops.h"  // kIgnoreIndex
 
 namespace ls {
 
