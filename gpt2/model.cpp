@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include "gpt2/reference.h"
 #include "tensor/error.h"
 
 namespace ls {
@@ -16,17 +17,23 @@ Attention::Attention(const GPT2Config& c, uint64_t seed) : n_head_(c.n_head), n_
 }
 
 Tensor Attention::forward(const Tensor& x) {
-  Tensor qkv = c_attn->forward(x);
-  return resid_dropout_->forward(c_proj->forward(ag::attention(qkv, n_head_)));
+  Tensor qkv = c_attn->forward(x);  // (B,T,3C)
+  // The fused kernel computes reference::attention reading q, k and v in place in qkv and
+  // skipping the masked keys (tensor/attention.cpp).
+  Tensor y = kernels_ == Kernels::Fused ? ag::attention(qkv, n_head_)
+                                        : reference::attention(qkv, n_head_);  // (B,T,C)
+  return resid_dropout_->forward(c_proj->forward(y));
 }
 
 Tensor Attention::forward_cached(const Tensor& x, Tensor& k, Tensor& v, int64_t past) {
-  Tensor qkv = c_attn->forward(x);  // (B, T, 3C)
+  Tensor qkv = c_attn->forward(x);  // (B,T,3C)
   int64_t t = x.size(1), c = n_embd_;
   k.slice(1, past, past + t).copy_from(qkv.slice(2, c, 2 * c));
   v.slice(1, past, past + t).copy_from(qkv.slice(2, 2 * c, 3 * c));
-  Tensor out = ops::attention_cached(qkv.slice(2, 0, c), k.slice(1, 0, past + t),
-                                     v.slice(1, 0, past + t), n_head_);
+  Tensor q = qkv.slice(2, 0, c);                                          // (B,T,C)
+  Tensor keys = k.slice(1, 0, past + t), values = v.slice(1, 0, past + t);  // (B,past+T,C)
+  Tensor out = kernels_ == Kernels::Fused ? ops::attention_cached(q, keys, values, n_head_)
+                                          : reference::attention(q, keys, values, n_head_);
   return c_proj->forward(out);
 }
 
@@ -93,6 +100,11 @@ void GPT2::reseed_dropout(uint64_t seed) {
     if (auto* d = dynamic_cast<Dropout*>(m)) d->reseed(seed + 7919 * ++i);
 }
 
+void GPT2::set_kernels(Kernels kernels) {
+  kernels_ = kernels;
+  for (auto& block : h) block->attn->set_kernels(kernels);
+}
+
 void GPT2::check_ids(const std::vector<int32_t>& ids, int64_t batch, int64_t seq,
                      int64_t past) const {
   LS_CHECK(static_cast<int64_t>(ids.size()) == batch * seq, "{} ids for batch {} x {}",
@@ -128,8 +140,12 @@ Tensor GPT2::logits(const std::vector<int32_t>& ids, int64_t batch, int64_t seq)
 
 Tensor GPT2::loss(const std::vector<int32_t>& ids, const std::vector<int32_t>& targets,
                   int64_t batch, int64_t seq, int32_t ignore_index) {
-  Tensor head = lm_head_copy.defined() ? lm_head_copy : wte->weight();
-  return ag::lm_head_loss(hidden(ids, batch, seq), head, targets, ignore_index);
+  Tensor head = lm_head_copy.defined() ? lm_head_copy : wte->weight();  // (V,C)
+  Tensor x = hidden(ids, batch, seq);                                   // (B,T,C)
+  // The fused kernel computes reference::lm_head_loss in row chunks, with its gradients in the
+  // same pass (tensor/lm_head.cpp).
+  if (kernels_ == Kernels::Fused) return ag::lm_head_loss(x, head, targets, ignore_index);
+  return reference::lm_head_loss(x, head, targets, ignore_index);
 }
 
 KVCache GPT2::new_cache(int64_t batch) const {

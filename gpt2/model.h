@@ -2,6 +2,9 @@
 // GPT-2: token + position embeddings, pre-LayerNorm blocks (fused qkv attention, GELU MLP),
 // a final LayerNorm and an LM head tied to the token embedding. Parameter names equal
 // Hugging Face's (`wte.weight`, `h.0.attn.c_attn.weight`, …).
+//
+// Attention and the LM-head loss run either as fused kernels (tensor/fused.h, the default) or
+// as the plain autograd ops they optimise (gpt2/reference.h); set_kernels chooses.
 #include <memory>
 #include <vector>
 
@@ -9,6 +12,11 @@
 #include "nn/nn.h"
 
 namespace ls {
+
+// Fused: one kernel each for attention and the LM head + loss, the fast path.
+// Reference: the same maths op by op (matmul, causal softmax, cross_entropy): slower and it
+// keeps more activations, but each step can be read, printed and checked.
+enum class Kernels { Fused, Reference };
 
 // Keys and values of every layer for the positions seen so far (generation).
 struct KVCache {
@@ -21,10 +29,12 @@ class Attention : public Module {
   explicit Attention(const GPT2Config& c, uint64_t seed);
   Tensor forward(const Tensor& x);                                   // (B,T,C) -> (B,T,C)
   Tensor forward_cached(const Tensor& x, Tensor& k, Tensor& v, int64_t past);
+  void set_kernels(Kernels kernels) { kernels_ = kernels; }
   std::shared_ptr<Linear> c_attn, c_proj;
 
  private:
   int64_t n_head_, n_embd_;
+  Kernels kernels_ = Kernels::Fused;
   std::shared_ptr<Dropout> resid_dropout_;
 };
 
@@ -59,13 +69,16 @@ class GPT2 : public Module {
   void init_weights(uint64_t seed);
   // Reseeds every dropout (so a resumed run draws the same masks).
   void reseed_dropout(uint64_t seed);
+  // Fused by default; the choice covers hidden, logits, loss and forward_cached.
+  void set_kernels(Kernels kernels);
+  Kernels kernels() const { return kernels_; }
 
   // ids (B·T, row-major) -> final hidden states (B, T, C).
   Tensor hidden(const std::vector<int32_t>& ids, int64_t batch, int64_t seq);
   // -> logits (B, T, V).
   Tensor logits(const std::vector<int32_t>& ids, int64_t batch, int64_t seq);
   // Mean cross-entropy of the logits at each position against targets (B·T; ignore_index
-  // positions do not count), with the LM head fused so the logits never materialise.
+  // positions do not count). Fused, the logits never materialise whole.
   Tensor loss(const std::vector<int32_t>& ids, const std::vector<int32_t>& targets,
               int64_t batch, int64_t seq, int32_t ignore_index = kIgnoreIndex);
 
@@ -86,6 +99,7 @@ class GPT2 : public Module {
   Tensor embed(const std::vector<int32_t>& ids, int64_t batch, int64_t seq, int64_t past);
 
   GPT2Config config_;
+  Kernels kernels_ = Kernels::Fused;
   std::shared_ptr<Dropout> embd_dropout_;
 };
 

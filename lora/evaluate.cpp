@@ -2,10 +2,28 @@
 
 #include <algorithm>
 
+#include "gpt2/reference.h"
 #include "tensor/error.h"
 #include "tensor/parallel.h"
 
 namespace ls {
+
+namespace {
+
+// Summed NLL and counted targets of one batch, through the kernels the model is set to.
+ops::LmHeadLoss batch_nll(GPT2& model, const Batch& b) {
+  Tensor h = model.hidden(b.ids, b.batch, b.seq);  // (B,T,C)
+  const Tensor& head = model.wte->weight();        // (V,C)
+  if (model.kernels() == Kernels::Fused)
+    return ops::lm_head_loss(h.view({-1, h.size(-1)}), head, b.targets, kIgnoreIndex);
+  ops::LmHeadLoss r;
+  r.counted = b.counted_tokens();
+  r.loss = reference::lm_head_loss(h, head, b.targets, kIgnoreIndex).item();
+  r.total_nll = static_cast<double>(r.loss) * static_cast<double>(r.counted);
+  return r;
+}
+
+}  // namespace
 
 Perplexity evaluate_perplexity(GPT2& model, const std::vector<Example>& examples, int64_t batch,
                                int64_t seq_len) {
@@ -29,10 +47,7 @@ Perplexity evaluate_perplexity(GPT2& model, const std::vector<Example>& examples
       size_t start = static_cast<size_t>(i * batch);
       std::vector<size_t> idx(order.begin() + start,
                               order.begin() + std::min(order.size(), start + batch));
-      Batch b = make_batch(examples, idx, seq_len, 0);
-      Tensor h = model.hidden(b.ids, b.batch, b.seq);
-      per_batch[i] = ops::lm_head_loss(h.view({-1, h.size(-1)}), model.wte->weight(), b.targets,
-                                       kIgnoreIndex);
+      per_batch[i] = batch_nll(model, make_batch(examples, idx, seq_len, 0));
     }
   });
   Perplexity result;

@@ -1,3 +1,15 @@
+// The fused form of reference::attention (gpt2/reference.h), which runs as separate ops:
+// slice qkv → reshape + permute q, k, v to (B,H,T,D) → matmul q·kᵀ → scale by 1/√D → causal
+// softmax → matmul ·v → permute + reshape to (B,T,C). Both keep the same for backward: q, k
+// and v (here qkv itself, there its head-major copies) and the (B,H,T,T) probabilities. What
+// fusing saves is passes and temporaries:
+// - forward: no copies of q, k, v or of the output; the scores are scaled inside the GEMM
+//   (alpha) and softmaxed in place in the probability buffer, where the reference makes two
+//   more (B,H,T,T) tensors, the raw and the scaled scores;
+// - backward: d(qkv) is written in one tensor, not as three zero-padded slice gradients
+//   summed, and no transposed gradient is copied;
+// - both ways, only the keys a query can see are multiplied (below).
+//
 // Causal multi-head attention on strided views of the packed qkv tensor: q, k and v of one
 // head are read in place (row stride 3C) by sgemm, and the output is written in place into
 // (B, T, C), so no head is ever copied out.

@@ -1,7 +1,8 @@
 #pragma once
 // Fused transformer kernels: causal multi-head attention and the LM head + cross-entropy.
 // Each is a forward/backward pair, like the layers of llm.c, so that the autograd wrappers
-// stay thin and the big intermediate tensors are never materialised twice.
+// stay thin and the big intermediate tensors are never materialised twice. gpt2/reference.h
+// writes what each computes as plain autograd ops.
 #include <cstdint>
 #include <vector>
 

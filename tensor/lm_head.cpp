@@ -1,5 +1,13 @@
 // LM head fused with softmax cross-entropy, in row chunks: for GPT-2 Small the full logits of
 // a B=8, T=256 batch would take 400 MiB, and their gradient as much again.
+//
+// The fused form of reference::lm_head_loss (gpt2/reference.h): logits (N,V) = hidden (N,C) ·
+// weightᵀ, then cross_entropy. The reference keeps the whole (N,V) logits from forward to
+// backward, and its backward computes the softmax again into an (N,V) gradient before the two
+// gradient GEMMs. Here a chunk of 256 rows × V is the only logits buffer: its softmax is taken
+// once, turned in place into (softmax − onehot) · scale and fed to the gradient GEMMs in the
+// same pass, while the chunk is still in cache. The gradients thus come out of the forward
+// pass, and backward (ag::lm_head_loss) only scales them.
 #include <algorithm>
 #include <cmath>
 

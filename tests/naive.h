@@ -112,6 +112,22 @@ inline double err(const Tensor& got, const Arr& want) {
 }
 inline double err(const Tensor& got, const Tensor& want) { return err(got, read(want)); }
 
+// Largest |got − want| / the largest |want|: for values far below 1, such as gradients.
+inline double rel_err(const std::vector<float>& got, const std::vector<float>& want) {
+  if (got.size() != want.size()) return std::numeric_limits<double>::infinity();
+  double worst = 0.0, largest = std::numeric_limits<double>::min();
+  for (size_t i = 0; i < want.size(); ++i) {
+    double e = std::fabs(double(got[i]) - want[i]);
+    if (!(e <= worst)) worst = std::isnan(e) ? std::numeric_limits<double>::infinity() : e;
+    largest = std::max(largest, std::fabs(double(want[i])));
+  }
+  return worst / largest;
+}
+inline double rel_err(const Tensor& got, const Tensor& want) {
+  return got.defined() && got.shape() == want.shape() ? rel_err(got.to_vector(), want.to_vector())
+                                                      : std::numeric_limits<double>::infinity();
+}
+
 // Exact equality of shape and every float.
 inline bool same(const Tensor& a, const Tensor& b) {
   return a.shape() == b.shape() && a.to_vector() == b.to_vector();

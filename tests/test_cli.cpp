@@ -33,21 +33,24 @@ std::string ids_text(const std::vector<int32_t>& ids) {
 
 }  // namespace
 
-TEST_CASE("lorasum logits matches the PyTorch fixture, with and without adapters", "[cli]") {
+TEST_CASE("lorasum logits matches the PyTorch fixture, with and without adapters and reference ops",
+          "[cli]") {
   if (!test::have_shared("fixtures/tiny-gpt2/model.safetensors")) return;
   std::string model = test::quoted(test::shared_path("fixtures/tiny-gpt2"));
   std::string out = (fs::temp_directory_path() / "lorasum_cli_logits.f32").string();
   struct Case { const char* name; std::string adapters; };
   std::string a = " --adapter " + test::quoted(test::shared_path("fixtures/adapter-a"));
   std::string b = " --adapter " + test::quoted(test::shared_path("fixtures/adapter-b"));
-  for (const Case& c : {Case{"base", ""}, Case{"with-a", a}, Case{"with-a-plus-b", a + b}}) {
-    test::FixtureCase fc = test::fixture_case(c.name);
-    test::CliResult r = test::run_lorasum("logits --model " + model + " --ids " + ids_text(fc.ids) +
-                                          " --out " + out + c.adapters);
-    INFO(c.name << ": " << r.err);
-    REQUIRE(r.status == 0);
-    CHECK(test::max_abs_diff(read_floats(out), fc.logits) < 1e-4);
-  }
+  for (const Case& c : {Case{"base", ""}, Case{"with-a", a}, Case{"with-a-plus-b", a + b}})
+    for (const char* kernels : {"", " --reference-ops"}) {
+      test::FixtureCase fc = test::fixture_case(c.name);
+      test::CliResult r = test::run_lorasum("logits --model " + model + " --ids " +
+                                            ids_text(fc.ids) + " --out " + out + c.adapters +
+                                            kernels);
+      INFO(c.name << kernels << ": " << r.err);
+      REQUIRE(r.status == 0);
+      CHECK(test::max_abs_diff(read_floats(out), fc.logits) < 1e-4);
+    }
   fs::remove(out);
 }
 

@@ -46,13 +46,16 @@ TEST_CASE("KV-cached decoding equals the full forward pass", "[gpt2]") {
   GPT2 model(test::micro_config(), 3);
   std::vector<int32_t> ids = {1, 5, 9, 2, 33, 7, 11};
   NoGradGuard no_grad;
-  Tensor full = model.logits(ids, 1, 7);  // (1, 7, V)
-  KVCache cache = model.new_cache(1);
-  model.forward_cached({1, 5, 9}, 1, cache);
-  for (int t = 3; t < 7; ++t) {
-    Tensor step = model.forward_cached({ids[t]}, 1, cache);
-    std::vector<float> expected = full.slice(1, t, t + 1).reshape({-1}).to_vector();
-    CHECK(test::max_abs_diff(step.reshape({-1}).to_vector(), expected) < 1e-5);
+  Tensor full = model.logits(ids, 1, 7);  // (1, 7, V), fused
+  for (Kernels kernels : {Kernels::Fused, Kernels::Reference}) {
+    model.set_kernels(kernels);
+    KVCache cache = model.new_cache(1);
+    model.forward_cached({1, 5, 9}, 1, cache);
+    for (int t = 3; t < 7; ++t) {
+      Tensor step = model.forward_cached({ids[t]}, 1, cache);
+      std::vector<float> expected = full.slice(1, t, t + 1).reshape({-1}).to_vector();
+      CHECK(test::max_abs_diff(step.reshape({-1}).to_vector(), expected) < 1e-5);
+    }
   }
 }
 

@@ -1,5 +1,6 @@
-// Backward of every ag:: op through the finite-difference checker, composite models, the fused
-// attention against its composite, and a deliberately wrong backward that must be caught.
+// Backward of every ag:: op through the finite-difference checker, composite models (the
+// reference attention and LM-head loss among them), the fused kernels against those
+// references, and a deliberately wrong backward that must be caught.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -7,6 +8,7 @@
 #include <cstdlib>
 
 #include "autograd/gradcheck.h"
+#include "gpt2/reference.h"
 #include "tests/naive.h"
 
 using namespace ls;
@@ -42,16 +44,6 @@ GradCheckResult check_grad(const std::string& name, const GradCheckFn& fn, const
   CHECK(r.worst < kTolerance);
   if (std::getenv("LS_GRADCHECK_REPORT")) std::printf("%-44s %.3e\n", name.c_str(), r.worst);
   return r;
-}
-
-// One causal attention head from primitive ops, reading its q, k and v columns of (B, T, 3C).
-Tensor composite_head(const Tensor& qkv, int64_t head, int64_t heads) {
-  int64_t c = qkv.size(2) / 3, d = c / heads, lo = head * d;
-  Tensor q = ag::slice(qkv, 2, lo, lo + d);
-  Tensor k = ag::slice(qkv, 2, c + lo, c + lo + d);
-  Tensor v = ag::slice(qkv, 2, 2 * c + lo, 2 * c + lo + d);
-  Tensor scores = ag::scale(ag::matmul(q, ag::transpose(k, 1, 2)), 1.0f / std::sqrt(float(d)));
-  return ag::matmul(ag::softmax(scores, true), v);
 }
 
 // y = x² with its backward scaled by `factor`: 1 is correct, anything else is a planted bug.
@@ -262,33 +254,64 @@ TEST_CASE("gradcheck: composites", "[gradcheck]") {
         return ag::cross_entropy(ag::linear(h, in[3], in[4], false), {0, 2, -100, 1});
       },
       {leaf({4, 5}, rng), leaf({5, 6}, rng), leaf({6}, rng), leaf({3, 6}, rng), leaf({3}, rng)});
-  check_grad("causal attention head from primitives",
-             [](const Inputs& in) { return composite_head(in[0], 0, 1); },
-             {leaf({2, 5, 3 * 4}, rng)});
+  for (int64_t heads : {1, 2})
+    check_grad("reference attention heads " + std::to_string(heads),
+               [heads](const Inputs& in) { return reference::attention(in[0], heads); },
+               {leaf({2, 5, 3 * 4}, rng)});
+  // Two new queries against five keys, as in cached decoding.
+  check_grad("reference attention of 2 queries on 5 keys",
+             [](const Inputs& in) { return reference::attention(in[0], in[1], in[2], 2); },
+             {leaf({2, 2, 4}, rng), leaf({2, 5, 4}, rng), leaf({2, 5, 4}, rng)});
+  check_grad("reference lm_head_loss with ignored targets",
+             [](const Inputs& in) {
+               return reference::lm_head_loss(in[0], in[1], {3, -100, 0, 6, -100, 2});
+             },
+             {leaf({2, 3, 4}, rng), leaf({7, 4}, rng)});
 }
 
-TEST_CASE("fused attention equals the composite in forward and gradients",
+TEST_CASE("fused attention equals the reference ops in forward and gradients",
           "[gradcheck][attention]") {
   Rng rng(50);
   const int64_t b = 2, c = 8;
   for (auto [t, heads] : {std::pair<int64_t, int64_t>{5, 1}, {5, 2}, {70, 2}}) {
     INFO("T " << t << " heads " << heads);
-    int64_t d = c / heads;
     Tensor fused_in = leaf({b, t, 3 * c}, rng, -2.0f, 2.0f);
-    Tensor comp_in = fused_in.clone().set_requires_grad(true);
+    Tensor ref_in = fused_in.clone().set_requires_grad(true);
     Tensor probe = naive::random({b, t, c}, rng);
     Tensor fused = ag::attention(fused_in, heads);
-    Tensor comp_loss = Tensor::scalar(0.0f);
-    for (int64_t h = 0; h < heads; ++h) {
-      Tensor head = composite_head(comp_in, h, heads);
-      CHECK(naive::err(head, fused.slice(2, h * d, (h + 1) * d)) < 1e-5);
-      comp_loss =
-          ag::add(comp_loss, ag::sum_all(ag::mul(head, probe.slice(2, h * d, (h + 1) * d))));
-    }
+    Tensor ref = reference::attention(ref_in, heads);
+    CHECK(naive::err(ref, fused) < 1e-5);
     backward(ag::sum_all(ag::mul(fused, probe)));
-    backward(comp_loss);
-    CHECK(naive::err(fused_in.grad(), comp_in.grad()) < 1e-5);
+    backward(ag::sum_all(ag::mul(ref, probe)));
+    CHECK(naive::rel_err(ref_in.grad(), fused_in.grad()) < 1e-5);
+    // Cached decoding: the last 3 positions' queries against all keys.
+    NoGradGuard no_grad;
+    Tensor q = fused_in.slice(2, 0, c).slice(1, t - 3, t);
+    Tensor k = fused_in.slice(2, c, 2 * c), v = fused_in.slice(2, 2 * c, 3 * c);
+    Tensor cached = ops::attention_cached(q, k, v, heads);
+    CHECK(naive::err(cached, fused.slice(1, t - 3, t)) < 1e-5);
+    CHECK(naive::err(reference::attention(q, k, v, heads), cached) < 1e-5);
   }
+}
+
+TEST_CASE("fused lm_head_loss equals the reference ops in loss and gradients",
+          "[gradcheck][lm_head]") {
+  Rng rng(52);
+  // 300 rows: two of the fused kernel's 256-row chunks.
+  Tensor hidden = leaf({3, 100, 8}, rng), weight = leaf({11, 8}, rng);
+  std::vector<int32_t> targets(300);
+  for (size_t i = 0; i < targets.size(); ++i) targets[i] = i % 7 == 0 ? -100 : int32_t(i % 11);
+  auto grads = [&](Tensor loss) {
+    hidden.zero_grad();
+    weight.zero_grad();
+    backward(loss);
+    return std::pair{loss.item(), std::pair{hidden.grad(), weight.grad()}};
+  };
+  auto [fused_loss, fused] = grads(ag::lm_head_loss(hidden, weight, targets));
+  auto [ref_loss, ref] = grads(reference::lm_head_loss(hidden, weight, targets));
+  CHECK(ref_loss == Approx(fused_loss).epsilon(1e-6));
+  CHECK(naive::rel_err(ref.first, fused.first) < 1e-5);
+  CHECK(naive::rel_err(ref.second, fused.second) < 1e-5);
 }
 
 TEST_CASE("gradcheck catches a wrong backward", "[gradcheck]") {

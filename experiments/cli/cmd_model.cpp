@@ -24,6 +24,17 @@ void add_adapter_option(CLI::App* cmd, std::vector<std::string>& adapters) {
                   "DIR@1 forces a folder, DIR/@SCALE a scale");
 }
 
+// Applied after the model is loaded: `on` selects gpt2/reference.h's plain ops.
+void add_reference_ops_flag(CLI::App* cmd, bool& on) {
+  cmd->add_flag("--reference-ops", on,
+                "Run attention and the LM-head loss as plain autograd ops instead of the fused "
+                "kernels (slower; the same results to float rounding)");
+}
+
+void use_kernels(GPT2& model, bool reference_ops) {
+  model.set_kernels(reference_ops ? Kernels::Reference : Kernels::Fused);
+}
+
 }  // namespace
 
 void add_info(CLI::App& app) {
@@ -48,6 +59,7 @@ void add_generate(CLI::App& app) {
   static std::string model_dir, prompt;
   static std::vector<std::string> adapters;
   static GenerateOptions o;
+  static bool reference_ops = false;
   cmd->add_option("--model", model_dir, "Model folder with tokenizer files")->required();
   cmd->add_option("--prompt", prompt, "Text to continue")->required();
   cmd->add_option("--max-new-tokens", o.max_new_tokens, "Tokens to generate")->capture_default_str()->check(at_least(0));
@@ -56,9 +68,11 @@ void add_generate(CLI::App& app) {
   cmd->add_option("--top-p", o.top_p, "Nucleus sampling mass (1 = off)")->capture_default_str()->check(in_range(0.0, 1.0));
   cmd->add_option("--seed", o.seed, "Sampling seed")->capture_default_str();
   add_adapter_option(cmd, adapters);
+  add_reference_ops_flag(cmd, reference_ops);
   cmd->callback([] {
     Tokenizer tok = load_tokenizer(model_dir);
     Workspace ws = Workspace::open(model_dir, adapters);
+    use_kernels(*ws.model, reference_ops);
     GenerateOptions opts = o;
     opts.stop_token = tok.eot_id();
     std::fputs(prompt.c_str(), stdout);
@@ -76,13 +90,16 @@ void add_logits(CLI::App& app) {
       "logits", "Write the logits of a token sequence as raw little-endian float32 [T, vocab]");
   static std::string model_dir, ids_text, out;
   static std::vector<std::string> adapters;
+  static bool reference_ops = false;
   cmd->add_option("--model", model_dir, "Model folder")->required();
   cmd->add_option("--ids", ids_text, "Comma-separated token ids, e.g. 15496,11,995")->required();
   cmd->add_option("--out", out, "Output file")->required();
   add_adapter_option(cmd, adapters);
+  add_reference_ops_flag(cmd, reference_ops);
   cmd->callback([] {
     std::vector<int32_t> ids = parse_ids(ids_text);
     Workspace ws = Workspace::open(model_dir, adapters);
+    use_kernels(*ws.model, reference_ops);
     NoGradGuard no_grad;
     Tensor logits = ws.model->logits(ids, 1, static_cast<int64_t>(ids.size()));
     write_file_atomic(out, std::string_view(reinterpret_cast<const char*>(logits.data()),
@@ -96,7 +113,7 @@ void add_eval(CLI::App& app) {
   static std::vector<std::string> adapters;
   static int64_t batch = 8, seq_len = 128;
   static DataFlags data_flags;
-  static bool json = false;
+  static bool json = false, reference_ops = false;
   cmd->add_option("--model", model_dir, "Model folder with tokenizer files")->required();
   cmd->add_option("--data", data, "QA JSONL or plain-text file (see --format)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--batch", batch, "Sequences per forward pass")->capture_default_str()->check(at_least(1));
@@ -104,9 +121,11 @@ void add_eval(CLI::App& app) {
   add_data_flags(cmd, data_flags);
   cmd->add_flag("--json", json, "Print one JSON object");
   add_adapter_option(cmd, adapters);
+  add_reference_ops_flag(cmd, reference_ops);
   cmd->callback([] {
     Tokenizer tok = load_tokenizer(model_dir);
     Workspace ws = Workspace::open(model_dir, adapters);
+    use_kernels(*ws.model, reference_ops);
     auto examples = load_examples(data, tok, data_flags.resolved(),
                                   std::min(seq_len, ws.model->config().n_positions));
     Perplexity p = evaluate_perplexity(*ws.model, examples, batch, seq_len);
