@@ -42,6 +42,16 @@ inline CliResult run_lorasum(const std::string& args, const std::string& prefix 
   return run_shell(prefix + " " + std::string(LORASUM_BINARY) + " " + args);
 }
 
+// Why tests cannot start MPI jobs here, or "" when they can: mpirun must be installed, and
+// LORASUM_TEST_NO_MPI unset (make test-asan sets it: Open MPI is not built for
+// AddressSanitizer, and the code the MPI tests reach runs under it in one process anyway).
+inline std::string no_mpi_reason() {
+  if (std::getenv("LORASUM_TEST_NO_MPI")) return "MPI runs are off (LORASUM_TEST_NO_MPI)";
+  if (std::system("command -v mpirun >/dev/null 2>&1") != 0)
+    return "mpirun not found (scripts/install-deps.sh installs openmpi-bin)";
+  return "";
+}
+
 // An empty path in the temporary folder for a test's outputs (removed if it exists).
 inline std::string fresh_dir(const std::string& name) {
   auto dir = std::filesystem::temp_directory_path() / ("lorasum_test_" + name);

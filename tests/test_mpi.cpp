@@ -26,8 +26,9 @@ const std::string kMpirun =
 const std::string kMpirun2 = kMpirun + " -np 2";
 
 bool have_mpirun() {
-  if (std::system("command -v mpirun >/dev/null 2>&1") == 0) return true;
-  std::printf("SKIPPED: mpirun not found (scripts/install-deps.sh installs openmpi-bin)\n");
+  std::string reason = test::no_mpi_reason();
+  if (reason.empty()) return true;
+  std::printf("SKIPPED: %s\n", reason.c_str());
   return false;
 }
 

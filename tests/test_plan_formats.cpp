@@ -155,7 +155,7 @@ TEST_CASE("the slurm plan submits pretraining, an array of the jobs, then the ev
   };
   REQUIRE(batch(1, "") == 0);
   // Task 0 as JOB_TASKS=2 makes it: one training over two MPI ranks, started by srun.
-  bool mpi = std::system("command -v mpirun >/dev/null 2>&1") == 0;
+  bool mpi = test::no_mpi_reason().empty();
   for (size_t task = 0; task < jobs; ++task) {
     INFO("task " << task << ": " << read_file(log));
     std::string ranks = task == 0 && mpi ? "PATH=" + test::quoted(bin) + ":\"$PATH\" SLURM_NTASKS=2 " : "";
