@@ -2,7 +2,7 @@
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test test-full-size examples reproduce bench bench-vs-pytorch test-asan fuzz clean
+.PHONY: all deps build test test-full-size examples reproduce bench bench-vs-pytorch test-asan fuzz fixtures clean
 
 all: build
 
@@ -52,6 +52,11 @@ test-asan: deps
 	# Without MPI runs (see tests/cli_runner.h), and without the 124 M run: make test runs it;
 	# instrumented it is slow, and its peak-memory check would measure ASan's shadow memory.
 	cd build-asan && LORASUM_TEST_NO_MPI=1 ctest --output-on-failure -j$(JOBS) -E '124 M checkpoint'
+
+# Regenerates the committed parity fixtures in tests/fixtures/tiny (same bytes every run).
+PYTHON ?= /usr/bin/python3
+fixtures:
+	$(PYTHON) tests/fixtures/make_fixtures.py
 
 clean:
 	rm -rf $(BUILD_DIR) build-asan build-fuzz
