@@ -33,24 +33,28 @@ std::string ids_text(const std::vector<int32_t>& ids) {
 
 }  // namespace
 
-TEST_CASE("lorasum logits matches the PyTorch fixture, with and without adapters and reference ops",
+TEST_CASE("lorasum logits matches the PyTorch fixture, with and without weighted adapters and reference ops",
           "[cli]") {
-  if (!test::have_shared("fixtures/tiny-gpt2/model.safetensors")) return;
-  std::string model = test::quoted(test::shared_path("fixtures/tiny-gpt2"));
+  std::string model = test::quoted(test::fixture_path("model"));
   std::string out = (fs::temp_directory_path() / "lorasum_cli_logits.f32").string();
-  struct Case { const char* name; std::string adapters; };
-  std::string a = " --adapter " + test::quoted(test::shared_path("fixtures/adapter-a"));
-  std::string b = " --adapter " + test::quoted(test::shared_path("fixtures/adapter-b"));
-  for (const Case& c : {Case{"base", ""}, Case{"with-a", a}, Case{"with-a-plus-b", a + b}})
+  test::ParityBatch batch = test::parity_batch();
+  // The command takes one sequence: the batch's first row, whose logits come first.
+  std::vector<int32_t> row(batch.ids.begin(), batch.ids.begin() + batch.seq);
+  for (auto& [name, c] : batch.cases) {
+    std::string adapters;
+    for (auto& [dir, weight] : c.adapters)
+      adapters += " --adapter " + test::quoted(test::fixture_path(dir) + "@" +
+                                               std::to_string(weight));
+    std::vector<float> expected = test::expected("logits." + name);
+    expected.resize(expected.size() / batch.batch);
     for (const char* kernels : {"", " --reference-ops"}) {
-      test::FixtureCase fc = test::fixture_case(c.name);
       test::CliResult r = test::run_lorasum("logits --model " + model + " --ids " +
-                                            ids_text(fc.ids) + " --out " + out + c.adapters +
-                                            kernels);
-      INFO(c.name << kernels << ": " << r.err);
+                                            ids_text(row) + " --out " + out + adapters + kernels);
+      INFO(name << kernels << ": " << r.err);
       REQUIRE(r.status == 0);
-      CHECK(test::max_abs_diff(read_floats(out), fc.logits) < 1e-4);
+      CHECK(test::relative_error(read_floats(out), expected) < 1e-4);
     }
+  }
   fs::remove(out);
 }
 
@@ -60,14 +64,13 @@ TEST_CASE("bad command-line input exits with status 2 and a clear message", "[cl
   CHECK_THAT(r.err, Catch::Contains("/nonexistent"));
   r = test::run_lorasum("frobnicate");
   CHECK(r.status == 2);
-  if (!test::have_shared("fixtures/tiny-gpt2/model.safetensors")) return;
-  std::string model = test::quoted(test::shared_path("fixtures/tiny-gpt2"));
+  std::string model = test::quoted(test::fixture_path("model"));
   r = test::run_lorasum("logits --model " + model + " --ids 1,x,3 --out /tmp/lorasum_never.f32");
   CHECK(r.status == 2);
   CHECK_THAT(r.err, Catch::Contains("'x'"));
-  r = test::run_lorasum("logits --model " + model + " --ids 1,512 --out /tmp/lorasum_never.f32");
+  r = test::run_lorasum("logits --model " + model + " --ids 1,64 --out /tmp/lorasum_never.f32");
   CHECK(r.status == 2);
-  CHECK_THAT(r.err, Catch::Contains("vocabulary"));
+  CHECK_THAT(r.err, Catch::Contains("vocabulary"));  // of 64 tokens
   CHECK_FALSE(fs::exists("/tmp/lorasum_never.f32"));
 }
 

@@ -22,9 +22,10 @@ std::string scratch(const std::string& name) {
   return dir.string();
 }
 
-std::vector<float> logits(GPT2& model, const std::vector<int32_t>& ids) {
+// Logits of `batch` rows of ids, flattened.
+std::vector<float> logits(GPT2& model, const std::vector<int32_t>& ids, int64_t batch = 1) {
   NoGradGuard no_grad;
-  return model.logits(ids, 1, static_cast<int64_t>(ids.size())).to_vector();
+  return model.logits(ids, batch, static_cast<int64_t>(ids.size()) / batch).to_vector();
 }
 
 GPT2Config small_config() {
@@ -70,34 +71,42 @@ const std::vector<int32_t> kIds = {3, 17, 9, 40, 2, 11, 30};
 
 }  // namespace
 
-TEST_CASE("the summed fixture adapters reproduce PyTorch's with-a-plus-b, as one adapter and merged into the base", "[compose]") {
-  if (!test::have_shared("fixtures/adapter-b/adapter_model.safetensors")) return;
-  std::string tiny = test::shared_path("fixtures/tiny-gpt2");
-  std::vector<AdapterFactors> ab = {AdapterFactors::read(test::shared_path("fixtures/adapter-a")),
-                                    AdapterFactors::read(test::shared_path("fixtures/adapter-b"))};
-  test::FixtureCase expected = test::fixture_case("with-a-plus-b");
+TEST_CASE("the weighted sum of the fixture adapters reproduces PyTorch's logits, as one adapter and merged into the base", "[compose]") {
+  // The "train" case: adapter-a at weight 1 plus adapter-b (rsLoRA, another rank) at 0.5.
+  test::ParityBatch batch = test::parity_batch();
+  const test::ParityCase& c = batch.cases.at("train");
+  std::vector<AdapterFactors> ab;
+  MergeOptions options;
+  std::string weights;
+  for (auto& [dir, weight] : c.adapters) {
+    ab.push_back(AdapterFactors::read(test::fixture_path(dir)));
+    options.weights.push_back(weight);
+    weights += (weights.empty() ? "" : ",") + std::to_string(weight);
+  }
+  std::vector<float> expected = test::expected("logits.train");
 
   std::string adapter_dir = scratch("sum_adapter");
-  compose(ab, MergeOptions{}).adapter.save(adapter_dir);
+  compose(ab, options).adapter.save(adapter_dir);
   LoraConfig saved = LoraConfig::load(adapter_dir + "/adapter_config.json");
-  CHECK(saved.r == 8);
+  CHECK(saved.r == 4 + 2);
   CHECK(saved.scaling() == 1.0f);
-  CHECK(saved.target_modules.size() == 6);
-  auto model = load_gpt2(tiny);
+  CHECK(saved.target_modules.size() == 8);
+  auto model = load_gpt2(test::fixture_path("model"));
   LoraAdapter::load(adapter_dir, *model)->attach(*model);
-  double as_adapter = test::max_abs_diff(logits(*model, expected.ids), expected.logits);
+  double as_adapter = test::relative_error(logits(*model, batch.ids, batch.batch), expected);
   INFO("as one adapter: " << as_adapter);
   CHECK(as_adapter < 1e-4);
 
   std::string model_dir = scratch("sum_model");
   test::CliResult r = test::run_lorasum(
-      "merge --adapter " + test::quoted(test::shared_path("fixtures/adapter-a")) + " --adapter " +
-      test::quoted(test::shared_path("fixtures/adapter-b")) + " --into-base --model " +
-      test::quoted(tiny) + " --out " + test::quoted(model_dir));
+      "merge --adapter " + test::quoted(test::fixture_path("adapter-a")) + " --adapter " +
+      test::quoted(test::fixture_path("adapter-b")) + " --weights " + weights +
+      " --into-base --model " + test::quoted(test::fixture_path("model")) + " --out " +
+      test::quoted(model_dir));
   INFO(r.err);
   REQUIRE(r.status == 0);
   auto merged = load_gpt2(model_dir);
-  double into_base = test::max_abs_diff(logits(*merged, expected.ids), expected.logits);
+  double into_base = test::relative_error(logits(*merged, batch.ids, batch.batch), expected);
   INFO("into the base: " << into_base);
   CHECK(into_base < 1e-4);
   fs::remove_all(adapter_dir);

@@ -1,4 +1,5 @@
-// GPT-2 forward against PyTorch's logits, loss, generation and a gradient check of the loss.
+// GPT-2 save/load, cached decoding, generation and a gradient check of the loss (PyTorch parity:
+// test_parity.cpp).
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <functional>
@@ -12,25 +13,6 @@
 #include "tests/fixtures.h"
 
 using namespace ls;
-
-namespace {
-const char* kFixtureModel = "fixtures/tiny-gpt2/model.safetensors";
-}  // namespace
-
-TEST_CASE("tiny GPT-2 logits match PyTorch", "[gpt2]") {
-  if (!test::have_shared(kFixtureModel)) return;
-  auto model = load_gpt2(test::shared_path("fixtures/tiny-gpt2"));
-  test::FixtureCase c = test::fixture_case("base");
-  NoGradGuard no_grad;
-  Tensor logits = model->logits(c.ids, 1, static_cast<int64_t>(c.ids.size()));
-  double diff = test::max_abs_diff(logits.to_vector(), c.logits);
-  INFO("max |logit difference| = " << diff);
-  CHECK(diff < 1e-4);
-  // Mean next-token loss from the fused LM head equals the reference.
-  std::vector<int32_t> inputs(c.ids.begin(), c.ids.end() - 1), targets(c.ids.begin() + 1, c.ids.end());
-  Tensor loss = model->loss(inputs, targets, 1, static_cast<int64_t>(inputs.size()));
-  CHECK(loss.item() == Approx(c.mean_loss).epsilon(1e-5));
-}
 
 TEST_CASE("save then load reproduces the model exactly", "[gpt2]") {
   GPT2 model(test::micro_config(), 7);

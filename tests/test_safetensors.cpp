@@ -14,7 +14,7 @@
 
 #include "gpt2/safetensors.h"
 #include "tensor/error.h"
-#include "tests/shared_dir.h"
+#include "tests/fixtures.h"
 
 using namespace ls;
 using Catch::Matchers::Contains;
@@ -355,16 +355,16 @@ TEST_CASE("safetensors survives truncated and corrupted files", "[safetensors]")
   }
 }
 
-TEST_CASE("safetensors reads the tiny-gpt2 and PEFT adapter fixtures", "[safetensors]") {
-  if (!test::have_shared("fixtures/tiny-gpt2/model.safetensors")) return;
-  SafetensorsFile model = SafetensorsFile::open(test::shared_path("fixtures/tiny-gpt2/model.safetensors"));
-  CHECK(model.info("wte.weight").shape == std::vector<int64_t>{512, 32});
-  CHECK(model.info("h.0.attn.c_attn.weight").shape == std::vector<int64_t>{32, 96});
-  CHECK(model.read_f32("wte.weight").size() == 512 * 32);
-
-  if (!test::have_shared("fixtures/adapter-a/adapter_model.safetensors")) return;
+TEST_CASE("safetensors reads the tiny GPT-2 and PEFT adapter fixtures", "[safetensors]") {
+  SafetensorsFile model = SafetensorsFile::open(test::fixture_path("model/model.safetensors"));
+  CHECK(model.info("transformer.wte.weight").shape == std::vector<int64_t>{64, 32});
+  CHECK(model.info("transformer.h.0.attn.c_attn.weight").shape == std::vector<int64_t>{32, 96});
+  CHECK(model.info("transformer.h.1.attn.bias").shape == std::vector<int64_t>{1, 1, 32, 32});
+  CHECK(model.read_f32("transformer.wte.weight").size() == 64 * 32);
   SafetensorsFile adapter =
-      SafetensorsFile::open(test::shared_path("fixtures/adapter-a/adapter_model.safetensors"));
+      SafetensorsFile::open(test::fixture_path("adapter-a/adapter_model.safetensors"));
   CHECK(adapter.info("base_model.model.transformer.h.0.attn.c_attn.lora_A.weight").shape ==
         std::vector<int64_t>{4, 32});
+  CHECK(adapter.info("base_model.model.transformer.h.1.mlp.c_fc.lora_B.weight").shape ==
+        std::vector<int64_t>{128, 4});
 }

@@ -9,7 +9,7 @@
 #include "tensor/ops.h"
 #include "tests/cli_runner.h"
 #include "tests/naive.h"
-#include "tests/shared_dir.h"
+#include "tests/fixtures.h"
 
 using namespace ls;
 namespace fs = std::filesystem;
@@ -107,8 +107,7 @@ TEST_CASE("the random baseline agrees with theory and with measured random adapt
 }
 
 TEST_CASE("lorasum similarity on the fixture adapters: text, JSON, CSV and SVG", "[similarity]") {
-  if (!test::have_shared("fixtures/adapter-b/adapter_model.safetensors")) return;
-  std::string a = test::shared_path("fixtures/adapter-a"), b = test::shared_path("fixtures/adapter-b");
+  std::string a = test::fixture_path("adapter-a"), b = test::fixture_path("adapter-b");
   std::string args = " --adapter " + test::quoted(a) + " --adapter " + test::quoted(b);
   std::string csv = (fs::temp_directory_path() / "lorasum_similarity.csv").string();
   std::string svg = (fs::temp_directory_path() / "lorasum_similarity.svg").string();
@@ -126,13 +125,13 @@ TEST_CASE("lorasum similarity on the fixture adapters: text, JSON, CSV and SVG",
   auto rms = j["matrix"]["rms_cosine"];
   CHECK(rms[0][0].get<double>() == Approx(1.0).epsilon(1e-9));
   CHECK(rms[0][1] == rms[1][0]);
-  CHECK(j["pairs"][0]["modules"].size() == 6);
+  CHECK(j["pairs"][0]["modules"].size() == 8);
   SimilarityReport direct = adapter_similarity(AdapterFactors::read(a), AdapterFactors::read(b));
   CHECK(rms[0][1].get<double>() == Approx(direct.rms_cosine));
-  CHECK(direct.rms_cosine < 0.1);  // adapters of unrelated data are nearly orthogonal
+  CHECK(direct.rms_cosine < 0.1);  // independently drawn adapters are nearly orthogonal
 
   std::string table = read_file(csv);
-  CHECK(std::count(table.begin(), table.end(), '\n') == 7);  // header + 6 modules
+  CHECK(std::count(table.begin(), table.end(), '\n') == 9);  // header + 8 modules
   std::string picture = read_file(svg);
   CHECK(picture.rfind("<svg", 0) == 0);
   CHECK_THAT(picture, Catch::Contains("adapter-a vs adapter-b") && Catch::Contains(">layer<") &&

@@ -1,4 +1,4 @@
-// GPT-2's byte-level BPE: exact ids against the reference encoder, the trainer, and the files.
+// GPT-2's byte-level BPE: exact ids against reference encoders, the trainer, and the files.
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <map>
@@ -12,6 +12,7 @@
 #include "gpt2/tokenizer.h"
 #include "tensor/error.h"
 #include "tensor/file_io.h"
+#include "tests/fixtures.h"
 #include "tests/shared_dir.h"
 
 using namespace ls;
@@ -20,8 +21,6 @@ using Catch::Matchers::Contains;
 namespace {
 
 namespace fs = std::filesystem;
-
-const char* kReferenceIds = "data/gpt2-tokenizer/tokens.jsonl";
 
 // A fresh folder under the system temp dir, removed again at scope exit.
 struct TempDir {
@@ -40,9 +39,19 @@ struct Reference {
   std::vector<int> ids;
 };
 
-std::vector<Reference> reference_ids() {
+// Tokenizer folders whose tokens.jsonl holds texts with the ids an independent encoder gives
+// them: the committed small BPE (tests/fixtures/bpe_reference.py), and GPT-2's own (OpenAI's
+// encoder) when ../shared has it.
+std::vector<std::string> reference_dirs() {
+  std::vector<std::string> dirs = {test::fixture_path("tokenizer")};
+  if (test::shared_exists("data/gpt2-tokenizer/tokens.jsonl"))
+    dirs.push_back(test::shared_path("data/gpt2-tokenizer"));
+  return dirs;
+}
+
+std::vector<Reference> reference_ids(const std::string& dir) {
   std::vector<Reference> refs;
-  std::istringstream lines(read_file(test::shared_path(kReferenceIds)));
+  std::istringstream lines(read_file(dir + "/tokens.jsonl"));
   for (std::string line; std::getline(lines, line);) {
     auto j = nlohmann::json::parse(line);
     refs.push_back({j["text"].get<std::string>(), j["ids"].get<std::vector<int>>()});
@@ -143,38 +152,42 @@ std::string load_error(const std::string& dir) {
 
 }  // namespace
 
-TEST_CASE("GPT-2 encodes exactly as the reference encoder", "[tokenizer]") {
-  if (!test::have_shared(kReferenceIds)) return;
-  Tokenizer tok = Tokenizer::load(test::shared_path("data/gpt2-tokenizer"));
-  CHECK(tok.vocab_size() == 50257);
-  CHECK(tok.eot_id() == 50256);
-  for (const Reference& ref : reference_ids()) {
-    INFO(ref.text);
-    CHECK(tok.encode(ref.text) == ref.ids);
-    CHECK(tok.decode(ref.ids) == ref.text);
-  }
-  // The special token is split out before the regex, whatever surrounds it.
-  std::vector<int> expected = tok.encode("Hello");
-  expected.push_back(50256);
-  for (int id : tok.encode("world")) expected.push_back(id);
-  CHECK(tok.encode("Hello<|endoftext|>world") == expected);
-  for (const std::string& text : awkward_texts()) CHECK(tok.decode(tok.encode(text)) == text);
-  // The trainer's byte tokens take GPT-2's ids.
+TEST_CASE("byte-level BPE encodes exactly as the reference encoder", "[tokenizer]") {
   Tokenizer bytes_only = Tokenizer::from_merges({});
-  for (int id = 0; id < 256; ++id) CHECK(bytes_only.token(id) == tok.token(id));
+  for (const std::string& dir : reference_dirs()) {
+    INFO(dir);
+    Tokenizer tok = Tokenizer::load(dir);
+    CHECK(tok.eot_id() == tok.vocab_size() - 1);
+    CHECK(tok.token(tok.eot_id()) == "<|endoftext|>");
+    for (const Reference& ref : reference_ids(dir)) {
+      INFO(ref.text);
+      CHECK(tok.encode(ref.text) == ref.ids);
+      CHECK(tok.decode(ref.ids) == ref.text);
+    }
+    // The special token is split out before the regex, whatever surrounds it.
+    std::vector<int> expected = tok.encode("Hello");
+    expected.push_back(tok.eot_id());
+    for (int id : tok.encode("world")) expected.push_back(id);
+    CHECK(tok.encode("Hello<|endoftext|>world") == expected);
+    for (const std::string& text : awkward_texts()) CHECK(tok.decode(tok.encode(text)) == text);
+    // The trainer's byte tokens take GPT-2's ids.
+    for (int id = 0; id < 256; ++id) CHECK(bytes_only.token(id) == tok.token(id));
+  }
 }
 
-TEST_CASE("GPT-2 saved as vocab.json + merges.txt loads back identical", "[tokenizer]") {
-  if (!test::have_shared(kReferenceIds)) return;
-  Tokenizer tok = Tokenizer::load(test::shared_path("data/gpt2-tokenizer"));
-  TempDir dir("gpt2");
-  tok.save(dir.path);
-  CHECK(Tokenizer::exists_in(dir.path));
-  CHECK(read_file(dir.file("merges.txt")).starts_with("#version: 0.2\nĠ t\n"));
-  Tokenizer loaded = Tokenizer::load(dir.path);
-  REQUIRE(loaded.vocab_size() == tok.vocab_size());
-  CHECK(loaded.eot_id() == 50256);
-  for (const Reference& ref : reference_ids()) CHECK(loaded.encode(ref.text) == ref.ids);
+TEST_CASE("a reference tokenizer saved as vocab.json + merges.txt loads back identical", "[tokenizer]") {
+  for (const std::string& dir : reference_dirs()) {
+    INFO(dir);
+    Tokenizer tok = Tokenizer::load(dir);
+    TempDir saved("reference");
+    tok.save(saved.path);
+    CHECK(Tokenizer::exists_in(saved.path));
+    CHECK(read_file(saved.file("merges.txt")).starts_with("#version: 0.2\nĠ t\n"));
+    Tokenizer loaded = Tokenizer::load(saved.path);
+    REQUIRE(loaded.vocab_size() == tok.vocab_size());
+    CHECK(loaded.eot_id() == tok.eot_id());
+    for (const Reference& ref : reference_ids(dir)) CHECK(loaded.encode(ref.text) == ref.ids);
+  }
 }
 
 TEST_CASE("training makes the hand-counted merges", "[tokenizer]") {
