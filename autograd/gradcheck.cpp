@@ -73,6 +73,7 @@ GradCheckResult gradcheck(const GradCheckFn& fn, const std::vector<Tensor>& inpu
     result.worst = std::max(result.worst, worst);
     result.report += fmt::format("input {}: worst relative error {:.3e}\n", k, worst);
   }
+  result.passed = result.worst < options.tolerance;
   return result;
 }
 

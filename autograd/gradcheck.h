@@ -20,18 +20,24 @@ struct GradCheckOptions {
   // analytic gradient: float32 rounding makes tiny entries noisy in absolute terms.
   double relative_floor = 0.05;
   double floor = 1e-4;
+  // The worst error that still passes: float32 differences of a correct backward stay well
+  // below it, while a wrong factor, sign, transpose or missing input lands far above.
+  double tolerance = 1e-2;
 };
 
 struct GradCheckResult {
   // per input: max |a − n| / max(|a|, |n|, relative_floor·max|a|, floor)
   std::vector<double> worst_error;
   double worst = 0.0;
+  bool passed = false;              // worst < options.tolerance
   std::string report;               // one line per input
 };
 
 using GradCheckFn = std::function<Tensor(const std::vector<Tensor>&)>;
 
-// `inputs` are leaf tensors; every one that requires grad is checked.
+// `inputs` are leaf tensors; every one that requires grad is checked. One call checks an op:
+//   GradCheckResult r = gradcheck([](const std::vector<Tensor>& in) { return my_op(in[0]); }, {x});
+//   if (!r.passed) std::cerr << r.report;
 GradCheckResult gradcheck(const GradCheckFn& fn, const std::vector<Tensor>& inputs,
                           const GradCheckOptions& options = {});
 
