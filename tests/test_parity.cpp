@@ -1,6 +1,7 @@
 // lorasum against PyTorch on the committed fixtures (tests/fixtures/make_fixtures.py): a tiny
 // GPT-2 read through the Hugging Face loader, PEFT adapters alone, summed and weighted; logits,
-// the masked mean cross-entropy, and its gradients for LoRA factors and base weights.
+// the masked mean cross-entropy, and its gradients for LoRA factors and base weights, on the
+// fused kernels and on the reference ops.
 #include <catch2/catch.hpp>
 
 #include "gpt2/checkpoint.h"
@@ -12,6 +13,8 @@ using namespace ls;
 namespace {
 
 constexpr double kTolerance = 1e-4;  // relative to the tensor's largest entry; float32 sums
+// Both implementations of attention and the LM-head loss must match PyTorch.
+constexpr Kernels kKernels[] = {Kernels::Fused, Kernels::Reference};
 
 // The gradient lorasum holds for PyTorch's name: "<adapter>.<module>.lora_<A|B>" or a base
 // parameter's name.
@@ -59,17 +62,20 @@ TEST_CASE("the tiny GPT-2's logits and loss match PyTorch, with no, one, two and
           "[parity]") {
   test::ParityBatch batch = test::parity_batch();
   REQUIRE(batch.cases.size() == 5);
-  for (auto& [name, c] : batch.cases) {
-    auto model = load_gpt2(test::fixture_path("model"));
-    auto adapters = test::attach_adapters(c, *model);
-    NoGradGuard no_grad;
-    std::vector<float> logits = model->logits(batch.ids, batch.batch, batch.seq).to_vector();
-    double error = test::relative_error(logits, test::expected("logits." + name));
-    INFO(name << ": relative logit error " << error);
-    CHECK(error < kTolerance);
-    Tensor loss = model->loss(batch.ids, batch.targets, batch.batch, batch.seq);
-    CHECK(loss.item() == Approx(c.loss).epsilon(kTolerance / 10));
-  }
+  for (Kernels kernels : kKernels)
+    for (auto& [name, c] : batch.cases) {
+      auto model = load_gpt2(test::fixture_path("model"));
+      model->set_kernels(kernels);
+      auto adapters = test::attach_adapters(c, *model);
+      NoGradGuard no_grad;
+      std::vector<float> logits = model->logits(batch.ids, batch.batch, batch.seq).to_vector();
+      double error = test::relative_error(logits, test::expected("logits." + name));
+      INFO(name << (kernels == Kernels::Reference ? " (reference ops)" : "")
+                << ": relative logit error " << error);
+      CHECK(error < kTolerance);
+      Tensor loss = model->loss(batch.ids, batch.targets, batch.batch, batch.seq);
+      CHECK(loss.item() == Approx(c.loss).epsilon(kTolerance / 10));
+    }
   if (test::shared_exists("fixtures/cases.json")) check_shared_fixtures();
 }
 
@@ -77,17 +83,21 @@ TEST_CASE("the gradients of the masked loss match PyTorch's, for LoRA factors an
           "[parity]") {
   test::ParityBatch batch = test::parity_batch();
   const test::ParityCase& c = batch.cases.at("train");
-  auto model = load_gpt2(test::fixture_path("model"));
-  auto adapters = test::attach_adapters(c, *model);
-  Tensor loss = model->loss(batch.ids, batch.targets, batch.batch, batch.seq);
-  CHECK(loss.item() == Approx(c.loss).epsilon(kTolerance / 10));
-  backward(loss);
   REQUIRE(c.grads.size() == 7 + 2 * (8 + 8));  // base weights; A and B of 8 modules, 2 adapters
-  for (const std::string& name : c.grads) {
-    Tensor grad = grad_of(name, *model, c, adapters);
-    REQUIRE(grad.defined());
-    double error = test::relative_error(grad.to_vector(), test::expected("grad." + name));
-    INFO(name << ": relative gradient error " << error);
-    CHECK(error < kTolerance);
+  for (Kernels kernels : kKernels) {
+    auto model = load_gpt2(test::fixture_path("model"));
+    model->set_kernels(kernels);
+    auto adapters = test::attach_adapters(c, *model);
+    Tensor loss = model->loss(batch.ids, batch.targets, batch.batch, batch.seq);
+    CHECK(loss.item() == Approx(c.loss).epsilon(kTolerance / 10));
+    backward(loss);
+    for (const std::string& name : c.grads) {
+      Tensor grad = grad_of(name, *model, c, adapters);
+      REQUIRE(grad.defined());
+      double error = test::relative_error(grad.to_vector(), test::expected("grad." + name));
+      INFO(name << (kernels == Kernels::Reference ? " (reference ops)" : "")
+                << ": relative gradient error " << error);
+      CHECK(error < kTolerance);
+    }
   }
 }
