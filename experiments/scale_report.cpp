@@ -28,6 +28,7 @@ struct MeanStd {
 // What the scale report takes from one run's results.json.
 struct RunFigures {
   std::string dir, preset;
+  int seeds = 0;
   double parameters = 0, block_parameters = 0;
   std::map<std::string, MeanStd> change, cos;  // by pair label
   MeanStd triple;
@@ -72,6 +73,7 @@ RunFigures read_run(const std::string& dir) {
   RunFigures r;
   r.dir = dir;
   r.preset = j.value("preset", "");
+  r.seeds = j.value("seeds", 0);
   read_size(j, dir, path, r);
   for (const json& p : j["pairs"]) {
     if (!p.contains("domains") || !p["domains"].is_array())
@@ -86,8 +88,10 @@ RunFigures read_run(const std::string& dir) {
   return r;
 }
 
-std::string pm(const MeanStd& v, const char* mean_format, const char* std_format) {
-  return std::isnan(v.mean) ? "—" : mean_pm(v.mean, v.std, mean_format, std_format);
+// "mean ± std", or the mean alone from a single seed (whose std of 0 would claim a precision).
+std::string pm(const MeanStd& v, int seeds, const char* mean_format, const char* std_format) {
+  if (std::isnan(v.mean)) return "—";
+  return mean_pm(v.mean, seeds == 1 ? NAN : v.std, mean_format, std_format);
 }
 
 std::string millions(double n) { return fmt::format("{:.2f} M", n / 1e6); }
@@ -98,23 +102,23 @@ std::vector<std::string> pair_labels() {
 }
 
 std::string table(const std::vector<RunFigures>& runs, double study_parameters) {
-  std::string out = "| run | preset | parameters | in blocks |";
+  std::string out = "| run | preset | seeds | parameters | in blocks |";
   for (const std::string& p : pair_labels()) out += fmt::format(" {} change % | RMS cos |", p);
-  out += " all three change % | fit r |\n|---|---|---|---|";
+  out += " all three change % | fit r |\n|---|---|---|---|---|";
   for (size_t i = 0; i < pair_labels().size(); ++i) out += "---|---|";
   out += "---|---|\n";
   for (const RunFigures& r : runs) {
-    out += fmt::format("| {} | {} | {} | {} |", r.dir, r.preset, millions(r.parameters),
-                       millions(r.block_parameters));
+    out += fmt::format("| {} | {} | {} | {} | {} |", r.dir, r.preset, r.seeds,
+                       millions(r.parameters), millions(r.block_parameters));
     for (const std::string& p : pair_labels()) {
       bool has = r.change.count(p) != 0;
-      out += fmt::format(" {} | {} |", has ? pm(r.change.at(p), "{:+.1f}", "{:.1f}") : "—",
-                         has ? pm(r.cos.at(p), "{:.4f}", "{:.4f}") : "—");
+      out += fmt::format(" {} | {} |", has ? pm(r.change.at(p), r.seeds, "{:+.1f}", "{:.1f}") : "—",
+                         has ? pm(r.cos.at(p), r.seeds, "{:.4f}", "{:.4f}") : "—");
     }
-    out += fmt::format(" {} | {} |\n", pm(r.triple, "{:+.1f}", "{:.1f}"),
+    out += fmt::format(" {} | {} |\n", pm(r.triple, r.seeds, "{:+.1f}", "{:.1f}"),
                        std::isnan(r.fit_r) ? "—" : fmt::format("{:.2f}", r.fit_r));
   }
-  out += fmt::format("| the study (one run) | gpt2-small | {} | {} |", millions(study_parameters),
+  out += fmt::format("| the study (one run) | gpt2-small | 1 | {} | {} |", millions(study_parameters),
                      millions(GPT2Config::preset("gpt2").block_parameter_count()));
   for (const std::string& p : pair_labels())
     out += fmt::format(" {:+.2f} | — |", published_change().at(p));
@@ -127,7 +131,7 @@ json run_json(const RunFigures& r) {
     pairs[label] = {{"change_pct", c.mean}, {"change_pct_std", c.std},
                     {"rms_cos", r.cos.at(label).mean}, {"rms_cos_std", r.cos.at(label).std}};
   auto or_null = [](double v) { return std::isnan(v) ? json(nullptr) : json(v); };
-  return {{"run", r.dir}, {"preset", r.preset}, {"parameters", r.parameters},
+  return {{"run", r.dir}, {"preset", r.preset}, {"seeds", r.seeds}, {"parameters", r.parameters},
           {"block_parameters", r.block_parameters}, {"pairs", pairs},
           {"triple_change_pct", or_null(r.triple.mean)},
           {"triple_change_pct_std", or_null(r.triple.std)}, {"fit_pearson_r", or_null(r.fit_r)}};

@@ -206,7 +206,7 @@ TEST_CASE("report sets runs against base-model size, with the study at 124 M", "
     CHECK(scale["runs"][0]["pairs"][label]["change_pct"] == pair["change_pct"]);
     CHECK(scale["runs"][0]["pairs"][label]["rms_cos"] == pair["rms_cos"]);
   }
-  CHECK_THAT(read_file(out + "/scale.md"), Catch::Contains("| the study (one run) | gpt2-small | 124.44 M"));
+  CHECK_THAT(read_file(out + "/scale.md"), Catch::Contains("| the study (one run) | gpt2-small | 1 | 124.44 M"));
   CHECK(read_file(out + "/plots/scale.svg").find("study math+medicine") != std::string::npos);
   CHECK(fs::exists(out + "/plots/scale_cos.svg"));
   test::CliResult bad = test::run_lorasum("report --runs " + out + " --out " + out + "/again");
