@@ -81,7 +81,8 @@ TEST_CASE("the weighted sum of the fixture adapters reproduces PyTorch's logits,
   for (auto& [dir, weight] : c.adapters) {
     ab.push_back(AdapterFactors::read(test::fixture_path(dir)));
     options.weights.push_back(weight);
-    weights += (weights.empty() ? "" : ",") + std::to_string(weight);
+    if (!weights.empty()) weights += ',';
+    weights += std::to_string(weight);
   }
   std::vector<float> expected = test::expected("logits.train");
 
