@@ -4,9 +4,9 @@
 #include <filesystem>
 #include <set>
 
-#include "gpt2/safetensors.h"
+#include "tensor/io/safetensors.h"
 #include "tensor/error.h"
-#include "tensor/file_io.h"
+#include "tensor/io/file_io.h"
 
 namespace ls {
 

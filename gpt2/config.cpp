@@ -4,9 +4,9 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "gpt2/json_brief.h"
+#include "tensor/io/json_brief.h"
 #include "tensor/error.h"
-#include "tensor/file_io.h"
+#include "tensor/io/file_io.h"
 
 namespace ls {
 

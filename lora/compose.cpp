@@ -5,7 +5,7 @@
 #include <functional>
 #include <numeric>
 
-#include "lora/linalg.h"
+#include "tensor/linalg.h"
 #include "lora/similarity.h"
 #include "tensor/error.h"
 #include "tensor/ops.h"

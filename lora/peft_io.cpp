@@ -2,11 +2,11 @@
 // with tensors base_model.model.transformer.h.N.<module>.lora_{A,B}.weight.
 #include <filesystem>
 
-#include "gpt2/safetensors.h"
+#include "tensor/io/safetensors.h"
 #include "lora/adapter.h"
 #include "lora/factors.h"
 #include "tensor/error.h"
-#include "tensor/file_io.h"
+#include "tensor/io/file_io.h"
 
 namespace ls {
 

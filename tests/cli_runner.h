@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "tensor/file_io.h"
+#include "tensor/io/file_io.h"
 
 namespace ls::test {
 

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "gpt2/safetensors.h"
+#include "tensor/io/safetensors.h"
 #include "lora/adapter.h"
-#include "tensor/file_io.h"
+#include "tensor/io/file_io.h"
 
 namespace ls::test {
 

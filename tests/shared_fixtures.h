@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "tensor/file_io.h"
+#include "tensor/io/file_io.h"
 #include "tests/shared_dir.h"
 
 namespace ls::test {

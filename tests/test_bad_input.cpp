@@ -7,9 +7,9 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
-#include "gpt2/safetensors.h"
+#include "tensor/io/safetensors.h"
 #include "lora/lora.h"
-#include "tensor/file_io.h"
+#include "tensor/io/file_io.h"
 #include "tests/cli_expect.h"
 #include "tests/tiny_setup.h"
 

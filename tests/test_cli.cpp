@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <regex>
 
-#include "experiments/workspace.h"
+#include "experiments/study/workspace.h"
 #include "tests/cli_runner.h"
 #include "tests/fixtures.h"
 #include "tests/tiny_setup.h"

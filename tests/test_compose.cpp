@@ -4,9 +4,9 @@
 #include <filesystem>
 
 #include "gpt2/checkpoint.h"
-#include "gpt2/safetensors.h"
+#include "tensor/io/safetensors.h"
 #include "lora/compose.h"
-#include "lora/linalg.h"
+#include "tensor/linalg.h"
 #include "tests/cli_runner.h"
 #include "tests/fixtures.h"
 #include "tests/naive.h"

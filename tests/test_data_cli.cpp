@@ -4,8 +4,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "gpt2/tokenizer.h"
-#include "tensor/file_io.h"
+#include "gpt2/bpe/tokenizer.h"
+#include "tensor/io/file_io.h"
 #include "tests/cli_expect.h"
 #include "tests/tiny_setup.h"
 

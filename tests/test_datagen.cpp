@@ -15,9 +15,9 @@
 #include <sstream>
 #include <unistd.h>
 
-#include "experiments/datagen.h"
+#include "experiments/datagen/datagen.h"
 #include "tensor/error.h"
-#include "tensor/file_io.h"
+#include "tensor/io/file_io.h"
 
 using namespace ls::datagen;
 

@@ -12,9 +12,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "gpt2/bpe_trainer.h"
+#include "gpt2/bpe/bpe_trainer.h"
 #include "gpt2/checkpoint.h"
-#include "gpt2/safetensors.h"
+#include "tensor/io/safetensors.h"
 #include "tests/cli_runner.h"
 
 using namespace ls;

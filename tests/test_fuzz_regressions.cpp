@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
-#include "tensor/file_io.h"
+#include "tensor/io/file_io.h"
 #include "tests/fuzz/harness.h"
 
 namespace fs = std::filesystem;

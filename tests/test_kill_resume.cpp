@@ -15,8 +15,8 @@
 #include <sstream>
 #include <thread>
 
-#include "gpt2/safetensors.h"
-#include "tensor/file_io.h"
+#include "tensor/io/safetensors.h"
+#include "tensor/io/file_io.h"
 #include "tests/cli_runner.h"
 #include "tests/tiny_setup.h"
 

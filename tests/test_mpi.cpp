@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <sstream>
 
-#include "gpt2/safetensors.h"
-#include "tensor/file_io.h"
+#include "tensor/io/safetensors.h"
+#include "tensor/io/file_io.h"
 #include "tests/cli_runner.h"
 #include "tests/tiny_setup.h"
 

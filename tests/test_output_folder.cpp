@@ -10,8 +10,8 @@
 
 #include "gpt2/checkpoint.h"
 #include "lora/lora.h"
-#include "tensor/file_io.h"
-#include "tensor/folder_lock.h"
+#include "tensor/io/file_io.h"
+#include "tensor/io/folder_lock.h"
 #include "tests/cli_runner.h"
 #include "tests/tiny_setup.h"
 

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "tensor/folder_lock.h"
+#include "tensor/io/folder_lock.h"
 #include "tests/cli_runner.h"
 
 using namespace ls;

@@ -4,7 +4,7 @@
 
 #include <map>
 
-#include "lora/evaluate.h"
+#include "gpt2/training/evaluate.h"
 #include "lora/lora.h"
 #include "tests/naive.h"
 #include "tests/test_models.h"

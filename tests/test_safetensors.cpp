@@ -12,7 +12,7 @@
 #include <limits>
 #include <random>
 
-#include "gpt2/safetensors.h"
+#include "tensor/io/safetensors.h"
 #include "tensor/error.h"
 #include "tests/fixtures.h"
 

@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "experiments/svg.h"
+#include "experiments/plots/svg.h"
 #include "lora/similarity.h"
 #include "tensor/ops.h"
 #include "tests/cli_runner.h"

@@ -7,9 +7,9 @@
 #include <set>
 #include <sstream>
 
-#include "experiments/study.h"
-#include "experiments/training.h"
-#include "gpt2/safetensors.h"
+#include "experiments/study/study.h"
+#include "experiments/study/training.h"
+#include "tensor/io/safetensors.h"
 #include "lora/factors.h"
 #include "tests/cli_runner.h"
 #include "tests/test_models.h"

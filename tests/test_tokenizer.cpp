@@ -7,11 +7,11 @@
 #include <set>
 #include <sstream>
 
-#include "gpt2/bpe_text.h"
-#include "gpt2/bpe_trainer.h"
-#include "gpt2/tokenizer.h"
+#include "gpt2/bpe/bpe_text.h"
+#include "gpt2/bpe/bpe_trainer.h"
+#include "gpt2/bpe/tokenizer.h"
 #include "tensor/error.h"
-#include "tensor/file_io.h"
+#include "tensor/io/file_io.h"
 #include "tests/fixtures.h"
 #include "tests/shared_dir.h"
 

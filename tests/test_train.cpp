@@ -2,8 +2,8 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
-#include "experiments/training.h"
-#include "lora/evaluate.h"
+#include "experiments/study/training.h"
+#include "gpt2/training/evaluate.h"
 #include "tensor/parallel.h"
 
 #include "tests/test_models.h"

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "gpt2/bpe_trainer.h"
+#include "gpt2/bpe/bpe_trainer.h"
 #include "gpt2/checkpoint.h"
 
 namespace ls::test {

@@ -1,7 +1,7 @@
 // lorasum bench: speed of training, evaluation and generation on random weights.
 #include <fmt/format.h>
 
-#include "experiments/bench.h"
+#include "experiments/bench/bench.h"
 #include "experiments/cli/checks.h"
 #include "experiments/cli/commands.h"
 #include "tensor/distributed.h"

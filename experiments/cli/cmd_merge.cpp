@@ -10,8 +10,8 @@
 #include "gpt2/checkpoint.h"
 #include "lora/compose.h"
 #include "tensor/error.h"
-#include "tensor/file_io.h"
-#include "tensor/output_folder.h"
+#include "tensor/io/file_io.h"
+#include "tensor/io/output_folder.h"
 
 namespace ls::cli {
 

@@ -7,11 +7,11 @@
 #include "experiments/cli/checks.h"
 #include "experiments/cli/commands.h"
 #include "experiments/cli/data_flags.h"
-#include "experiments/workspace.h"
+#include "experiments/study/workspace.h"
 #include "gpt2/generate.h"
-#include "lora/evaluate.h"
+#include "gpt2/training/evaluate.h"
 #include "tensor/error.h"
-#include "tensor/file_io.h"
+#include "tensor/io/file_io.h"
 
 namespace ls::cli {
 

@@ -2,7 +2,7 @@
 #include <fmt/format.h>
 
 #include "experiments/cli/commands.h"
-#include "experiments/scale_report.h"
+#include "experiments/study/scale_report.h"
 
 namespace ls::cli {
 

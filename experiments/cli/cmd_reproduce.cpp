@@ -1,7 +1,7 @@
 // lorasum reproduce: the study, end to end.
 #include "experiments/cli/checks.h"
 #include "experiments/cli/commands.h"
-#include "experiments/reproduce.h"
+#include "experiments/study/reproduce.h"
 
 namespace ls::cli {
 

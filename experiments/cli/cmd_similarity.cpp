@@ -7,10 +7,10 @@
 
 #include "experiments/cli/checks.h"
 #include "experiments/cli/commands.h"
-#include "experiments/svg.h"
+#include "experiments/plots/svg.h"
 #include "lora/similarity.h"
 #include "tensor/error.h"
-#include "tensor/file_io.h"
+#include "tensor/io/file_io.h"
 
 namespace ls::cli {
 

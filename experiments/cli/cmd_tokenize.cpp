@@ -2,9 +2,9 @@
 #include <fmt/format.h>
 
 #include "experiments/cli/commands.h"
-#include "experiments/workspace.h"
+#include "experiments/study/workspace.h"
 #include "tensor/error.h"
-#include "tensor/file_io.h"
+#include "tensor/io/file_io.h"
 
 namespace ls::cli {
 

@@ -6,7 +6,7 @@
 #include "experiments/cli/checks.h"
 #include "experiments/cli/commands.h"
 #include "experiments/cli/data_flags.h"
-#include "experiments/training.h"
+#include "experiments/study/training.h"
 #include "tensor/distributed.h"
 #include "tensor/error.h"
 #include "tensor/parallel.h"

@@ -3,7 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
-#include "lora/data.h"
+#include "gpt2/training/data.h"
 
 namespace ls::cli {
 

@@ -4,11 +4,11 @@
 // Run it with no arguments: build/examples/sum_adapters (a few seconds).
 #include <fmt/format.h>
 
-#include "gpt2/bpe_trainer.h"
-#include "lora/evaluate.h"
+#include "gpt2/bpe/bpe_trainer.h"
+#include "gpt2/training/evaluate.h"
 #include "lora/lora.h"
 #include "lora/similarity.h"
-#include "lora/trainer.h"
+#include "gpt2/training/trainer.h"
 
 using namespace ls;
 

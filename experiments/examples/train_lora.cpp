@@ -6,10 +6,10 @@
 
 #include <filesystem>
 
-#include "gpt2/bpe_trainer.h"
-#include "lora/evaluate.h"
+#include "gpt2/bpe/bpe_trainer.h"
+#include "gpt2/training/evaluate.h"
 #include "lora/lora.h"
-#include "lora/trainer.h"
+#include "gpt2/training/trainer.h"
 
 using namespace ls;
 

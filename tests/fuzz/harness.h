@@ -15,12 +15,12 @@
 #include <utility>
 #include <vector>
 
-#include "gpt2/bpe_trainer.h"
+#include "gpt2/bpe/bpe_trainer.h"
 #include "gpt2/checkpoint.h"
-#include "gpt2/safetensors.h"
+#include "tensor/io/safetensors.h"
 #include "lora/config.h"
 #include "lora/factors.h"
-#include "lora/data.h"
+#include "gpt2/training/data.h"
 #include "tensor/error.h"
 
 namespace ls::fuzz {

@@ -1,0 +1,185 @@
+#include "experiments/study/scale_report.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "experiments/plots/charts.h"
+#include "experiments/study/study.h"
+#include "gpt2/config.h"
+#include "tensor/error.h"
+#include "tensor/io/file_io.h"
+
+namespace ls {
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+struct MeanStd {
+  double mean = NAN, std = NAN;
+};
+
+// What the scale report takes from one run's results.json.
+struct RunFigures {
+  std::string dir, preset;
+  int seeds = 0;
+  double parameters = 0, block_parameters = 0;
+  std::map<std::string, MeanStd> change, cos;  // by pair label
+  MeanStd triple;
+  double fit_r = NAN;
+};
+
+// A number at `key` of `j`, or InputError naming the file and the key.
+double number(const json& j, const char* key, const std::string& path) {
+  if (!j.is_object() || !j.contains(key) || !j[key].is_number())
+    input_error("{}: expected a number at \"{}\" (is it a results.json of lorasum reproduce?)",
+                path, key);
+  return j[key].get<double>();
+}
+
+MeanStd mean_std(const json& j, const char* key, const std::string& path) {
+  if (!j.contains("std")) input_error("{}: a result without its \"std\"", path);
+  return {number(j, key, path), number(j["std"], key, path)};
+}
+
+// The base model's size: recorded in results.json, or read from the run's base-model/.
+void read_size(const json& j, const std::string& dir, const std::string& path, RunFigures& r) {
+  if (j.contains("base_model") && j["base_model"].is_object()) {
+    r.parameters = number(j["base_model"], "parameters", path);
+    r.block_parameters = number(j["base_model"], "block_parameters", path);
+    return;
+  }
+  std::string config = dir + "/base-model/config.json";
+  if (!fs::exists(config))
+    input_error("{} records no base-model size (an older lorasum wrote it) and {} is missing: "
+                "rerun lorasum reproduce on the run folder to refresh its results", path, config);
+  GPT2Config c = GPT2Config::load(config);
+  r.parameters = c.parameter_count();
+  r.block_parameters = c.block_parameter_count();
+}
+
+RunFigures read_run(const std::string& dir) {
+  std::string path = dir + "/results.json";
+  if (!fs::exists(path)) input_error("{}: no results.json (a finished reproduce run is expected)", dir);
+  json j = json::parse(read_file(path), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("pairs") || !j["pairs"].is_array())
+    input_error("{}: not a results.json of lorasum reproduce", path);
+  RunFigures r;
+  r.dir = dir;
+  r.preset = j.value("preset", "");
+  r.seeds = j.value("seeds", 0);
+  read_size(j, dir, path, r);
+  for (const json& p : j["pairs"]) {
+    if (!p.contains("domains") || !p["domains"].is_array())
+      input_error("{}: a pair without its domains", path);
+    std::string label = domains_label(p["domains"].get<std::vector<std::string>>());
+    r.change[label] = mean_std(p, "change_pct", path);
+    r.cos[label] = mean_std(p, "rms_cos", path);
+  }
+  if (j.contains("triple") && j["triple"].is_object())
+    r.triple = mean_std(j["triple"], "change_pct", path);
+  if (j.contains("fit") && j["fit"].is_object()) r.fit_r = number(j["fit"], "pearson_r", path);
+  return r;
+}
+
+// "mean ± std", or the mean alone from a single seed (whose std of 0 would claim a precision).
+std::string pm(const MeanStd& v, int seeds, const char* mean_format, const char* std_format) {
+  if (std::isnan(v.mean)) return "—";
+  return mean_pm(v.mean, seeds == 1 ? NAN : v.std, mean_format, std_format);
+}
+
+std::string millions(double n) { return fmt::format("{:.2f} M", n / 1e6); }
+
+std::vector<std::string> pair_labels() {
+  const auto& d = study_domains();
+  return {domains_label({d[0], d[1]}), domains_label({d[0], d[2]}), domains_label({d[1], d[2]})};
+}
+
+std::string table(const std::vector<RunFigures>& runs, double study_parameters) {
+  std::string out = "| run | preset | seeds | parameters | in blocks |";
+  for (const std::string& p : pair_labels()) out += fmt::format(" {} change % | RMS cos |", p);
+  out += " all three change % | fit r |\n|---|---|---|---|---|";
+  for (size_t i = 0; i < pair_labels().size(); ++i) out += "---|---|";
+  out += "---|---|\n";
+  for (const RunFigures& r : runs) {
+    out += fmt::format("| {} | {} | {} | {} | {} |", r.dir, r.preset, r.seeds,
+                       millions(r.parameters), millions(r.block_parameters));
+    for (const std::string& p : pair_labels()) {
+      bool has = r.change.count(p) != 0;
+      out += fmt::format(" {} | {} |", has ? pm(r.change.at(p), r.seeds, "{:+.1f}", "{:.1f}") : "—",
+                         has ? pm(r.cos.at(p), r.seeds, "{:.4f}", "{:.4f}") : "—");
+    }
+    out += fmt::format(" {} | {} |\n", pm(r.triple, r.seeds, "{:+.1f}", "{:.1f}"),
+                       std::isnan(r.fit_r) ? "—" : fmt::format("{:.2f}", r.fit_r));
+  }
+  out += fmt::format("| the study (one run) | gpt2-small | 1 | {} | {} |", millions(study_parameters),
+                     millions(GPT2Config::preset("gpt2").block_parameter_count()));
+  for (const std::string& p : pair_labels())
+    out += fmt::format(" {:+.2f} | — |", published_change().at(p));
+  return out + " — | — |\n";
+}
+
+json run_json(const RunFigures& r) {
+  json pairs;
+  for (const auto& [label, c] : r.change)
+    pairs[label] = {{"change_pct", c.mean}, {"change_pct_std", c.std},
+                    {"rms_cos", r.cos.at(label).mean}, {"rms_cos_std", r.cos.at(label).std}};
+  auto or_null = [](double v) { return std::isnan(v) ? json(nullptr) : json(v); };
+  return {{"run", r.dir}, {"preset", r.preset}, {"seeds", r.seeds}, {"parameters", r.parameters},
+          {"block_parameters", r.block_parameters}, {"pairs", pairs},
+          {"triple_change_pct", or_null(r.triple.mean)},
+          {"triple_change_pct_std", or_null(r.triple.std)}, {"fit_pearson_r", or_null(r.fit_r)}};
+}
+
+// One figure against log10(parameters), a point per pair and run (and the study's).
+void write_plot(const std::vector<RunFigures>& runs, double study_parameters, bool cosine,
+                const std::string& path) {
+  svg::Scatter s;
+  s.title = cosine ? "RMS cosine of the pair's deltas against base-model size"
+                   : "Change % of the naive sum against base-model size";
+  s.subtitle = cosine ? "mean over seeds, per pair and run"
+                      : "mean over seeds, per pair and run; the study's single runs at 124 M";
+  s.x_label = "log10(base-model parameters)";
+  s.y_label = cosine ? "RMS cosine" : "change % (sum vs merged-data)";
+  for (const RunFigures& r : runs)
+    for (const std::string& p : pair_labels())
+      if (r.change.count(p))
+        s.points.push_back({std::log10(r.parameters),
+                            cosine ? r.cos.at(p).mean : r.change.at(p).mean,
+                            fmt::format("{} ({})", p, r.preset)});
+  if (!cosine)
+    for (const std::string& p : pair_labels())
+      s.points.push_back({std::log10(study_parameters), published_change().at(p), "study " + p});
+  write_file_atomic(path, svg::scatter(s));
+}
+
+}  // namespace
+
+std::string write_scale_report(const std::vector<std::string>& run_dirs, const std::string& out) {
+  if (run_dirs.empty()) input_error("report: give at least one --runs folder");
+  std::vector<RunFigures> runs;
+  for (const std::string& dir : run_dirs) runs.push_back(read_run(dir));
+  std::stable_sort(runs.begin(), runs.end(), [](const RunFigures& a, const RunFigures& b) {
+    return a.parameters < b.parameters;
+  });
+  double study_parameters = GPT2Config::preset("gpt2").parameter_count();
+  std::string md = table(runs, study_parameters);
+  json j = {{"runs", json::array()},
+            {"study", {{"parameters", study_parameters}, {"change_pct", published_change()}}}};
+  for (const RunFigures& r : runs) j["runs"].push_back(run_json(r));
+  fs::create_directories(out + "/plots");
+  write_file_atomic(out + "/scale.md", "# Change % and RMS cosine against base-model size\n\n" +
+                                           std::string("Mean ± std over each run's seeds.\n\n") + md);
+  write_file_atomic(out + "/scale.json", j.dump(2) + "\n");
+  write_plot(runs, study_parameters, false, out + "/plots/scale.svg");
+  write_plot(runs, study_parameters, true, out + "/plots/scale_cos.svg");
+  return md;
+}
+
+}  // namespace ls

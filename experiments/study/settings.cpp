@@ -1,0 +1,161 @@
+#include "experiments/study/settings.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <tuple>
+
+#include "tensor/error.h"
+#include "tensor/io/file_io.h"
+
+namespace ls {
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// Bumped whenever what a job writes changes meaning, so older folders are not mistaken for new.
+constexpr int kFormatVersion = 2;
+
+uint64_t fnv1a(std::string_view bytes, uint64_t h = 0xcbf29ce484222325ULL) {
+  for (unsigned char c : bytes) h = (h ^ c) * 0x100000001b3ULL;
+  return h;
+}
+
+json train_json(const TrainOptions& t) {
+  return {{"lr", decimal(t.lr)},  {"epochs", t.epochs},   {"batch", t.batch},
+          {"seq_len", t.seq_len}, {"warmup", t.warmup},   {"weight_decay", decimal(t.weight_decay)},
+          {"grad_clip", decimal(t.grad_clip)}, {"grad_accum", t.grad_accum}, {"seed", t.seed},
+          {"schedule", decay_name(t.decay)}, {"max_steps", t.max_steps},
+          {"keep_best", t.keep_best}};
+}
+
+void flatten(const json& j, const std::string& prefix, std::map<std::string, json>& out) {
+  if (j.is_object() && !j.empty()) {
+    for (auto& [k, v] : j.items()) flatten(v, prefix.empty() ? k : prefix + "." + k, out);
+  } else {
+    out[prefix] = j;
+  }
+}
+
+std::string shown(const std::map<std::string, json>& m, const std::string& key) {
+  auto found = m.find(key);
+  return found == m.end() ? "(absent)" : found->second.dump();
+}
+
+}  // namespace
+
+double decimal(float f) { return std::stod(fmt::format("{}", f)); }
+
+std::string text_digest(const std::string& text) { return fmt::format("{:016x}", fnv1a(text)); }
+
+std::string file_digest(const std::string& path) {
+  static std::mutex lock;
+  static std::map<std::tuple<std::string, uintmax_t, int64_t>, std::string> cache;
+  std::error_code ec;
+  auto size = fs::file_size(path, ec);
+  if (ec) input_error("{}: cannot read ({})", path, ec.message());
+  int64_t mtime = fs::last_write_time(path, ec).time_since_epoch().count();
+  auto key = std::make_tuple(fs::absolute(path).string(), size, mtime);
+  std::lock_guard<std::mutex> guard(lock);
+  auto found = cache.find(key);
+  if (found != cache.end()) return found->second;
+  return cache[key] = text_digest(read_file(path));
+}
+
+json pretrain_settings(const PretrainJob& job) {
+  const GPT2Config& c = job.config;
+  return {{"format", kFormatVersion},
+          {"kind", "pretrain"},
+          {"corpus", file_digest(job.corpus)},
+          {"vocab_size", job.vocab_size},
+          {"model", {{"n_layer", c.n_layer}, {"n_head", c.n_head}, {"n_embd", c.n_embd},
+                     {"n_positions", c.n_positions}, {"resid_pdrop", decimal(c.resid_pdrop)},
+                     {"embd_pdrop", decimal(c.embd_pdrop)}}},
+          {"validation_fraction", job.validation_fraction},
+          {"train", train_json(job.train)}};
+}
+
+json adapter_settings(const LoraJob& job, const std::string& model_id) {
+  json data = json::array();
+  for (const std::string& f : job.data) data.push_back(file_digest(f));
+  const LoraConfig& l = job.lora;
+  json record = {{"format", kFormatVersion},
+          {"kind", "adapter"},
+          {"base_model", model_id.empty() ? model_identity(job.model_dir) : model_id},
+          {"data", data},
+          {"eval_data", job.eval_data.empty() ? "" : file_digest(job.eval_data)},
+          {"text", {{"question_field", job.format.question_field},
+                    {"answer_field", job.format.answer_field},
+                    {"loss_on_answer_only", job.format.loss_on_answer_only},
+                    {"aligned_length", job.format.aligned_length}}},
+          {"lora", {{"r", l.r}, {"alpha", decimal(l.alpha)}, {"dropout", decimal(l.dropout)},
+                    {"targets", l.target_modules}, {"target_regex", l.target_regex},
+                    {"rslora", l.use_rslora}}},
+          {"train", train_json(job.train)},
+          {"subsample", job.subsample},
+          {"head_copy", job.train_head_copy},
+          {"init_seed", job.init_seed.has_value() ? json(*job.init_seed) : json(nullptr)}};
+  // Absent means random: the only order before --batching existed, so older folders still match.
+  if (job.train.batching == BatchOrder::by_length)
+    record["train"]["batching"] = batching_name(job.train.batching);
+  // Automatic detection follows the files' contents, which their digests fix; a forced format
+  // is a setting of its own.
+  if (job.format.data_format != DataFormat::automatic)
+    record["text"]["data_format"] = job.format.data_format == DataFormat::jsonl ? "jsonl" : "text";
+  return record;
+}
+
+json data_settings(const json& source) {
+  return {{"format", kFormatVersion}, {"kind", "data"}, {"source", source}};
+}
+
+std::string settings_identity(const json& settings) { return text_digest(settings.dump()); }
+
+std::string model_identity(const std::string& model_dir) {
+  json record = read_settings(model_dir);
+  if (!record.is_null()) return "pretrained:" + settings_identity(record);
+  return "weights:" + file_digest(model_dir + "/config.json") +
+         file_digest(model_dir + "/model.safetensors");
+}
+
+json read_settings(const std::string& dir) {
+  std::string path = dir + "/settings.json";
+  if (!fs::exists(path)) return nullptr;
+  json j = json::parse(read_file(path), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object())
+    input_error("{}: not a lorasum settings record (not a JSON object); remove the folder or "
+                "choose another", path);
+  return j;
+}
+
+void write_settings(const std::string& dir, const json& settings) {
+  write_file_atomic(dir + "/settings.json", settings.dump(2) + "\n");
+}
+
+std::string settings_difference(const json& here, const json& there) {
+  std::map<std::string, json> a, b;
+  flatten(here, "", a);
+  flatten(there, "", b);
+  std::vector<std::string> parts;
+  for (const auto& [key, value] : a)
+    if (!b.count(key) || b.at(key) != value)
+      parts.push_back(fmt::format("{}: {} here, {} in the folder", key, value.dump(), shown(b, key)));
+  for (const auto& [key, value] : b)
+    if (!a.count(key)) parts.push_back(fmt::format("{}: absent here, {} in the folder", key, value.dump()));
+  return fmt::format("{}", fmt::join(parts, "; "));
+}
+
+bool check_settings(const std::string& dir, const json& expected) {
+  json found = read_settings(dir);
+  if (found.is_null()) return false;
+  if (found != expected)
+    input_error("{} was made with other settings ({}); choose another output folder or remove "
+                "this one", dir, settings_difference(expected, found));
+  return true;
+}
+
+}  // namespace ls

@@ -1,0 +1,188 @@
+#include "experiments/study/training.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <memory>
+
+#include "experiments/study/settings.h"
+#include "experiments/study/workspace.h"
+#include "gpt2/bpe/bpe_trainer.h"
+#include "gpt2/checkpoint.h"
+#include "tensor/io/safetensors.h"
+#include "tensor/distributed.h"
+#include "tensor/error.h"
+#include "tensor/io/file_io.h"
+#include "tensor/io/output_folder.h"
+
+namespace ls {
+
+namespace fs = std::filesystem;
+
+// Separates the subsample's random stream from the job's other uses of its seed.
+constexpr uint64_t kSubsampleStream = 0x5b5a4d91e7c3a1f3ULL;
+
+Trainable lora_trainable(GPT2& model, const LoraAdapter& adapter) {
+  Trainable t;
+  t.params = adapter.named_parameters();
+  LoraAdapter* a = const_cast<LoraAdapter*>(&adapter);
+  t.reseed_dropout = [&model, a](uint64_t seed) {
+    model.reseed_dropout(seed);
+    a->reseed_dropout(seed ^ 0xada97e);
+  };
+  return t;
+}
+
+std::vector<Example> job_examples(const LoraJob& job, const Tokenizer& tok, int64_t seq_len) {
+  std::vector<Example> all;
+  for (const std::string& file : job.data) {
+    auto part = load_examples(file, tok, job.format, seq_len);
+    all.insert(all.end(), part.begin(), part.end());
+  }
+  if (!(job.subsample > 0.0 && job.subsample <= 1.0))
+    input_error("--subsample {} must be in (0, 1]", job.subsample);
+  if (job.subsample == 1.0) return all;
+  // As torch's random_split(data, [int(f·n), …]): a random int(f·n) of the examples.
+  auto keep = static_cast<size_t>(job.subsample * static_cast<double>(all.size()));
+  if (keep == 0) input_error("--subsample {} of {} examples leaves none", job.subsample, all.size());
+  std::vector<size_t> order = shuffled_indices(all.size(), job.train.seed ^ kSubsampleStream);
+  std::vector<Example> kept;
+  for (size_t i = 0; i < keep; ++i) kept.push_back(std::move(all[order[i]]));
+  return kept;
+}
+
+int64_t mean_example_length(const LoraJob& job, int64_t context) {
+  int64_t seq_len = std::min(job.train.seq_len, context), total = 0;
+  std::vector<Example> examples = job_examples(job, load_tokenizer(job.model_dir), seq_len);
+  for (const Example& ex : examples)
+    total += std::min<int64_t>(seq_len, static_cast<int64_t>(ex.tokens.size()) - 1);
+  return std::max<int64_t>(1, total / static_cast<int64_t>(examples.size()));
+}
+
+namespace {
+
+// The settings a checkpoint was written with (its "settings" metadata), checked against the
+// run that would continue it.
+void check_checkpoint_settings(const std::string& path, const nlohmann::json& settings) {
+  SafetensorsFile file = SafetensorsFile::open(path);
+  const auto& meta = file.metadata();
+  auto found = meta.find("settings");
+  auto recorded = found == meta.end() ? nlohmann::json()
+                                      : nlohmann::json::parse(found->second, nullptr, false);
+  if (!recorded.is_object())
+    input_error("{} holds no settings record (made by an older lorasum), so it cannot be "
+                "checked against this run: remove it or choose another --out", path);
+  if (recorded != settings)
+    input_error("{} was written with other settings ({}); resume with those, or remove it",
+                path, settings_difference(settings, recorded));
+}
+
+// With --resume: true when `out` holds this job finished (its `result` file, a matching
+// record and no checkpoint); throws when the checkpoint's or the folder's settings differ from
+// the job's; false when there is something (or nothing yet) to train.
+bool finished_before(const std::string& out, const std::string& result,
+                     const nlohmann::json& settings) {
+  std::string checkpoint = (fs::path(out) / "checkpoint.safetensors").string();
+  if (fs::exists(checkpoint)) {
+    check_checkpoint_settings(checkpoint, settings);
+    return false;
+  }
+  if (!fs::exists(fs::path(out) / result)) return false;
+  if (!check_settings(out, settings))
+    input_error("{} holds a {} without a settings record (made by an older lorasum), so it "
+                "cannot be checked against this run: choose another --out or remove it", out,
+                result);
+  if (world::is_root())
+    fmt::print(stderr, "{}: already trained with these settings; nothing to do\n", out);
+  return true;
+}
+
+// The LM head copy that the study's code trained alongside LoRA (PEFT modules_to_save):
+// it starts as the tied embedding and trains; the adapter saved afterwards does not hold it.
+void add_head_copy(GPT2& model, Trainable& t) {
+  model.lm_head_copy = model.wte->weight().clone().set_requires_grad(true);
+  t.params.emplace_back("lm_head_copy.weight", model.lm_head_copy);
+}
+
+// Everything a LoRA job reads, which its output folder must keep apart from.
+std::vector<std::string> lora_inputs(const LoraJob& job) {
+  std::vector<std::string> inputs = job.data;
+  inputs.push_back(job.model_dir);
+  if (!job.eval_data.empty()) inputs.push_back(job.eval_data);
+  return inputs;
+}
+
+// The job's output folder, held by rank 0 alone: under mpirun the other ranks train the same
+// steps but write nothing.
+std::unique_ptr<OutputFolder> output_folder(const std::string& dir,
+                                            const std::vector<std::string>& inputs) {
+  if (!world::is_root()) return nullptr;
+  return std::make_unique<OutputFolder>(dir, inputs);
+}
+
+}  // namespace
+
+TrainResult run_lora_job(const LoraJob& job) {
+  if (job.data.empty()) input_error("train: no --data file given");
+  job.train.validate();  // before anything is loaded or written
+  std::unique_ptr<OutputFolder> out = output_folder(job.out, lora_inputs(job));
+  nlohmann::json settings = adapter_settings(job);
+  if (job.train.resume && finished_before(job.out, "adapter_model.safetensors", settings))
+    return {};
+  Tokenizer tok = load_tokenizer(job.model_dir);
+  auto model = load_gpt2(job.model_dir);
+  model->set_requires_grad(false);  // only the adapter trains; base weights stay bit-identical
+  int64_t seq_len = std::min(job.train.seq_len, model->config().n_positions);
+  std::vector<Example> train_set = job_examples(job, tok, seq_len), eval_set;
+  if (!job.eval_data.empty()) eval_set = load_examples(job.eval_data, tok, job.format, seq_len);
+  LoraConfig config = job.lora;
+  if (config.base_model.empty()) config.base_model = job.model_dir;
+  auto adapter = LoraAdapter::create(*model, config, job.init_seed.value_or(job.train.seed));
+  adapter->attach(*model);
+  TrainOptions o = job.train;
+  o.checkpoint_path = (fs::path(job.out) / "checkpoint.safetensors").string();
+  o.checkpoint_settings = settings.dump();
+  Trainable t = lora_trainable(*model, *adapter);
+  if (job.train_head_copy) add_head_copy(*model, t);
+  TrainResult result = train(*model, t, train_set, eval_set, o);
+  // The whole folder at once (the checkpoint goes with the old contents).
+  if (out) out->replace([&](const std::string& staging) {
+    adapter->save(staging);
+    write_file_atomic(staging + "/train_log.csv", log_csv(result.log));
+    write_settings(staging, settings);
+  });
+  return result;
+}
+
+TrainResult run_pretrain_job(const PretrainJob& job) {
+  job.train.validate();
+  std::unique_ptr<OutputFolder> out = output_folder(job.out, {job.corpus});
+  nlohmann::json settings = pretrain_settings(job);
+  if (job.train.resume && finished_before(job.out, "model.safetensors", settings)) return {};
+  std::string corpus = read_file(job.corpus);
+  if (corpus.empty()) input_error("{}: the corpus is empty", job.corpus);
+  require_utf8(corpus, job.corpus);
+  Tokenizer tok = train_bpe(corpus, static_cast<int>(job.vocab_size));
+  GPT2Config config = job.config;
+  config.vocab_size = tok.vocab_size();
+  config.bos_token_id = config.eos_token_id = tok.eot_id();
+  config.validate("pretrain");
+  auto examples = text_windows(tok.encode(corpus), std::min(job.train.seq_len, config.n_positions));
+  auto [train_set, valid_set] = split_examples(examples, job.validation_fraction, job.train.seed);
+  GPT2 model(config, job.train.seed);
+  TrainOptions o = job.train;
+  o.batching = BatchOrder::random;  // text windows share one length: nothing to sort
+  o.checkpoint_path = (fs::path(job.out) / "checkpoint.safetensors").string();
+  o.checkpoint_settings = settings.dump();
+  Trainable t{model.named_parameters(), [&model](uint64_t seed) { model.reseed_dropout(seed); }};
+  TrainResult result = train(model, t, train_set, valid_set, o);
+  if (out) out->replace([&](const std::string& staging) {
+    tok.save(staging);
+    save_gpt2(model, staging);
+    write_file_atomic(staging + "/train_log.csv", log_csv(result.log));
+    write_settings(staging, settings);
+  });
+  return result;
+}
+
+}  // namespace ls

@@ -1,0 +1,53 @@
+#pragma once
+// The two training jobs behind `lorasum train` and `lorasum pretrain`.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lora/lora.h"
+#include "gpt2/training/trainer.h"
+
+namespace ls {
+
+struct LoraJob {
+  std::string model_dir;
+  std::vector<std::string> data;  // several files are mixed (the merged-data baseline)
+  std::string eval_data;
+  std::string out;
+  LoraConfig lora;
+  TextFormat format;
+  TrainOptions train;
+  // Choices the study's code made (off by default):
+  double subsample = 1.0;           // train on a seeded fraction of the mixed data files
+  bool train_head_copy = false;     // also train a copy of the LM head, which is not saved
+  std::optional<uint64_t> init_seed;  // seed of A's initialisation (default: train.seed)
+};
+
+// The examples a job trains on: every data file, then the seeded subsample. Examples in the
+// aligned layout are cut to train.seq_len + 1 positions by construction.
+std::vector<Example> job_examples(const LoraJob& job, const Tokenizer& tokenizer, int64_t seq_len);
+// The mean tokens per example of a job's data as batches hold them (cut to the sequence length
+// within a context of `context` positions): the length by-length batches are padded to.
+int64_t mean_example_length(const LoraJob& job, int64_t context);
+
+// Trains an adapter and writes it (PEFT folder), train_log.csv and settings.json into job.out.
+// With train.resume, a checkpoint of the same settings continues; a finished folder of the same
+// settings is left as it is (the result's `steps` is 0); other settings stop with InputError.
+TrainResult run_lora_job(const LoraJob& job);
+
+struct PretrainJob {
+  std::string corpus;   // plain-text file
+  std::string out;      // model folder to write
+  int64_t vocab_size = 2048;
+  GPT2Config config;
+  double validation_fraction = 0.02;
+  TrainOptions train;
+};
+
+// Trains a BPE on the corpus, then a GPT-2 from scratch; writes a complete model folder.
+TrainResult run_pretrain_job(const PretrainJob& job);
+
+// Trainable for all LoRA factors of these adapters (dropout reseeded in model and adapters).
+Trainable lora_trainable(GPT2& model, const LoraAdapter& adapter);
+
+}  // namespace ls

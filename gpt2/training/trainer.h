@@ -1,0 +1,74 @@
+#pragma once
+// The training loop shared by LoRA training and full pretraining: AdamW, warm-up + decay
+// schedule, gradient accumulation and clipping, periodic evaluation, a progress bar, a loss
+// log, atomic checkpoints and exact resumption.
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gpt2/model.h"
+#include "gpt2/training/data.h"
+#include "nn/optim.h"
+
+namespace ls {
+
+struct TrainOptions {
+  float lr = 2e-4f;
+  int64_t epochs = 1;
+  int64_t batch = 8;
+  int64_t seq_len = 128;
+  int64_t warmup = 0;
+  float weight_decay = 0.01f;
+  float grad_clip = 1.0f;  // 0 = off
+  int64_t grad_accum = 1;
+  uint64_t seed = 0;
+  BatchOrder batching = BatchOrder::by_length;
+  LrSchedule::Decay decay = LrSchedule::Decay::Linear;
+  int64_t max_steps = 0;         // stop after this many optimizer steps (0 = all epochs)
+  int64_t eval_every = 0;        // steps between evaluations (0 = only at the end)
+  bool keep_best = false;        // restore the parameters with the best evaluation loss
+  int64_t checkpoint_every = 50; // steps between checkpoints (0 = never)
+  std::string checkpoint_path;   // "" = no checkpoints
+  std::string checkpoint_settings;  // the caller's settings record, kept in each checkpoint
+  bool resume = false;
+  bool progress = true;
+  std::string label = "train";
+
+  // Throws InputError for values no run can use (NaN and infinity included).
+  void validate() const;
+};
+
+// What is being trained: named parameters and how to reseed every dropout in play.
+struct Trainable {
+  std::vector<std::pair<std::string, Tensor>> params;
+  std::function<void(uint64_t)> reseed_dropout;
+};
+
+struct LogRow {
+  int64_t step = 0;
+  double epoch = 0.0;
+  double loss = 0.0;
+  double lr = 0.0;
+  double tokens_per_s = 0.0;
+  double eval_loss = -1.0;  // < 0 when not evaluated at this step
+  double seconds = 0.0;     // the step's wall time (0 in checkpoints that predate it)
+};
+
+struct TrainResult {
+  int64_t steps = 0;
+  double final_loss = 0.0;       // mean training loss of the last step
+  double tokens_per_s = 0.0;     // counted tokens per second over the run
+  double best_eval_loss = -1.0;
+  std::vector<LogRow> log;
+};
+
+// The checkpoint is left in place: the caller removes it once the final result is saved, so a
+// kill between the last step and that save still resumes.
+TrainResult train(GPT2& model, Trainable& trainable, const std::vector<Example>& train_set,
+                  const std::vector<Example>& eval_set, const TrainOptions& options);
+
+// The loss curve as CSV (train_log.csv in the job's output folder).
+std::string log_csv(const std::vector<LogRow>& rows);
+
+}  // namespace ls
