@@ -75,10 +75,8 @@ double row_dot(const Matrix& x, int64_t p, int64_t q) {
 
 // C = op(a)·b for contiguous 2-D float tensors.
 Tensor product(const Tensor& a, bool transpose_a, const Tensor& b) {
-  int64_t m = transpose_a ? a.size(1) : a.size(0), k = b.size(0), n = b.size(1);
-  Tensor c = Tensor::zeros({m, n});
-  ops::gemm(transpose_a, false, m, n, k, 1.0f, a.data(), a.size(1), b.data(), n, 0.0f, c.data(),
-            n);
+  Tensor c = Tensor::zeros({a.size(transpose_a ? 1 : 0), b.size(1)});
+  ops::gemm(c, a, b, {.trans_a = transpose_a});
   return c;
 }
 
