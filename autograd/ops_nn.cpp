@@ -30,9 +30,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, bool in
       for (int64_t r = lo; r < hi; ++r)
         std::copy_n(bias.data(), out_features, y.data() + r * out_features);
     });
-  ops::gemm(false, !in_out_layout, rows, out_features, in, 1.0f, x2.data(), in, weight.data(),
-            in_out_layout ? out_features : in, bias.defined() ? 1.0f : 0.0f, y.data(),
-            out_features);
+  ops::gemm(y, x2, weight, {.trans_b = !in_out_layout, .beta = bias.defined() ? 1.0f : 0.0f});
   Shape out_shape = x.shape();
   out_shape.back() = out_features;
   // The input is only needed for the weight gradient: a frozen weight does not keep it alive.
@@ -42,9 +40,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, bool in
                   Tensor g2 = g.contiguous().view({rows, out_features});
                   if (d.wants(0)) {  // dx = g Wᵀ (Conv1D) or g W (Linear)
                     Tensor dx = Tensor::empty({rows, in});
-                    ops::gemm(false, in_out_layout, rows, in, out_features, 1.0f, g2.data(),
-                              out_features, weight.data(), in_out_layout ? out_features : in,
-                              0.0f, dx.data(), in);
+                    ops::gemm(dx, g2, weight, {.trans_b = in_out_layout});
                     Shape shape = g.shape();
                     shape.back() = in;
                     d[0] = dx.view(shape);
@@ -52,11 +48,9 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, bool in
                   if (d.wants(1)) {  // dW = xᵀ g (Conv1D) or gᵀ x (Linear)
                     Tensor dw = Tensor::empty(weight.shape());
                     if (in_out_layout)
-                      ops::gemm(true, false, in, out_features, rows, 1.0f, saved_x.data(), in,
-                                g2.data(), out_features, 0.0f, dw.data(), out_features);
+                      ops::gemm(dw, saved_x, g2, {.trans_a = true});
                     else
-                      ops::gemm(true, false, out_features, in, rows, 1.0f, g2.data(),
-                                out_features, saved_x.data(), in, 0.0f, dw.data(), in);
+                      ops::gemm(dw, g2, saved_x, {.trans_a = true});
                     d[1] = dw;
                   }
                   if (d.wants(2)) d[2] = ops::sum(g2, 0);

@@ -126,14 +126,12 @@ void LoraAdapter::detach(GPT2& model) {
 void LoraAdapter::add_delta_to_base(GPT2& model, float sign) const {
   for (auto& [name, layer] : layers_) {
     Linear* linear = find_linear(model, name);
-    int64_t in = linear->in_features(), out = linear->out_features(), r = config_.r;
     float s = sign * layer->weight * layer->scaling;
     if (linear->layout() == Linear::Layout::InOut)  // W[in,out] += s · Aᵀ Bᵀ
-      ops::gemm(true, true, in, out, r, s, layer->A.data(), in, layer->B.data(), r, 1.0f,
-                linear->weight().data(), out);
+      ops::gemm(linear->weight(), layer->A, layer->B,
+                {.trans_a = true, .trans_b = true, .alpha = s, .beta = 1.0f});
     else  // W[out,in] += s · B A
-      ops::gemm(false, false, out, in, r, s, layer->B.data(), r, layer->A.data(), in, 1.0f,
-                linear->weight().data(), in);
+      ops::gemm(linear->weight(), layer->B, layer->A, {.alpha = s, .beta = 1.0f});
   }
 }
 

@@ -13,8 +13,7 @@ namespace ls {
 
 Tensor LowRank::dense() const {
   Tensor out = Tensor::zeros({this->out(), in()});
-  ops::gemm(false, false, this->out(), in(), rank(), scale, B.data(), rank(), A.data(), in(),
-            0.0f, out.data(), in());
+  ops::gemm(out, B, A, {.alpha = scale});
   return out;
 }
 

@@ -2,8 +2,9 @@
 # Installs the Debian packages lorasum builds against. Idempotent: prints nothing and touches
 # nothing when every package is already present.
 set -euo pipefail
-# Open MPI runs one training over many processes; GNU parallel runs a plan's jobs at once.
-packages=(g++ cmake make pkg-config libopenblas-dev libtbb-dev libfmt-dev catch2
+# Open MPI runs one training over many processes; GNU parallel runs a plan's jobs at once;
+# LAPACKE is the C interface to the LAPACK that QR and SVD use.
+packages=(g++ cmake make pkg-config libopenblas-dev liblapacke-dev libtbb-dev libfmt-dev catch2
           nlohmann-json3-dev libcli11-dev libpcre2-dev libopenmpi-dev openmpi-bin parallel)
 missing=()
 for p in "${packages[@]}"; do

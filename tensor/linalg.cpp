@@ -1,11 +1,13 @@
 #include "tensor/linalg.h"
 
+#include <lapacke.h>
+
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 
 #include "tensor/error.h"
 #include "tensor/ops.h"
+#include "tensor/parallel.h"
 #include "tensor/random.h"
 
 namespace ls::linalg {
@@ -42,17 +44,6 @@ Matrix matmul(const Matrix& a, const Matrix& b) {
 
 namespace {
 
-// Applies the reflector I − 2vvᵀ/vᵀv, acting on rows j.., to columns c0.. of x.
-void reflect(const std::vector<double>& v, int64_t j, Matrix& x, int64_t c0) {
-  double vv = std::inner_product(v.begin(), v.end(), v.begin(), 0.0);
-  for (int64_t c = c0; c < x.cols; ++c) {
-    double d = 0.0;
-    for (size_t i = 0; i < v.size(); ++i) d += v[i] * x(j + i, c);
-    double f = 2.0 * d / vv;
-    for (size_t i = 0; i < v.size(); ++i) x(j + i, c) -= f * v[i];
-  }
-}
-
 Matrix first_columns(const Matrix& a, int64_t k) {
   Matrix out(a.rows, k);
   for (int64_t i = 0; i < a.rows; ++i)
@@ -60,25 +51,32 @@ Matrix first_columns(const Matrix& a, int64_t k) {
   return out;
 }
 
-// Rotates rows p and q of x by the plane rotation (c, s).
-void rotate(Matrix& x, int64_t p, int64_t q, double c, double s) {
-  for (int64_t i = 0; i < x.cols; ++i) {
-    double xp = x(p, i), xq = x(q, i);
-    x(p, i) = c * xp - s * xq;
-    x(q, i) = s * xp + c * xq;
-  }
+// LAPACKE's row-major leading dimension, which it wants at least 1 even for an empty matrix.
+lapack_int ld(const Matrix& a) { return static_cast<lapack_int>(std::max<int64_t>(a.cols, 1)); }
+
+void check_lapack(lapack_int info, const char* routine) {
+  // info < 0 is an argument our own code got wrong; info > 0 is a failed convergence.
+  LS_CHECK(info == 0, "LAPACK {} returned info = {}", routine, info);
 }
 
-double row_dot(const Matrix& x, int64_t p, int64_t q) {
-  return std::inner_product(&x.v[p * x.cols], &x.v[(p + 1) * x.cols], &x.v[q * x.cols], 0.0);
+// LAPACK leaves each singular pair's sign to its algorithm; fixing it (the largest-magnitude
+// entry of every U column positive, the first such entry on ties) makes the factors compose
+// writes independent of which LAPACK the machine has.
+void fix_signs(SVD& s) {
+  for (int64_t j = 0; j < s.U.cols; ++j) {
+    double largest = 0.0;
+    for (int64_t i = 0; i < s.U.rows; ++i)
+      if (std::abs(s.U(i, j)) > std::abs(largest)) largest = s.U(i, j);
+    if (largest >= 0.0) continue;
+    for (int64_t i = 0; i < s.U.rows; ++i) s.U(i, j) = -s.U(i, j);
+    for (int64_t i = 0; i < s.V.rows; ++i) s.V(i, j) = -s.V(i, j);
+  }
 }
 
 // C = op(a)·b for contiguous 2-D float tensors.
 Tensor product(const Tensor& a, bool transpose_a, const Tensor& b) {
-  int64_t m = transpose_a ? a.size(1) : a.size(0), k = b.size(0), n = b.size(1);
-  Tensor c = Tensor::zeros({m, n});
-  ops::gemm(transpose_a, false, m, n, k, 1.0f, a.data(), a.size(1), b.data(), n, 0.0f, c.data(),
-            n);
+  Tensor c = Tensor::zeros({a.size(transpose_a ? 1 : 0), b.size(1)});
+  ops::gemm(c, a, b, {.trans_a = transpose_a});
   return c;
 }
 
@@ -88,23 +86,19 @@ Tensor orthonormal_basis(const Tensor& t) { return qr(Matrix::from(t)).Q.to_tens
 
 QR qr(const Matrix& a) {
   const int64_t m = a.rows, n = a.cols, k = std::min(m, n);
-  Matrix r = a;
-  std::vector<std::vector<double>> reflectors(k);  // empty: that column was already zero
-  for (int64_t j = 0; j < k; ++j) {
-    std::vector<double> v(m - j);
-    for (int64_t i = j; i < m; ++i) v[i - j] = r(i, j);
-    double norm = std::sqrt(std::inner_product(v.begin(), v.end(), v.begin(), 0.0));
-    if (norm == 0.0) continue;
-    v[0] += v[0] > 0 ? norm : -norm;  // the sign that avoids cancellation
-    reflect(v, j, r, j);
-    reflectors[j] = std::move(v);
+  num_threads();  // OpenBLAS under LAPACK on one thread, so no result depends on core count
+  Matrix f = a;  // dgeqrf leaves R on and above the diagonal, the reflectors below it
+  std::vector<double> tau(k);
+  check_lapack(LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, m, n, f.v.data(), ld(f), tau.data()), "dgeqrf");
+  QR out{first_columns(f, k), Matrix(k, n)};
+  check_lapack(LAPACKE_dorgqr(LAPACK_ROW_MAJOR, m, k, k, out.Q.v.data(), ld(out.Q), tau.data()),
+               "dorgqr");
+  for (int64_t i = 0; i < k; ++i) {
+    // A non-negative diagonal makes the factorization of a full-rank matrix unique.
+    double sign = f(i, i) < 0.0 ? -1.0 : 1.0;
+    for (int64_t c = i; c < n; ++c) out.R(i, c) = sign * f(i, c);
+    for (int64_t r = 0; r < m; ++r) out.Q(r, i) *= sign;
   }
-  QR out{Matrix(m, k), Matrix(k, n)};
-  for (int64_t i = 0; i < k; ++i) out.Q(i, i) = 1.0;
-  for (int64_t j = k - 1; j >= 0; --j)
-    if (!reflectors[j].empty()) reflect(reflectors[j], j, out.Q, 0);
-  for (int64_t i = 0; i < k; ++i)
-    for (int64_t c = i; c < n; ++c) out.R(i, c) = r(i, c);
   return out;
 }
 
@@ -116,44 +110,15 @@ void SVD::truncate(int64_t k) {
 }
 
 SVD svd(const Matrix& a) {
-  if (a.rows < a.cols) {
-    SVD t = svd(a.transposed());
-    std::swap(t.U, t.V);
-    return t;
-  }
-  // One-sided Jacobi (Hestenes): rotate pairs of columns of a until all are orthogonal; they
-  // are then U·Σ and the accumulated rotations V. Columns are kept as rows for locality.
-  const int64_t m = a.rows, n = a.cols;
-  Matrix w = a.transposed(), vt(n, n);
-  for (int64_t i = 0; i < n; ++i) vt(i, i) = 1.0;
-  for (int sweep = 0; sweep < 60; ++sweep) {
-    bool rotated = false;
-    for (int64_t p = 0; p < n; ++p)
-      for (int64_t q = p + 1; q < n; ++q) {
-        double alpha = row_dot(w, p, p), beta = row_dot(w, q, q), gamma = row_dot(w, p, q);
-        if (std::abs(gamma) <= 1e-15 * std::sqrt(alpha * beta)) continue;
-        rotated = true;
-        double zeta = (beta - alpha) / (2.0 * gamma);
-        double t = (zeta >= 0 ? 1.0 : -1.0) / (std::abs(zeta) + std::hypot(1.0, zeta));
-        double c = 1.0 / std::hypot(1.0, t);
-        rotate(w, p, q, c, c * t);
-        rotate(vt, p, q, c, c * t);
-      }
-    if (!rotated) break;
-  }
-  std::vector<double> norms(n);
-  for (int64_t p = 0; p < n; ++p) norms[p] = std::sqrt(row_dot(w, p, p));
-  std::vector<int64_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int64_t x, int64_t y) { return norms[x] > norms[y]; });
-  SVD out{Matrix(m, n), std::vector<double>(n), Matrix(n, n)};
-  for (int64_t j = 0; j < n; ++j) {
-    int64_t p = order[j];
-    out.S[j] = norms[p];
-    for (int64_t i = 0; i < m; ++i) out.U(i, j) = norms[p] > 0 ? w(p, i) / norms[p] : 0.0;
-    for (int64_t i = 0; i < n; ++i) out.V(i, j) = vt(p, i);
-  }
+  const int64_t m = a.rows, n = a.cols, k = std::min(m, n);
+  num_threads();  // as in qr
+  Matrix work = a, vt(k, n);  // dgesdd overwrites its input
+  SVD out{Matrix(m, k), std::vector<double>(k), Matrix()};
+  check_lapack(LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'S', m, n, work.v.data(), ld(work), out.S.data(),
+                              out.U.v.data(), ld(out.U), vt.v.data(), ld(vt)),
+               "dgesdd");
+  out.V = vt.transposed();
+  fix_signs(out);
   return out;
 }
 
@@ -161,7 +126,9 @@ SVD svd_of_product(const Matrix& b, const Matrix& a) {
   // b·a = Qb·Rb·Raᵀ·Qaᵀ, so the singular values are those of the small core Rb·Raᵀ.
   QR qb = qr(b), qa = qr(a.transposed());
   SVD core = svd(matmul(qb.R, qa.R.transposed()));
-  return {matmul(qb.Q, core.U), core.S, matmul(qa.Q, core.V)};
+  SVD out{matmul(qb.Q, core.U), core.S, matmul(qa.Q, core.V)};
+  fix_signs(out);
+  return out;
 }
 
 SVD randomized_svd(const Tensor& input, int64_t k, uint64_t seed) {
@@ -174,6 +141,7 @@ SVD randomized_svd(const Tensor& input, int64_t k, uint64_t seed) {
   // a ≈ q·(qᵀa): the SVD of the small [l, n] factor gives a's.
   SVD out = svd(Matrix::from(product(q, true, a)));
   out.U = matmul(Matrix::from(q), out.U);
+  fix_signs(out);
   out.truncate(k);
   return out;
 }

@@ -1,8 +1,8 @@
 #pragma once
-// The small dense linear algebra composing adapters needs, in double precision: Householder QR,
-// the one-sided Jacobi SVD, the SVD of a product B·A through its thin factors (never forming
-// the product), and a randomized SVD for the large dense deltas TIES and DARE produce, whose
-// big products run in float through ops::gemm.
+// The small dense linear algebra composing adapters needs, in double precision: QR and SVD by
+// LAPACK (dgeqrf/dorgqr, dgesdd, through LAPACKE), the SVD of a product B·A through its thin
+// factors (never forming the product), and a randomized SVD for the large dense deltas TIES
+// and DARE produce, whose big products run in float through ops::gemm.
 #include <cstdint>
 #include <vector>
 
@@ -28,14 +28,15 @@ struct Matrix {
 Matrix matmul(const Matrix& a, const Matrix& b);
 
 // a = Q·R with k = min(rows, cols): Q [rows, k] with orthonormal columns, R [k, cols] upper
-// triangular.
+// triangular with a non-negative diagonal.
 struct QR {
   Matrix Q, R;
 };
 QR qr(const Matrix& a);
 
-// a = U·diag(S)·Vᵀ, singular values descending: U [rows, k], V [cols, k], k = min(rows, cols).
-// Columns of U for zero singular values are zero.
+// a = U·diag(S)·Vᵀ, singular values descending: U [rows, k], V [cols, k] with orthonormal
+// columns, k = min(rows, cols). In every SVD below, each column of U has its largest-magnitude
+// entry positive (V's column flipped with it), so the result does not depend on the LAPACK.
 struct SVD {
   Matrix U;
   std::vector<double> S;

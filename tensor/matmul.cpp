@@ -86,7 +86,30 @@ int64_t batch_offset(int64_t index, const Shape& batch, const Tensor& t) {
   return offset;
 }
 
+// The leading dimension of a 2-D operand handed to BLAS without a copy.
+int64_t leading_dim(const Tensor& t, const char* name) {
+  LS_CHECK(t.dim() == 2, "gemm: {} must be 2-D, got {}", name, t.shape_str());
+  int64_t rows = t.size(0), cols = t.size(1);
+  LS_CHECK(cols <= 1 || t.strides()[1] == 1, "gemm: {} {} needs rows of stride 1, has strides {}",
+           name, t.shape_str(), shape_to_string(t.strides()));
+  int64_t ld = rows > 1 ? t.strides()[0] : std::max<int64_t>(cols, 1);  // one row: unused
+  LS_CHECK(ld >= std::max<int64_t>(cols, 1), "gemm: {} {} has overlapping rows (strides {})",
+           name, t.shape_str(), shape_to_string(t.strides()));
+  return ld;
+}
+
 }  // namespace
+
+void gemm(const Tensor& c, const Tensor& a, const Tensor& b, GemmOptions o) {
+  int64_t lda = leading_dim(a, "A"), ldb = leading_dim(b, "B"), ldc = leading_dim(c, "C");
+  int64_t m = a.size(o.trans_a ? 1 : 0), k = a.size(o.trans_a ? 0 : 1);
+  int64_t n = b.size(o.trans_b ? 0 : 1);
+  LS_CHECK(b.size(o.trans_b ? 1 : 0) == k && c.size(0) == m && c.size(1) == n,
+           "gemm: op(A)·op(B) = {}{}·{}{} does not fit C {}", a.shape_str(),
+           o.trans_a ? "ᵀ" : "", b.shape_str(), o.trans_b ? "ᵀ" : "", c.shape_str());
+  gemm(o.trans_a, o.trans_b, m, n, k, o.alpha, a.data(), lda, b.data(), ldb, o.beta, c.data(),
+       ldc);
+}
 
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {

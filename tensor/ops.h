@@ -51,7 +51,16 @@ Tensor sum_to(const Tensor& g, const Shape& shape);
 Tensor broadcast_to(const Tensor& a, const Shape& shape);
 
 // ---- matrix products (OpenBLAS sgemm; transposed views are passed as flags) -------------
-// C[M,N] = alpha * op(A) op(B) + beta * C for row-major buffers.
+// op(X) is X or, with its flag, Xᵀ.
+struct GemmOptions {
+  bool trans_a = false, trans_b = false;
+  float alpha = 1.0f, beta = 0.0f;
+};
+// C = alpha · op(A)·op(B) + beta · C, written into the 2-D view C. Each operand's rows must be
+// contiguous (inner stride 1); its row stride is the leading dimension, so a column slice of a
+// wider matrix is passed without a copy. With beta = 0, C is not read.
+void gemm(const Tensor& c, const Tensor& a, const Tensor& b, GemmOptions o = {});
+// The same on raw row-major buffers: C[M,N] = alpha * op(A) op(B) + beta * C.
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
           int64_t ldc);

@@ -217,6 +217,45 @@ TEST_CASE("gemm honours transpose flags, leading dimensions, alpha and beta", "[
         }
 }
 
+TEST_CASE("gemm on tensor views: alpha·op(A)·op(B) + beta·C for every transpose pair", "[ops][matmul]") {
+  Rng rng(19);
+  const int64_t m = 5, n = 6, k = 4, pad = 3;
+  // Column slices of wider matrices: every row stride is larger than the view's width.
+  auto view = [&](int64_t rows, int64_t cols) {
+    return naive::random({rows, cols + pad}, rng).slice(1, 0, cols);
+  };
+  for (bool ta : {false, true})
+    for (bool tb : {false, true})
+      for (float beta : {-1.5f, 0.0f}) {
+        INFO("ta " << ta << " tb " << tb << " beta " << beta);
+        Tensor a = view(ta ? k : m, ta ? m : k), b = view(tb ? n : k, tb ? k : n);
+        Tensor c_wide = naive::random({m, n + pad}, rng), c = c_wide.slice(1, 0, n);
+        Arr ra = naive::read(a), rb = naive::read(b), rc = naive::read(c);
+        Arr padding = naive::read(c_wide.slice(1, n, n + pad));
+        if (beta == 0.0f) c.fill(std::nanf(""));  // beta = 0 must not read C
+        Arr ab = naive::matmul(ta ? naive::transpose(ra) : ra, tb ? naive::transpose(rb) : rb);
+        Arr want = naive::binary(ab, rc, [beta](double x, double y) { return 0.75 * x + beta * y; });
+        ops::gemm(c, a, b, {.trans_a = ta, .trans_b = tb, .alpha = 0.75f, .beta = beta});
+        CHECK(naive::err(c, want) < 1e-5);
+        CHECK(naive::err(c_wide.slice(1, n, n + pad), padding) == 0.0);  // only the view written
+      }
+}
+
+TEST_CASE("gemm on tensor views refuses shapes that do not fit and rows not of stride 1", "[ops][matmul]") {
+  using Catch::Matchers::Contains;
+  Tensor a = Tensor::zeros({2, 3}), b = Tensor::zeros({4, 5});
+  CHECK_THROWS_WITH(ops::gemm(Tensor::zeros({2, 5}), a, b),
+                    Contains("[2, 3]·[4, 5] does not fit C [2, 5]"));
+  CHECK_THROWS_WITH(ops::gemm(Tensor::zeros({3, 3}), a, a, {.trans_b = true}),
+                    Contains("[2, 3]·[2, 3]ᵀ does not fit C [3, 3]"));
+  CHECK_NOTHROW(ops::gemm(Tensor::zeros({2, 2}), a, a, {.trans_b = true}));
+  // A transposed view has columns of stride 1, not rows: transposes are flags, not strides.
+  CHECK_THROWS_WITH(ops::gemm(Tensor::zeros({3, 3}), a.transpose(0, 1), a),
+                    Contains("A [3, 2] needs rows of stride 1"));
+  CHECK_THROWS_WITH(ops::gemm(Tensor::zeros({2, 5}), Tensor::zeros({1, 2, 4}), b),
+                    Contains("A must be 2-D"));
+}
+
 TEST_CASE("matmul: 2-D, batched, broadcast batch, strided operands, edges", "[ops][matmul]") {
   Rng rng(18);
   struct Case {
