@@ -1,5 +1,6 @@
 #include "tensor/linalg.h"
 
+#include <cblas.h>
 #include <lapacke.h>
 
 #include <algorithm>
@@ -34,11 +35,12 @@ Matrix Matrix::transposed() const {
 Matrix matmul(const Matrix& a, const Matrix& b) {
   LS_CHECK(a.cols == b.rows, "matmul of {}x{} and {}x{}", a.rows, a.cols, b.rows, b.cols);
   Matrix c(a.rows, b.cols);
-  for (int64_t i = 0; i < a.rows; ++i)
-    for (int64_t p = 0; p < a.cols; ++p) {
-      double x = a(i, p);
-      for (int64_t j = 0; j < b.cols; ++j) c(i, j) += x * b(p, j);
-    }
+  if (c.v.empty() || a.cols == 0) return c;
+  num_threads();  // keeps OpenBLAS on one thread, as for every other product
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(a.rows),
+              static_cast<int>(b.cols), static_cast<int>(a.cols), 1.0, a.v.data(),
+              static_cast<int>(a.cols), b.v.data(), static_cast<int>(b.cols), 0.0, c.v.data(),
+              static_cast<int>(b.cols));
   return c;
 }
 

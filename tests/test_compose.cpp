@@ -189,7 +189,7 @@ TEST_CASE("svd at full rank reproduces the sum; at rank K the error is the dropp
   }
 }
 
-TEST_CASE("QR, Jacobi SVD, SVD of a product and randomized SVD", "[compose]") {
+TEST_CASE("QR, SVD, SVD of a product and randomized SVD", "[compose]") {
   Rng rng(3);
   for (auto [rows, cols] : {std::pair<int64_t, int64_t>{13, 7}, {7, 13}, {9, 9}}) {
     linalg::Matrix a = random_matrix(rows, cols, rng);
