@@ -82,6 +82,48 @@ TEST_CASE("frozen inputs get no gradient", "[autograd]") {
   CHECK_THROWS_AS(backward(ag::sum_all(plain)), std::logic_error);
 }
 
+TEST_CASE("mul and div compute and keep only what the wanted gradients need", "[autograd]") {
+  Rng rng(34);
+  Tensor x = leaf({2, 3}, rng, 0.5f, 1.5f), frozen = naive::random({2, 3}, rng, 0.5f, 1.5f);
+  Tensor g = naive::random({2, 3}, rng);
+  Arr ga = naive::read(g), xa = naive::read(x), fa = naive::read(frozen);
+  auto times = std::multiplies<double>();
+  auto over = std::divides<double>();
+  // Each case: the op, which of its two inputs is x (the other is frozen), and by hand the one
+  // wanted gradient: d(ab)/da = b, d(ab)/db = a, d(a/b)/da = 1/b, d(a/b)/db = -a/b².
+  struct Case {
+    const char* name;
+    Tensor (*op)(const Tensor&, const Tensor&);
+    size_t trained;
+    Arr want;
+  };
+  const Case cases[] = {
+      {"mul, frozen b", ag::mul, 0, naive::binary(ga, fa, times)},
+      {"mul, frozen a", ag::mul, 1, naive::binary(ga, fa, times)},
+      {"div, frozen b", ag::div, 0, naive::binary(ga, fa, over)},
+      {"div, frozen a", ag::div, 1,
+       naive::binary(naive::binary(ga, fa, times), naive::binary(xa, xa, times),
+                     [](double u, double v) { return -u / v; })},
+  };
+  for (const Case& c : cases) {
+    INFO(c.name);
+    Tensor y = c.trained == 0 ? c.op(x, frozen) : c.op(frozen, x);
+    const Node& node = *y.impl()->grad_fn;
+    InputGrads d(node.needs_grad);
+    node.backward(g, d);  // the closure alone, as backward() would call it
+    CHECK_FALSE(d.at(1 - c.trained).defined());
+    CHECK(naive::err(d.at(c.trained), c.want) < 1e-6);
+  }
+  // The gradient of h in h·b and h/b needs b alone, so the graph does not keep h alive.
+  for (auto op : {ag::mul, ag::div}) {
+    Tensor h = ag::scale(x, 2.0f);
+    std::weak_ptr<Storage> data = h.impl()->storage;
+    Tensor y = op(h, frozen);
+    h = Tensor();
+    CHECK(data.expired());
+  }
+}
+
 TEST_CASE("NoGradGuard records nothing and restores recording", "[autograd]") {
   Rng rng(33);
   Tensor x = leaf({2, 3}, rng);
