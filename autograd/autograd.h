@@ -45,6 +45,9 @@ struct Edge {
 
 struct Node {
   using Backward = std::function<void(const Tensor& grad_out, InputGrads& grads)>;
+  // A backward that needs the op's result `out` (exp, tanh, softmax): record_using_output.
+  using BackwardFromOutput =
+      std::function<void(const Tensor& out, const Tensor& grad_out, InputGrads& grads)>;
   const char* name = "";
   std::vector<Edge> edges;  // one per input
   std::vector<bool> needs_grad;
@@ -66,6 +69,11 @@ class NoGradGuard {
 
 // Attaches a node to `out` when any input requires grad and recording is on; returns out.
 Tensor record(Tensor out, const char* name, std::vector<Tensor> inputs, Node::Backward backward);
+// record for an op whose gradient is a function of its result. A closure must not capture
+// `out` itself: out owns the node, which owns the closure, and the cycle would keep the graph
+// alive forever. The node keeps out's data without its history and hands it to the closure.
+Tensor record_using_output(Tensor out, const char* name, std::vector<Tensor> inputs,
+                           Node::BackwardFromOutput backward);
 
 // Back-propagates from a scalar (or from `root` with the given upstream gradient).
 void backward(const Tensor& root, const Tensor& grad = Tensor());

@@ -83,6 +83,15 @@ Tensor record(Tensor out, const char* name, std::vector<Tensor> inputs, Node::Ba
   return out;
 }
 
+Tensor record_using_output(Tensor out, const char* name, std::vector<Tensor> inputs,
+                           Node::BackwardFromOutput backward) {
+  Tensor value = out.detach();  // out's data and shape, without the grad_fn that would own us
+  auto with_value = [value, f = std::move(backward)](const Tensor& g, InputGrads& d) {
+    f(value, g, d);
+  };
+  return record(std::move(out), name, std::move(inputs), std::move(with_value));
+}
+
 void backward(const Tensor& root, const Tensor& grad) {
   LS_CHECK(root.requires_grad(), "backward() on a tensor that does not require grad");
   Tensor seed = grad.defined() ? grad : Tensor::ones(root.shape());

@@ -58,10 +58,10 @@ Tensor add_scalar(const Tensor& a, float s) {
 }
 
 Tensor exp(const Tensor& a) {
-  Tensor y = ops::exp(a);
-  // Saving the output's data (not the tensor) avoids a reference cycle through grad_fn.
-  Tensor saved = y.detach();
-  return record(y, "exp", {a}, [saved](const Tensor& g, Grads& d) { d[0] = ops::mul(g, saved); });
+  return record_using_output(ops::exp(a), "exp", {a},
+                             [](const Tensor& y, const Tensor& g, Grads& d) {
+                               d[0] = ops::mul(g, y);  // d exp = exp
+                             });
 }
 
 Tensor log(const Tensor& a) {
@@ -70,19 +70,18 @@ Tensor log(const Tensor& a) {
 }
 
 Tensor tanh(const Tensor& a) {
-  Tensor y = ops::tanh(a);
-  Tensor saved = y.detach();
-  return record(y, "tanh", {a}, [saved](const Tensor& g, Grads& d) {
-    d[0] = ops::mul(g, ops::add_scalar(ops::scale(ops::mul(saved, saved), -1.0f), 1.0f));
-  });
+  return record_using_output(ops::tanh(a), "tanh", {a},
+                             [](const Tensor& y, const Tensor& g, Grads& d) {
+                               d[0] = ops::mul(g, ops::add_scalar(ops::scale(ops::mul(y, y), -1.0f),
+                                                                  1.0f));  // 1 - tanh²
+                             });
 }
 
 Tensor sqrt(const Tensor& a) {
-  Tensor y = ops::sqrt(a);
-  Tensor saved = y.detach();
-  return record(y, "sqrt", {a}, [saved](const Tensor& g, Grads& d) {
-    d[0] = ops::div(ops::scale(g, 0.5f), saved);
-  });
+  return record_using_output(ops::sqrt(a), "sqrt", {a},
+                             [](const Tensor& y, const Tensor& g, Grads& d) {
+                               d[0] = ops::div(ops::scale(g, 0.5f), y);  // 1 / (2 sqrt)
+                             });
 }
 
 Tensor gelu(const Tensor& x) {

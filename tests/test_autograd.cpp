@@ -220,6 +220,16 @@ TEST_CASE("a graph that is never back-propagated is freed with its output", "[au
   Tensor w = leaf({4, 5}, rng), qkv = leaf({1, 3, 12}, rng), hid = leaf({6, 4}, rng);
   Rng drop(1);
   const std::vector<std::pair<const char*, std::function<Tensor()>>> makers = {
+      {"add", [&] { return ag::add(x, x); }},
+      {"sub", [&] { return ag::sub(x, x); }},
+      {"mul", [&] { return ag::mul(x, x); }},
+      {"div", [&] { return ag::div(x, x); }},
+      {"scale", [&] { return ag::scale(x, 2.0f); }},
+      {"add_scalar", [&] { return ag::add_scalar(x, 2.0f); }},
+      {"sum_all", [&] { return ag::sum_all(x); }},
+      {"mean_all", [&] { return ag::mean_all(x); }},
+      {"transpose", [&] { return ag::transpose(x, 0, 2); }},
+      {"embedding", [&] { return ag::embedding(hid, {1, 0, 5}, {3}); }},
       {"exp", [&] { return ag::exp(x); }},
       {"tanh", [&] { return ag::tanh(x); }},
       {"sqrt", [&] { return ag::sqrt(x); }},
@@ -266,6 +276,37 @@ TEST_CASE("a graph that is never back-propagated is freed with its output", "[au
     CHECK(out.expired());
     CHECK(node.expired());
   }
+}
+
+TEST_CASE("the check for graphs kept alive catches a closure that captures its own output",
+          "[autograd]") {
+  Rng rng(38);
+  Tensor x = leaf({2, 3}, rng);
+  std::weak_ptr<TensorImpl> out;
+  {
+    Tensor y = ops::exp(x);
+    record(y, "leaky_exp", {x}, [y](const Tensor& g, InputGrads& d) { d[0] = ops::mul(g, y); });
+    out = y.impl_ptr();
+  }
+  REQUIRE_FALSE(out.expired());  // y → node → closure → y
+  out.lock()->grad_fn.reset();   // break the cycle so the test itself does not leak
+  CHECK(out.expired());
+
+  // The same op written with record_using_output is freed, and its gradient is exp(x).
+  auto exp_op = [](const Tensor& in) {
+    return record_using_output(ops::exp(in), "exp", {in},
+                               [](const Tensor& y, const Tensor& g, InputGrads& d) {
+                                 d[0] = ops::mul(g, y);
+                               });
+  };
+  {
+    Tensor y = exp_op(x);
+    out = y.impl_ptr();
+  }
+  CHECK(out.expired());
+  backward(ag::sum_all(exp_op(x)));
+  CHECK(naive::err(x.grad(), naive::unary(naive::read(x), [](double v) { return std::exp(v); })) <
+        1e-6);
 }
 
 TEST_CASE("max sends the gradient to the first maximum", "[autograd]") {
