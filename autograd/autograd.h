@@ -9,6 +9,7 @@
 // are needed: a frozen weight costs no gradient GEMM and gets no `.grad`. After backward the
 // graph's closures and saved tensors are released.
 #include <functional>
+#include <iosfwd>
 #include <vector>
 
 #include "tensor/fused.h"
@@ -49,6 +50,7 @@ struct Node {
   using BackwardFromOutput =
       std::function<void(const Tensor& out, const Tensor& grad_out, InputGrads& grads)>;
   const char* name = "";
+  Shape shape;              // the output's, for print_graph
   std::vector<Edge> edges;  // one per input
   std::vector<bool> needs_grad;
   Backward backward;
@@ -77,6 +79,11 @@ Tensor record_using_output(Tensor out, const char* name, std::vector<Tensor> inp
 
 // Back-propagates from a scalar (or from `root` with the given upstream gradient).
 void backward(const Tensor& root, const Tensor& grad = Tensor());
+
+// Writes the graph that produced `root`, one line per node from root to leaves: its number,
+// op name, output shape and inputs (a node, a leaf numbered by first appearance, or "-" for an
+// input that needs no gradient), e.g. "n1 add [2, 3] <- n2, leaf0 [2, 3]".
+void print_graph(const Tensor& root, std::ostream& os);
 
 namespace ag {
 

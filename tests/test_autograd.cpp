@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <memory>
+#include <sstream>
 
 #include "autograd/autograd.h"
 #include "tensor/parallel.h"
@@ -307,6 +308,33 @@ TEST_CASE("the check for graphs kept alive catches a closure that captures its o
   backward(ag::sum_all(exp_op(x)));
   CHECK(naive::err(x.grad(), naive::unary(naive::read(x), [](double v) { return std::exp(v); })) <
         1e-6);
+}
+
+TEST_CASE("print_graph lists each node's op, output shape and inputs", "[autograd]") {
+  Rng rng(40);
+  Tensor a = leaf({2, 3}, rng), b = leaf({2, 3}, rng), c = leaf({3}, rng);
+  Tensor frozen = naive::random({2, 3}, rng);
+  auto print = [](const Tensor& t) {
+    std::ostringstream os;
+    print_graph(t, os);
+    return os.str();
+  };
+  // Nodes from the root down; leaves numbered as they first appear.
+  Tensor loss = ag::sum_all(ag::add(ag::mul(a, b), c));
+  CHECK(print(loss) ==
+        "n0 sum_all [] <- n1\n"
+        "n1 add [2, 3] <- n2, leaf0 [3]\n"
+        "n2 mul [2, 3] <- leaf1 [2, 3], leaf2 [2, 3]\n");
+  // A node used twice is listed once; an input that needs no gradient is "-".
+  Tensor e = ag::exp(a);
+  CHECK(print(ag::mean(ag::mul(ag::mul(e, e), frozen), 0)) ==
+        "n0 mean [3] <- n1\n"
+        "n1 mul [2, 3] <- n2, -\n"
+        "n2 mul [2, 3] <- n3, n3\n"
+        "n3 exp [2, 3] <- leaf0 [2, 3]\n");
+  backward(loss);
+  CHECK(print(loss) == "n0 sum_all [] (released)\n");
+  CHECK(print(a) == "no graph (a leaf or an untracked tensor)\n");
 }
 
 TEST_CASE("max sends the gradient to the first maximum", "[autograd]") {
