@@ -9,6 +9,7 @@
 // are needed: a frozen weight costs no gradient GEMM and gets no `.grad`. After backward the
 // graph's closures and saved tensors are released.
 #include <functional>
+#include <iosfwd>
 #include <vector>
 
 #include "tensor/fused.h"
@@ -45,7 +46,11 @@ struct Edge {
 
 struct Node {
   using Backward = std::function<void(const Tensor& grad_out, InputGrads& grads)>;
+  // A backward that needs the op's result `out` (exp, tanh, softmax): record_using_output.
+  using BackwardFromOutput =
+      std::function<void(const Tensor& out, const Tensor& grad_out, InputGrads& grads)>;
   const char* name = "";
+  Shape shape;              // the output's, for print_graph
   std::vector<Edge> edges;  // one per input
   std::vector<bool> needs_grad;
   Backward backward;
@@ -66,9 +71,19 @@ class NoGradGuard {
 
 // Attaches a node to `out` when any input requires grad and recording is on; returns out.
 Tensor record(Tensor out, const char* name, std::vector<Tensor> inputs, Node::Backward backward);
+// record for an op whose gradient is a function of its result. A closure must not capture
+// `out` itself: out owns the node, which owns the closure, and the cycle would keep the graph
+// alive forever. The node keeps out's data without its history and hands it to the closure.
+Tensor record_using_output(Tensor out, const char* name, std::vector<Tensor> inputs,
+                           Node::BackwardFromOutput backward);
 
 // Back-propagates from a scalar (or from `root` with the given upstream gradient).
 void backward(const Tensor& root, const Tensor& grad = Tensor());
+
+// Writes the graph that produced `root`, one line per node from root to leaves: its number,
+// op name, output shape and inputs (a node, a leaf numbered by first appearance, or "-" for an
+// input that needs no gradient), e.g. "n1 add [2, 3] <- n2, leaf0 [2, 3]".
+void print_graph(const Tensor& root, std::ostream& os);
 
 namespace ag {
 

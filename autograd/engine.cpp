@@ -1,4 +1,5 @@
 // Graph recording and the backward pass.
+#include <ostream>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -75,12 +76,22 @@ Tensor record(Tensor out, const char* name, std::vector<Tensor> inputs, Node::Ba
   if (!any) return out;
   auto node = std::make_shared<Node>();
   node->name = name;
+  node->shape = out.shape();
   node->edges = std::move(edges);
   node->needs_grad = std::move(needs);
   node->backward = std::move(backward);
   out.impl()->requires_grad = true;
   out.impl()->grad_fn = std::move(node);
   return out;
+}
+
+Tensor record_using_output(Tensor out, const char* name, std::vector<Tensor> inputs,
+                           Node::BackwardFromOutput backward) {
+  Tensor value = out.detach();  // out's data and shape, without the grad_fn that would own us
+  auto with_value = [value, f = std::move(backward)](const Tensor& g, InputGrads& d) {
+    f(value, g, d);
+  };
+  return record(std::move(out), name, std::move(inputs), std::move(with_value));
 }
 
 void backward(const Tensor& root, const Tensor& grad) {
@@ -115,6 +126,36 @@ void backward(const Tensor& root, const Tensor& grad) {
     // Free the saved tensors as soon as this node is done.
     node->backward = nullptr;
     node->edges.clear();
+  }
+}
+
+void print_graph(const Tensor& root, std::ostream& os) {
+  if (!root.defined() || !root.impl()->grad_fn) {
+    os << "no graph (a leaf or an untracked tensor)\n";
+    return;
+  }
+  std::unordered_map<const Node*, size_t> node_number;
+  std::vector<NodePtr> order = reverse_topological(root.impl()->grad_fn);
+  for (const NodePtr& node : order) node_number.emplace(node.get(), node_number.size());
+  std::unordered_map<const TensorImpl*, size_t> leaf_number;
+  for (const NodePtr& node : order) {
+    os << 'n' << node_number.at(node.get()) << ' ' << node->name << ' '
+       << shape_to_string(node->shape);
+    // backward() clears what it has run, so a released node has no edges left to show.
+    if (!node->backward) os << " (released)";
+    for (size_t i = 0; i < node->edges.size(); ++i) {
+      const Edge& edge = node->edges[i];
+      os << (i ? ", " : " <- ");
+      if (edge.node) {
+        os << 'n' << node_number.at(edge.node.get());
+      } else if (edge.leaf) {
+        size_t number = leaf_number.emplace(edge.leaf.get(), leaf_number.size()).first->second;
+        os << "leaf" << number << ' ' << shape_to_string(edge.leaf->shape);
+      } else {
+        os << '-';
+      }
+    }
+    os << '\n';
   }
 }
 

@@ -23,19 +23,28 @@ Tensor sub(const Tensor& a, const Tensor& b) {
                 });
 }
 
+// Each input's gradient needs the other operand, so an operand is kept only when the other
+// input wants a gradient (a frozen factor does not keep its partner alive).
 Tensor mul(const Tensor& a, const Tensor& b) {
-  return record(ops::mul(a, b), "mul", {a, b}, [a, b](const Tensor& g, Grads& d) {
-    d[0] = ops::sum_to(ops::mul(g, b), a.shape());
-    d[1] = ops::sum_to(ops::mul(g, a), b.shape());
-  });
+  Tensor keep_a = b.requires_grad() ? a : Tensor(), keep_b = a.requires_grad() ? b : Tensor();
+  return record(ops::mul(a, b), "mul", {a, b},
+                [keep_a, keep_b, sa = a.shape(), sb = b.shape()](const Tensor& g, Grads& d) {
+                  if (d.wants(0)) d[0] = ops::sum_to(ops::mul(g, keep_b), sa);
+                  if (d.wants(1)) d[1] = ops::sum_to(ops::mul(g, keep_a), sb);
+                });
 }
 
+// d(a/b)/da = 1/b needs only b; d(a/b)/db = -a/b² needs both.
 Tensor div(const Tensor& a, const Tensor& b) {
-  return record(ops::div(a, b), "div", {a, b}, [a, b](const Tensor& g, Grads& d) {
-    Tensor ga = ops::div(g, b);
-    d[0] = ops::sum_to(ga, a.shape());
-    d[1] = ops::sum_to(ops::scale(ops::div(ops::mul(ga, a), b), -1.0f), b.shape());
-  });
+  Tensor keep_a = b.requires_grad() ? a : Tensor();
+  return record(ops::div(a, b), "div", {a, b},
+                [keep_a, b, sa = a.shape()](const Tensor& g, Grads& d) {
+                  Tensor ga = ops::div(g, b);  // g/b, part of both gradients
+                  if (d.wants(0)) d[0] = ops::sum_to(ga, sa);
+                  if (d.wants(1))
+                    d[1] = ops::sum_to(ops::scale(ops::div(ops::mul(ga, keep_a), b), -1.0f),
+                                       b.shape());
+                });
 }
 
 Tensor scale(const Tensor& a, float s) {
@@ -49,10 +58,10 @@ Tensor add_scalar(const Tensor& a, float s) {
 }
 
 Tensor exp(const Tensor& a) {
-  Tensor y = ops::exp(a);
-  // Saving the output's data (not the tensor) avoids a reference cycle through grad_fn.
-  Tensor saved = y.detach();
-  return record(y, "exp", {a}, [saved](const Tensor& g, Grads& d) { d[0] = ops::mul(g, saved); });
+  return record_using_output(ops::exp(a), "exp", {a},
+                             [](const Tensor& y, const Tensor& g, Grads& d) {
+                               d[0] = ops::mul(g, y);  // d exp = exp
+                             });
 }
 
 Tensor log(const Tensor& a) {
@@ -61,19 +70,18 @@ Tensor log(const Tensor& a) {
 }
 
 Tensor tanh(const Tensor& a) {
-  Tensor y = ops::tanh(a);
-  Tensor saved = y.detach();
-  return record(y, "tanh", {a}, [saved](const Tensor& g, Grads& d) {
-    d[0] = ops::mul(g, ops::add_scalar(ops::scale(ops::mul(saved, saved), -1.0f), 1.0f));
-  });
+  return record_using_output(ops::tanh(a), "tanh", {a},
+                             [](const Tensor& y, const Tensor& g, Grads& d) {
+                               d[0] = ops::mul(g, ops::add_scalar(ops::scale(ops::mul(y, y), -1.0f),
+                                                                  1.0f));  // 1 - tanh²
+                             });
 }
 
 Tensor sqrt(const Tensor& a) {
-  Tensor y = ops::sqrt(a);
-  Tensor saved = y.detach();
-  return record(y, "sqrt", {a}, [saved](const Tensor& g, Grads& d) {
-    d[0] = ops::div(ops::scale(g, 0.5f), saved);
-  });
+  return record_using_output(ops::sqrt(a), "sqrt", {a},
+                             [](const Tensor& y, const Tensor& g, Grads& d) {
+                               d[0] = ops::div(ops::scale(g, 0.5f), y);  // 1 / (2 sqrt)
+                             });
 }
 
 Tensor gelu(const Tensor& x) {

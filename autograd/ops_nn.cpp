@@ -58,11 +58,10 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, bool in
 }
 
 Tensor softmax(const Tensor& x, bool causal) {
-  Tensor y = ops::softmax(x, causal);
-  Tensor saved = y.detach();
-  return record(y, "softmax", {x}, [saved](const Tensor& g, Grads& d) {
-    d[0] = ops::softmax_backward(saved, g);
-  });
+  return record_using_output(ops::softmax(x, causal), "softmax", {x},
+                             [](const Tensor& y, const Tensor& g, Grads& d) {
+                               d[0] = ops::softmax_backward(y, g);
+                             });
 }
 
 Tensor layernorm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps) {

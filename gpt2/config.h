@@ -17,7 +17,6 @@ struct GPT2Config {
 
   // Throws InputError (naming `where`) for dimensions that make no model.
   void validate(const std::string& where) const;
-  int64_t head_dim() const { return n_embd / n_head; }
   // A double: dimensions within the per-dimension limit can describe more than int64 holds.
   double parameter_count() const;
   double block_parameter_count() const;  // the transformer blocks alone

@@ -97,7 +97,8 @@ void GPT2::init_weights(uint64_t seed) {
 void GPT2::reseed_dropout(uint64_t seed) {
   uint64_t i = 0;
   for (auto& [name, m] : named_modules())
-    if (auto* d = dynamic_cast<Dropout*>(m)) d->reseed(seed + 7919 * ++i);
+    if (auto* d = dynamic_cast<Dropout*>(m))
+      d->reseed(derive_seed(seed, SeedStream::ModelDropout, i++));
 }
 
 void GPT2::set_kernels(Kernels kernels) {

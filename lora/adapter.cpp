@@ -9,7 +9,8 @@
 namespace ls {
 
 LoraLayer::LoraLayer(int64_t in, int64_t out, const LoraConfig& config, uint64_t seed)
-    : scaling(config.scaling()), dropout_(config.dropout, seed ^ 0x5eed) {
+    : scaling(config.scaling()),
+      dropout_(config.dropout, derive_seed(seed, SeedStream::LayerDropout)) {
   Rng rng(seed);
   A = kaiming_uniform({config.r, in}, in, std::sqrt(5.0f), rng).set_requires_grad(true);
   B = Tensor::zeros({out, config.r}).set_requires_grad(true);
@@ -73,7 +74,8 @@ std::shared_ptr<LoraAdapter> LoraAdapter::create(GPT2& model, const LoraConfig& 
     auto* linear = dynamic_cast<Linear*>(module);
     if (!linear || !config.targets(name)) continue;
     adapter->layers_[name] = std::make_shared<LoraLayer>(
-        linear->in_features(), linear->out_features(), config, seed + 1000003 * ++i);
+        linear->in_features(), linear->out_features(), config,
+        derive_seed(seed, SeedStream::AdapterInit, i++));
   }
   if (adapter->layers_.empty())
     input_error("no module of the model matches the LoRA targets");
@@ -105,7 +107,8 @@ void LoraAdapter::set_weight(float w) {
 
 void LoraAdapter::reseed_dropout(uint64_t seed) {
   uint64_t i = 0;
-  for (auto& [name, layer] : layers_) layer->reseed_dropout(seed + 104729 * ++i);
+  for (auto& [name, layer] : layers_)
+    layer->reseed_dropout(derive_seed(seed, SeedStream::AdapterDropout, i++));
 }
 
 void LoraAdapter::attach(GPT2& model) {

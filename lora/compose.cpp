@@ -71,7 +71,7 @@ Tensor merged_dense(const std::vector<AdapterFactors>& adapters, const MergeOpti
     deltas.push_back(f.dense());
   }
   if (o.method == MergeMethod::ties) return ties_merge(deltas, o.density);
-  Rng rng(o.seed ^ (0x9e3779b97f4a7c15ULL * (module_index + 1)));  // independent per module
+  Rng rng(derive_seed(o.seed, SeedStream::MergeModule, module_index));
   return dare_merge(deltas, o.density, rng);
 }
 

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <memory>
+#include <sstream>
 
 #include "autograd/autograd.h"
 #include "tensor/parallel.h"
@@ -80,6 +81,48 @@ TEST_CASE("frozen inputs get no gradient", "[autograd]") {
   CHECK_FALSE(plain.requires_grad());
   CHECK(plain.impl()->grad_fn == nullptr);
   CHECK_THROWS_AS(backward(ag::sum_all(plain)), std::logic_error);
+}
+
+TEST_CASE("mul and div compute and keep only what the wanted gradients need", "[autograd]") {
+  Rng rng(34);
+  Tensor x = leaf({2, 3}, rng, 0.5f, 1.5f), frozen = naive::random({2, 3}, rng, 0.5f, 1.5f);
+  Tensor g = naive::random({2, 3}, rng);
+  Arr ga = naive::read(g), xa = naive::read(x), fa = naive::read(frozen);
+  auto times = std::multiplies<double>();
+  auto over = std::divides<double>();
+  // Each case: the op, which of its two inputs is x (the other is frozen), and by hand the one
+  // wanted gradient: d(ab)/da = b, d(ab)/db = a, d(a/b)/da = 1/b, d(a/b)/db = -a/b².
+  struct Case {
+    const char* name;
+    Tensor (*op)(const Tensor&, const Tensor&);
+    size_t trained;
+    Arr want;
+  };
+  const Case cases[] = {
+      {"mul, frozen b", ag::mul, 0, naive::binary(ga, fa, times)},
+      {"mul, frozen a", ag::mul, 1, naive::binary(ga, fa, times)},
+      {"div, frozen b", ag::div, 0, naive::binary(ga, fa, over)},
+      {"div, frozen a", ag::div, 1,
+       naive::binary(naive::binary(ga, fa, times), naive::binary(xa, xa, times),
+                     [](double u, double v) { return -u / v; })},
+  };
+  for (const Case& c : cases) {
+    INFO(c.name);
+    Tensor y = c.trained == 0 ? c.op(x, frozen) : c.op(frozen, x);
+    const Node& node = *y.impl()->grad_fn;
+    InputGrads d(node.needs_grad);
+    node.backward(g, d);  // the closure alone, as backward() would call it
+    CHECK_FALSE(d.at(1 - c.trained).defined());
+    CHECK(naive::err(d.at(c.trained), c.want) < 1e-6);
+  }
+  // The gradient of h in h·b and h/b needs b alone, so the graph does not keep h alive.
+  for (auto op : {ag::mul, ag::div}) {
+    Tensor h = ag::scale(x, 2.0f);
+    std::weak_ptr<Storage> data = h.impl()->storage;
+    Tensor y = op(h, frozen);
+    h = Tensor();
+    CHECK(data.expired());
+  }
 }
 
 TEST_CASE("NoGradGuard records nothing and restores recording", "[autograd]") {
@@ -178,6 +221,16 @@ TEST_CASE("a graph that is never back-propagated is freed with its output", "[au
   Tensor w = leaf({4, 5}, rng), qkv = leaf({1, 3, 12}, rng), hid = leaf({6, 4}, rng);
   Rng drop(1);
   const std::vector<std::pair<const char*, std::function<Tensor()>>> makers = {
+      {"add", [&] { return ag::add(x, x); }},
+      {"sub", [&] { return ag::sub(x, x); }},
+      {"mul", [&] { return ag::mul(x, x); }},
+      {"div", [&] { return ag::div(x, x); }},
+      {"scale", [&] { return ag::scale(x, 2.0f); }},
+      {"add_scalar", [&] { return ag::add_scalar(x, 2.0f); }},
+      {"sum_all", [&] { return ag::sum_all(x); }},
+      {"mean_all", [&] { return ag::mean_all(x); }},
+      {"transpose", [&] { return ag::transpose(x, 0, 2); }},
+      {"embedding", [&] { return ag::embedding(hid, {1, 0, 5}, {3}); }},
       {"exp", [&] { return ag::exp(x); }},
       {"tanh", [&] { return ag::tanh(x); }},
       {"sqrt", [&] { return ag::sqrt(x); }},
@@ -224,6 +277,64 @@ TEST_CASE("a graph that is never back-propagated is freed with its output", "[au
     CHECK(out.expired());
     CHECK(node.expired());
   }
+}
+
+TEST_CASE("the check for graphs kept alive catches a closure that captures its own output",
+          "[autograd]") {
+  Rng rng(38);
+  Tensor x = leaf({2, 3}, rng);
+  std::weak_ptr<TensorImpl> out;
+  {
+    Tensor y = ops::exp(x);
+    record(y, "leaky_exp", {x}, [y](const Tensor& g, InputGrads& d) { d[0] = ops::mul(g, y); });
+    out = y.impl_ptr();
+  }
+  REQUIRE_FALSE(out.expired());  // y → node → closure → y
+  out.lock()->grad_fn.reset();   // break the cycle so the test itself does not leak
+  CHECK(out.expired());
+
+  // The same op written with record_using_output is freed, and its gradient is exp(x).
+  auto exp_op = [](const Tensor& in) {
+    return record_using_output(ops::exp(in), "exp", {in},
+                               [](const Tensor& y, const Tensor& g, InputGrads& d) {
+                                 d[0] = ops::mul(g, y);
+                               });
+  };
+  {
+    Tensor y = exp_op(x);
+    out = y.impl_ptr();
+  }
+  CHECK(out.expired());
+  backward(ag::sum_all(exp_op(x)));
+  CHECK(naive::err(x.grad(), naive::unary(naive::read(x), [](double v) { return std::exp(v); })) <
+        1e-6);
+}
+
+TEST_CASE("print_graph lists each node's op, output shape and inputs", "[autograd]") {
+  Rng rng(40);
+  Tensor a = leaf({2, 3}, rng), b = leaf({2, 3}, rng), c = leaf({3}, rng);
+  Tensor frozen = naive::random({2, 3}, rng);
+  auto print = [](const Tensor& t) {
+    std::ostringstream os;
+    print_graph(t, os);
+    return os.str();
+  };
+  // Nodes from the root down; leaves numbered as they first appear.
+  Tensor loss = ag::sum_all(ag::add(ag::mul(a, b), c));
+  CHECK(print(loss) ==
+        "n0 sum_all [] <- n1\n"
+        "n1 add [2, 3] <- n2, leaf0 [3]\n"
+        "n2 mul [2, 3] <- leaf1 [2, 3], leaf2 [2, 3]\n");
+  // A node used twice is listed once; an input that needs no gradient is "-".
+  Tensor e = ag::exp(a);
+  CHECK(print(ag::mean(ag::mul(ag::mul(e, e), frozen), 0)) ==
+        "n0 mean [3] <- n1\n"
+        "n1 mul [2, 3] <- n2, -\n"
+        "n2 mul [2, 3] <- n3, n3\n"
+        "n3 exp [2, 3] <- leaf0 [2, 3]\n");
+  backward(loss);
+  CHECK(print(loss) == "n0 sum_all [] (released)\n");
+  CHECK(print(a) == "no graph (a leaf or an untracked tensor)\n");
 }
 
 TEST_CASE("max sends the gradient to the first maximum", "[autograd]") {

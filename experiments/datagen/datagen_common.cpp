@@ -9,15 +9,11 @@
 
 #include "tensor/error.h"
 #include "tensor/io/file_io.h"
+#include "tensor/random.h"
 
 namespace ls::datagen {
 
-uint64_t Picker::next() {
-  uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
+uint64_t Picker::next() { return splitmix64(state_); }
 
 int Picker::below(int n) {
   LS_CHECK(n > 0, "below({})", n);

@@ -12,7 +12,8 @@
 
 namespace ls::datagen {
 
-// splitmix64: tiny, fast, and identical everywhere (unlike <random>'s distributions).
+// Draws from splitmix64 (tensor/random.h): tiny, fast, and identical everywhere (unlike
+// <random>'s distributions).
 class Picker {
  public:
   explicit Picker(uint64_t seed) : state_(seed) {}

@@ -19,16 +19,13 @@ namespace ls {
 
 namespace fs = std::filesystem;
 
-// Separates the subsample's random stream from the job's other uses of its seed.
-constexpr uint64_t kSubsampleStream = 0x5b5a4d91e7c3a1f3ULL;
-
 Trainable lora_trainable(GPT2& model, const LoraAdapter& adapter) {
   Trainable t;
   t.params = adapter.named_parameters();
   LoraAdapter* a = const_cast<LoraAdapter*>(&adapter);
   t.reseed_dropout = [&model, a](uint64_t seed) {
     model.reseed_dropout(seed);
-    a->reseed_dropout(seed ^ 0xada97e);
+    a->reseed_dropout(derive_seed(seed, SeedStream::AdaptersOfModel));
   };
   return t;
 }
@@ -45,7 +42,8 @@ std::vector<Example> job_examples(const LoraJob& job, const Tokenizer& tok, int6
   // As torch's random_split(data, [int(f·n), …]): a random int(f·n) of the examples.
   auto keep = static_cast<size_t>(job.subsample * static_cast<double>(all.size()));
   if (keep == 0) input_error("--subsample {} of {} examples leaves none", job.subsample, all.size());
-  std::vector<size_t> order = shuffled_indices(all.size(), job.train.seed ^ kSubsampleStream);
+  std::vector<size_t> order =
+      shuffled_indices(all.size(), derive_seed(job.train.seed, SeedStream::Subsample));
   std::vector<Example> kept;
   for (size_t i = 0; i < keep; ++i) kept.push_back(std::move(all[order[i]]));
   return kept;

@@ -14,14 +14,13 @@
 #include "tensor/io/progress.h"
 #include "tensor/distributed.h"
 #include "tensor/error.h"
+#include "tensor/random.h"
 
 namespace ls {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-uint64_t mix(uint64_t a, uint64_t b) { return a * 0x9e3779b97f4a7c15ULL ^ (b + 0x632be59bd9b4e019ULL); }
 
 // Checkpoint = parameters + AdamW moments + step + log + the caller's settings record, in one
 // safetensors file.
@@ -148,11 +147,12 @@ TrainResult train(GPT2& model, Trainable& t, const std::vector<Example>& train_s
       int64_t k = step * o.grad_accum + micro;  // global micro-batch index
       int64_t epoch = k / micro_per_epoch, pos = k % micro_per_epoch;
       if (epoch != order_epoch) {
-        batches = epoch_batches(train_set, o.batch, mix(o.seed, epoch), o.batching);
+        uint64_t order_seed = derive_seed(o.seed, SeedStream::EpochOrder, epoch);
+        batches = epoch_batches(train_set, o.batch, order_seed, o.batching);
         order_epoch = epoch;
       }
       Batch whole = make_batch(train_set, batches[pos], seq_len, 0);
-      t.reseed_dropout(mix(o.seed + 1, k));
+      t.reseed_dropout(derive_seed(o.seed, SeedStream::StepDropout, k));
       step_loss += shard_loss_backward(model, whole, o.grad_accum);
       step_tokens += whole.counted_tokens();
     }
