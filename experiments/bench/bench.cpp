@@ -158,9 +158,7 @@ BenchReport run_bench(const BenchOptions& options) {
     std::vector<int32_t> etg = random_ids(o.eval_batch * o.eval_seq, v, 4);
     model.set_training(false);
     report.figures.push_back(time_it("eval_forward", o.steps, [&] {
-      NoGradGuard no_grad;
-      Tensor h = model.hidden(eids, o.eval_batch, o.eval_seq);
-      ops::lm_head_loss(h.view({-1, h.size(-1)}), model.wte->weight(), etg, kIgnoreIndex);
+      model.nll(eids, etg, o.eval_batch, o.eval_seq);
     }));
     report.figures.back().note = fmt::format("B={} T={}, no grad", o.eval_batch, o.eval_seq);
   }
