@@ -2,7 +2,8 @@
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test test-full-size examples reproduce bench bench-vs-pytorch test-asan fuzz fixtures clean
+.PHONY: all deps build test test-full-size examples reproduce bench bench-vs-pytorch test-asan fuzz fixtures \
+        function-lengths clean
 
 all: build
 
@@ -52,6 +53,11 @@ test-asan: deps
 	# Without MPI runs (see tests/cli_runner.h), and without the 124 M run: make test runs it;
 	# instrumented it is slow, and its peak-memory check would measure ASan's shadow memory.
 	cd build-asan && LORASUM_TEST_NO_MPI=1 ctest --output-on-failure -j$(JOBS) -E '124 M checkpoint'
+
+# Lists the functions outside tests/ over 60 lines and fails if there are any (clang-tidy's
+# count; LIMIT=n changes the limit).
+function-lengths: deps $(BUILD_DIR)/CMakeCache.txt
+	JOBS=$(JOBS) bash scripts/function-lengths.sh $(BUILD_DIR)
 
 # Regenerates the committed parity fixtures in tests/fixtures/tiny (same bytes every run).
 PYTHON ?= /usr/bin/python3

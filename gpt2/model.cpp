@@ -1,5 +1,6 @@
 #include "gpt2/model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -147,6 +148,21 @@ Tensor GPT2::loss(const std::vector<int32_t>& ids, const std::vector<int32_t>& t
   // same pass (tensor/lm_head.cpp).
   if (kernels_ == Kernels::Fused) return ag::lm_head_loss(x, head, targets, ignore_index);
   return reference::lm_head_loss(x, head, targets, ignore_index);
+}
+
+ops::LmHeadLoss GPT2::nll(const std::vector<int32_t>& ids, const std::vector<int32_t>& targets,
+                          int64_t batch, int64_t seq, int32_t ignore_index) {
+  NoGradGuard no_grad;
+  Tensor x = hidden(ids, batch, seq);  // (B,T,C)
+  const Tensor& head = wte->weight();  // (V,C)
+  if (kernels_ == Kernels::Fused)
+    return ops::lm_head_loss(x.view({-1, x.size(-1)}), head, targets, ignore_index);
+  ops::LmHeadLoss r;
+  r.counted = std::count_if(targets.begin(), targets.end(),
+                            [&](int32_t t) { return t != ignore_index; });
+  r.loss = reference::lm_head_loss(x, head, targets, ignore_index).item();
+  r.total_nll = static_cast<double>(r.loss) * static_cast<double>(r.counted);
+  return r;
 }
 
 KVCache GPT2::new_cache(int64_t batch) const {

@@ -81,6 +81,12 @@ class GPT2 : public Module {
   // positions do not count). Fused, the logits never materialise whole.
   Tensor loss(const std::vector<int32_t>& ids, const std::vector<int32_t>& targets,
               int64_t batch, int64_t seq, int32_t ignore_index = kIgnoreIndex);
+  // The summed negative log-likelihood of the targets and how many counted (as for loss), and
+  // their mean, under no-grad: what evaluation and the benchmark measure. The head is the tied
+  // wte even when lm_head_copy is defined: the copy is never saved, so what is evaluated is
+  // the original head (the study's `discarded-lm-head`, experiments/README.md).
+  ops::LmHeadLoss nll(const std::vector<int32_t>& ids, const std::vector<int32_t>& targets,
+                      int64_t batch, int64_t seq, int32_t ignore_index = kIgnoreIndex);
 
   KVCache new_cache(int64_t batch) const;
   // Runs new tokens (B, T_new) through the model using and extending the cache; returns the

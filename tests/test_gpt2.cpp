@@ -1,6 +1,7 @@
-// GPT-2 save/load, cached decoding, generation and a gradient check of the loss (PyTorch parity:
-// test_parity.cpp).
+// GPT-2 save/load, cached decoding, generation, the summed NLL and a gradient check of the loss
+// (PyTorch parity: test_parity.cpp).
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <cstring>
 #include <functional>
 #include <filesystem>
@@ -76,6 +77,38 @@ TEST_CASE("sampling respects top-k and is reproducible from the seed", "[gpt2]")
   s.seed = 42;
   s.max_new_tokens = 6;
   CHECK(generate(model, {1, 2}, s) == generate(model, {1, 2}, s));
+}
+
+TEST_CASE("nll sums the log-softmax of the logits at the counted targets", "[gpt2][nll]") {
+  GPT2 model(test::micro_config(), 13);
+  model.set_training(false);
+  std::vector<int32_t> ids = {1, 5, 9, 2, 33, 7, 11, 4};
+  std::vector<int32_t> targets = {5, -100, 2, 33, 7, -100, 4, 39};
+  std::vector<float> logits;  // (2·4, V), row-major
+  {
+    NoGradGuard no_grad;
+    logits = model.logits(ids, 2, 4).to_vector();
+  }
+  // Naively, in double: -log softmax(logits)[target] = max + log Σ exp(l − max) − l[target].
+  int64_t v = model.config().vocab_size;
+  double expected = 0.0;
+  int64_t counted = 0;
+  for (size_t row = 0; row < targets.size(); ++row) {
+    if (targets[row] == -100) continue;
+    const float* l = &logits[row * v];
+    double max = *std::max_element(l, l + v), sum = 0.0;
+    for (int64_t j = 0; j < v; ++j) sum += std::exp(l[j] - max);
+    expected += max + std::log(sum) - l[targets[row]];
+    ++counted;
+  }
+  for (Kernels kernels : {Kernels::Fused, Kernels::Reference}) {
+    model.set_kernels(kernels);
+    ops::LmHeadLoss r = model.nll(ids, targets, 2, 4);
+    CHECK(r.counted == counted);
+    CHECK(r.total_nll == Approx(expected).epsilon(1e-5));
+    CHECK(r.loss == Approx(expected / counted).epsilon(1e-5));
+    CHECK(grad_enabled());  // its no-grad scope ends with it
+  }
 }
 
 TEST_CASE("gradient check of a tiny GPT-2's loss", "[gpt2][gradcheck]") {

@@ -111,6 +111,112 @@ void train_step(GPT2& model, AdamW& opt, const std::vector<int32_t>& ids,
   opt.step(1e-4f);
 }
 
+namespace {
+
+// The model every figure runs on and the batch both training figures step on.
+struct BenchModel {
+  BenchOptions o;  // fitted to the model's context
+  GPT2 model;
+  std::vector<int32_t> ids, targets;  // (batch, seq)
+};
+
+BenchFigure lora_train_step(BenchModel& m) {
+  const BenchOptions& o = m.o;
+  m.model.set_requires_grad(false);
+  auto adapter = LoraAdapter::create(m.model, lora_config(o), 1);
+  adapter->attach(m.model);
+  AdamW opt(adapter->parameters(), {});
+  m.model.set_training(true);
+  BenchFigure f = time_it("lora_train_step", o.steps, [&] {
+    train_step(m.model, opt, m.ids, m.targets, o.batch, o.seq);
+  });
+  f.note = fmt::format("B={} T={} r={} {}{}, {:.0f} tok/s", o.batch, o.seq, o.rank,
+                       fmt::join(o.targets, ","),
+                       o.dropout > 0 ? fmt::format(" dropout {}", o.dropout) : "",
+                       o.batch * o.seq / (f.median_ms / 1000.0));
+  adapter->detach(m.model);
+  return f;
+}
+
+// Under mpirun: what data parallelism adds to each step.
+BenchFigure gradient_sum(BenchModel& m) {
+  auto adapter = LoraAdapter::create(m.model, lora_config(m.o), 1);
+  std::vector<Tensor> params = adapter->parameters();
+  int64_t floats = 0;
+  for (const Tensor& p : params) {
+    p.impl()->grad = Tensor::ones(p.shape()).impl_ptr();
+    floats += p.numel();
+  }
+  BenchFigure f = time_it("gradient_sum", m.o.steps, [&] { sum_gradients(params); });
+  f.note = fmt::format("LoRA gradients, {} floats, over {} MPI rank(s)", floats, world::size());
+  return f;
+}
+
+BenchFigure eval_forward(BenchModel& m) {
+  const BenchOptions& o = m.o;
+  int64_t v = m.model.config().vocab_size;
+  std::vector<int32_t> eids = random_ids(o.eval_batch * o.eval_seq, v, 3);
+  std::vector<int32_t> etg = random_ids(o.eval_batch * o.eval_seq, v, 4);
+  m.model.set_training(false);
+  BenchFigure f = time_it("eval_forward", o.steps, [&] {
+    m.model.nll(eids, etg, o.eval_batch, o.eval_seq);
+  });
+  f.note = fmt::format("B={} T={}, no grad", o.eval_batch, o.eval_seq);
+  return f;
+}
+
+// Greedy decoding of gen_tokens after a random prompt; *tokens_per_s gets its rate.
+BenchFigure generation(BenchModel& m, double* tokens_per_s) {
+  const BenchOptions& o = m.o;
+  GenerateOptions g;
+  g.temperature = 0.0f;
+  g.max_new_tokens = o.gen_tokens;
+  std::vector<int32_t> prompt = random_ids(kPromptTokens, m.model.config().vocab_size, 5);
+  BenchFigure f =
+      time_it("generate", std::max(1, o.steps / 2), [&] { generate(m.model, prompt, g); });
+  *tokens_per_s = o.gen_tokens / (f.median_ms / 1000.0);
+  f.note = fmt::format("{} tokens, KV cache, {:.1f} tok/s", o.gen_tokens, *tokens_per_s);
+  return f;
+}
+
+BenchFigure full_train_step(BenchModel& m) {
+  const BenchOptions& o = m.o;
+  m.model.set_requires_grad(true);
+  AdamW opt(m.model.parameters(), {});
+  m.model.set_training(true);
+  BenchFigure f = time_it("full_train_step", o.steps, [&] {
+    train_step(m.model, opt, m.ids, m.targets, o.batch, o.seq);
+  });
+  f.note = fmt::format("B={} T={}, all parameters", o.batch, o.seq);
+  return f;
+}
+
+std::string adapter_shape(const BenchOptions& o) {
+  return fmt::format("r={} {}", o.rank, fmt::join(o.targets, ","));
+}
+
+BenchFigure merge(BenchModel& m) {
+  std::vector<AdapterFactors> adapters = trained_like_adapters(m.model, m.o, 3);
+  BenchFigure f = time_it("merge", m.o.steps, [&] {
+    compose_into(m.model, adapters, MergeOptions{});  // the plain sum, into the weights
+  });
+  f.note = "sum of 3 adapters merged into the model, " + adapter_shape(m.o);
+  return f;
+}
+
+BenchFigure similarity(BenchModel& m) {
+  std::vector<AdapterFactors> adapters = trained_like_adapters(m.model, m.o, 2);
+  BenchFigure f = time_it("similarity", m.o.steps, [&] {
+    adapter_similarity(adapters[0], adapters[1]);
+  });
+  f.note = "2 adapters, " + adapter_shape(m.o);
+  return f;
+}
+
+}  // namespace
+
+// The figures run in a fixed order on one model, which some of them change (training mode,
+// requires_grad, merged weights).
 BenchReport run_bench(const BenchOptions& options) {
   set_num_threads(options.threads);
   BenchReport report;
@@ -118,90 +224,18 @@ BenchReport run_bench(const BenchOptions& options) {
   GPT2Config config = GPT2Config::preset(options.config);
   config.resid_pdrop = config.embd_pdrop = config.attn_pdrop = 0.0f;
   BenchOptions o = fit_context(options, config);
-  GPT2 model(config, 0);
-  int64_t v = config.vocab_size;
-  std::vector<int32_t> ids = random_ids(o.batch * o.seq, v, 1), tg = random_ids(o.batch * o.seq, v, 2);
-
-  if (wanted(o, "lora_train_step")) {
-    model.set_requires_grad(false);
-    auto adapter = LoraAdapter::create(model, lora_config(o), 1);
-    adapter->attach(model);
-    AdamW opt(adapter->parameters(), {});
-    model.set_training(true);
-    report.figures.push_back(time_it("lora_train_step", o.steps, [&] {
-      train_step(model, opt, ids, tg, o.batch, o.seq);
-    }));
-    BenchFigure& f = report.figures.back();
-    f.note = fmt::format("B={} T={} r={} {}{}, {:.0f} tok/s", o.batch, o.seq, o.rank,
-                         fmt::join(o.targets, ","),
-                         o.dropout > 0 ? fmt::format(" dropout {}", o.dropout) : "",
-                         o.batch * o.seq / (f.median_ms / 1000.0));
-    adapter->detach(model);
-  }
+  int64_t tokens = o.batch * o.seq;
+  BenchModel m{o, GPT2(config, 0), random_ids(tokens, config.vocab_size, 1),
+               random_ids(tokens, config.vocab_size, 2)};
+  if (wanted(o, "lora_train_step")) report.figures.push_back(lora_train_step(m));
   report.peak_rss_mib = peak_rss_mib();
-
-  if (wanted(o, "gradient_sum")) {  // under mpirun: what data parallelism adds to each step
-    auto adapter = LoraAdapter::create(model, lora_config(o), 1);
-    std::vector<Tensor> params = adapter->parameters();
-    int64_t floats = 0;
-    for (const Tensor& p : params) {
-      p.impl()->grad = Tensor::ones(p.shape()).impl_ptr();
-      floats += p.numel();
-    }
-    report.figures.push_back(time_it("gradient_sum", o.steps, [&] { sum_gradients(params); }));
-    report.figures.back().note = fmt::format("LoRA gradients, {} floats, over {} MPI rank(s)",
-                                             floats, world::size());
-  }
-
-  if (wanted(o, "eval_forward")) {
-    std::vector<int32_t> eids = random_ids(o.eval_batch * o.eval_seq, v, 3);
-    std::vector<int32_t> etg = random_ids(o.eval_batch * o.eval_seq, v, 4);
-    model.set_training(false);
-    report.figures.push_back(time_it("eval_forward", o.steps, [&] {
-      NoGradGuard no_grad;
-      Tensor h = model.hidden(eids, o.eval_batch, o.eval_seq);
-      ops::lm_head_loss(h.view({-1, h.size(-1)}), model.wte->weight(), etg, kIgnoreIndex);
-    }));
-    report.figures.back().note = fmt::format("B={} T={}, no grad", o.eval_batch, o.eval_seq);
-  }
-
-  if (wanted(o, "generate")) {
-    GenerateOptions g;
-    g.temperature = 0.0f;
-    g.max_new_tokens = o.gen_tokens;
-    std::vector<int32_t> prompt = random_ids(kPromptTokens, v, 5);
-    BenchFigure f = time_it("generate", std::max(1, o.steps / 2), [&] { generate(model, prompt, g); });
-    report.generate_tokens_per_s = o.gen_tokens / (f.median_ms / 1000.0);
-    f.note = fmt::format("{} tokens, KV cache, {:.1f} tok/s", o.gen_tokens, report.generate_tokens_per_s);
-    report.figures.push_back(f);
-  }
-
-  if (wanted(o, "full_train_step")) {
-    model.set_requires_grad(true);
-    AdamW opt(model.parameters(), {});
-    model.set_training(true);
-    report.figures.push_back(time_it("full_train_step", o.steps, [&] {
-      train_step(model, opt, ids, tg, o.batch, o.seq);
-    }));
-    report.figures.back().note = fmt::format("B={} T={}, all parameters", o.batch, o.seq);
-  }
-
-  std::string shape = fmt::format("r={} {}", o.rank, fmt::join(o.targets, ","));
-  if (wanted(o, "merge")) {
-    std::vector<AdapterFactors> adapters = trained_like_adapters(model, o, 3);
-    report.figures.push_back(time_it("merge", o.steps, [&] {
-      compose_into(model, adapters, MergeOptions{});  // the plain sum, into the weights
-    }));
-    report.figures.back().note = "sum of 3 adapters merged into the model, " + shape;
-  }
-
-  if (wanted(o, "similarity")) {
-    std::vector<AdapterFactors> adapters = trained_like_adapters(model, o, 2);
-    report.figures.push_back(time_it("similarity", o.steps, [&] {
-      adapter_similarity(adapters[0], adapters[1]);
-    }));
-    report.figures.back().note = "2 adapters, " + shape;
-  }
+  if (wanted(o, "gradient_sum")) report.figures.push_back(gradient_sum(m));
+  if (wanted(o, "eval_forward")) report.figures.push_back(eval_forward(m));
+  if (wanted(o, "generate"))
+    report.figures.push_back(generation(m, &report.generate_tokens_per_s));
+  if (wanted(o, "full_train_step")) report.figures.push_back(full_train_step(m));
+  if (wanted(o, "merge")) report.figures.push_back(merge(m));
+  if (wanted(o, "similarity")) report.figures.push_back(similarity(m));
   return report;
 }
 

@@ -53,6 +53,68 @@ void write_model(const std::string& model_dir, const std::vector<AdapterFactors>
   });
 }
 
+// What one `lorasum merge` call was given (CLI11 fills it in before the callback runs).
+struct MergeFlags {
+  std::vector<std::string> adapters;
+  std::string out, method = "sum", model_dir;
+  MergeOptions o;
+  bool into_base = false;
+};
+
+MergeMethod parse_method(const std::string& name) {
+  const std::map<std::string, MergeMethod> methods = {{"sum", MergeMethod::sum},
+                                                      {"svd", MergeMethod::svd},
+                                                      {"ties", MergeMethod::ties},
+                                                      {"dare", MergeMethod::dare}};
+  return methods.at(name);
+}
+
+// Flags a method would silently ignore are refused, so a typo cannot go unnoticed.
+void check_flags(const MergeFlags& f, const CLI::App& cmd) {
+  bool dense = is_dense(f.o.method);
+  if (f.o.method == MergeMethod::svd && !cmd.count("--rank"))
+    input_error("--method svd needs --rank K");
+  if (f.o.method == MergeMethod::sum && cmd.count("--rank"))
+    input_error("--rank does not apply to --method sum, which is exact at rank Σr");
+  if (!dense && cmd.count("--density"))
+    input_error("--density applies to --method ties and dare only");
+  if (f.o.method != MergeMethod::dare && cmd.count("--seed"))
+    input_error("--seed applies to --method dare only");
+  if (f.into_base != !f.model_dir.empty())
+    input_error("--into-base and --model go together (the model whose weights receive the "
+                "composition)");
+  if (f.into_base && cmd.count("--rank") && dense)
+    input_error("--rank does not apply to --into-base with --method {}: the dense delta is "
+                "merged exactly", f.method);
+}
+
+void write_adapter(const MergeFlags& f, const std::vector<AdapterFactors>& factors,
+                   OutputFolder& folder) {
+  Composition c = compose(factors, f.o);
+  folder.replace([&](const std::string& staging) { c.adapter.save(staging); });
+  fmt::print("wrote adapter {}: {} adapter(s) merged by {}, rank {}, {} modules\n", f.out,
+             factors.size(), f.method, c.adapter.rank(), c.adapter.modules.size());
+  if (f.o.method != MergeMethod::sum && c.energy > 0)
+    fmt::print("keeps {:.2f}% of the composition's energy ‖ΔW‖²_F (relative error {:.3g})\n",
+               100.0 * c.kept_energy / c.energy,
+               std::sqrt(std::max(0.0, 1.0 - c.kept_energy / c.energy)));
+}
+
+void run_merge(const MergeFlags& f) {
+  std::vector<std::string> inputs = f.adapters;
+  if (f.into_base) inputs.push_back(f.model_dir);
+  OutputFolder folder(f.out, inputs);
+  std::vector<AdapterFactors> factors;
+  for (const std::string& dir : f.adapters) factors.push_back(AdapterFactors::read(dir));
+  if (!f.into_base) {
+    write_adapter(f, factors, folder);
+    return;
+  }
+  write_model(f.model_dir, factors, f.o, folder);
+  fmt::print("wrote model {}: {} + {} adapter(s) merged by {}\n", f.out, f.model_dir,
+             factors.size(), f.method);
+}
+
 }  // namespace
 
 void add_merge(CLI::App& app) {
@@ -60,61 +122,20 @@ void add_merge(CLI::App& app) {
       "merge", "Compose adapters (sum, svd, ties or dare) into one PEFT adapter, or into a "
                "model's weights with --into-base");
   cmd->footer(kMethods);
-  static std::vector<std::string> adapters;
-  static std::string out, method = "sum", model_dir;
-  static MergeOptions o;
-  static bool into_base = false;
-  cmd->add_option("--adapter", adapters, "PEFT adapter folder; repeat for each adapter")->required();
-  cmd->add_option("--out", out, "Folder to write: an adapter, or a model with --into-base")->required();
-  cmd->add_option("--method", method, "sum, svd, ties or dare (see below)")->capture_default_str()->check(CLI::IsMember({"sum", "svd", "ties", "dare"}));
-  cmd->add_option("--weights", o.weights, "Comma-separated weight per adapter (default all 1)")->delimiter(',');
-  cmd->add_option("--rank", o.rank, "Rank K of the result (svd: required; ties, dare: default Σr)")->check(at_least(1));
-  cmd->add_option("--density", o.density, "ties, dare: fraction of each delta's entries kept (default 1)")->check(in_range(0.0, 1.0, true));
-  cmd->add_option("--seed", o.seed, "dare: seed of the drop masks")->capture_default_str();
-  cmd->add_flag("--into-base", into_base, "Merge into the weights of --model and write a model folder");
-  cmd->add_option("--model", model_dir, "Base model folder (with --into-base)");
+  static MergeFlags f;
+  cmd->add_option("--adapter", f.adapters, "PEFT adapter folder; repeat for each adapter")->required();
+  cmd->add_option("--out", f.out, "Folder to write: an adapter, or a model with --into-base")->required();
+  cmd->add_option("--method", f.method, "sum, svd, ties or dare (see below)")->capture_default_str()->check(CLI::IsMember({"sum", "svd", "ties", "dare"}));
+  cmd->add_option("--weights", f.o.weights, "Comma-separated weight per adapter (default all 1)")->delimiter(',');
+  cmd->add_option("--rank", f.o.rank, "Rank K of the result (svd: required; ties, dare: default Σr)")->check(at_least(1));
+  cmd->add_option("--density", f.o.density, "ties, dare: fraction of each delta's entries kept (default 1)")->check(in_range(0.0, 1.0, true));
+  cmd->add_option("--seed", f.o.seed, "dare: seed of the drop masks")->capture_default_str();
+  cmd->add_flag("--into-base", f.into_base, "Merge into the weights of --model and write a model folder");
+  cmd->add_option("--model", f.model_dir, "Base model folder (with --into-base)");
   cmd->callback([cmd] {
-    const std::map<std::string, MergeMethod> methods = {{"sum", MergeMethod::sum},
-                                                        {"svd", MergeMethod::svd},
-                                                        {"ties", MergeMethod::ties},
-                                                        {"dare", MergeMethod::dare}};
-    o.method = methods.at(method);
-    // Flags a method would silently ignore are refused, so a typo cannot go unnoticed.
-    bool dense = is_dense(o.method);
-    if (o.method == MergeMethod::svd && !cmd->count("--rank"))
-      input_error("--method svd needs --rank K");
-    if (o.method == MergeMethod::sum && cmd->count("--rank"))
-      input_error("--rank does not apply to --method sum, which is exact at rank Σr");
-    if (!dense && cmd->count("--density"))
-      input_error("--density applies to --method ties and dare only");
-    if (o.method != MergeMethod::dare && cmd->count("--seed"))
-      input_error("--seed applies to --method dare only");
-    if (into_base != !model_dir.empty())
-      input_error("--into-base and --model go together (the model whose weights receive the "
-                  "composition)");
-    if (into_base && cmd->count("--rank") && dense)
-      input_error("--rank does not apply to --into-base with --method {}: the dense delta is "
-                  "merged exactly", method);
-
-    std::vector<std::string> inputs = adapters;
-    if (into_base) inputs.push_back(model_dir);
-    OutputFolder folder(out, inputs);
-    std::vector<AdapterFactors> factors;
-    for (const std::string& dir : adapters) factors.push_back(AdapterFactors::read(dir));
-    if (into_base) {
-      write_model(model_dir, factors, o, folder);
-      fmt::print("wrote model {}: {} + {} adapter(s) merged by {}\n", out, model_dir,
-                 factors.size(), method);
-      return;
-    }
-    Composition c = compose(factors, o);
-    folder.replace([&](const std::string& staging) { c.adapter.save(staging); });
-    fmt::print("wrote adapter {}: {} adapter(s) merged by {}, rank {}, {} modules\n", out,
-               factors.size(), method, c.adapter.rank(), c.adapter.modules.size());
-    if (o.method != MergeMethod::sum && c.energy > 0)
-      fmt::print("keeps {:.2f}% of the composition's energy ‖ΔW‖²_F (relative error {:.3g})\n",
-                 100.0 * c.kept_energy / c.energy,
-                 std::sqrt(std::max(0.0, 1.0 - c.kept_energy / c.energy)));
+    f.o.method = parse_method(f.method);
+    check_flags(f, *cmd);
+    run_merge(f);
   });
 }
 

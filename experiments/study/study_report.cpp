@@ -220,8 +220,7 @@ json results_json(const StudyResults& R, const ReproduceOptions& o, const Preset
           {"seconds", seconds}};
 }
 
-void write_plots(const StudyResults& R, const std::vector<AdapterJob>& jobs, const std::string& dir) {
-  fs::create_directories(dir);
+svg::Scatter change_vs_cosine(const StudyResults& R) {
   svg::Scatter s;
   s.title = "Perplexity change of the naive sum vs RMS cosine";
   s.subtitle = fmt::format("every pair × seed; least squares: Pearson r = {:.3f}", R.fit.pearson_r);
@@ -233,53 +232,64 @@ void write_plots(const StudyResults& R, const std::vector<AdapterJob>& jobs, con
   s.fit_line = R.fit.points >= 2;
   s.slope = R.fit.slope;
   s.intercept = R.fit.intercept;
-  write_file_atomic(dir + "/change_vs_cosine.svg", svg::scatter(s));
+  return s;
+}
 
-  for (const auto& [pair, report] : R.pair_similarity) {
-    svg::Heatmap h;
-    h.title = "Per-module cosine of the deltas: " + pair + " (seed 0)";
-    h.subtitle = fmt::format("RMS {:.4f}, mean |cos| {:.4f}", report.rms_cosine, report.mean_abs_cosine);
-    h.x_label = "module";
-    h.y_label = "layer";
-    h.value_label = "cosine";
-    std::map<int64_t, std::map<std::string, double>> grid;
-    for (const ModuleCosine& m : report.modules) {
-      ModulePlace place = module_place(m.module);
-      grid[place.layer][place.kind] = m.cosine;
-      if (std::find(h.columns.begin(), h.columns.end(), place.kind) == h.columns.end())
-        h.columns.push_back(place.kind);
-    }
-    for (const auto& [layer, row] : grid) {
-      h.rows.push_back(std::to_string(layer));
-      std::vector<double> values;
-      for (const std::string& col : h.columns) values.push_back(row.count(col) ? row.at(col) : NAN);
-      h.values.push_back(values);
-    }
-    write_file_atomic(dir + "/cosine_" + pair + ".svg", svg::heatmap(h));
+// One row per layer, one column per module kind, in the order the report first names them.
+svg::Heatmap module_cosines(const std::string& pair, const SimilarityReport& report) {
+  svg::Heatmap h;
+  h.title = "Per-module cosine of the deltas: " + pair + " (seed 0)";
+  h.subtitle = fmt::format("RMS {:.4f}, mean |cos| {:.4f}", report.rms_cosine, report.mean_abs_cosine);
+  h.x_label = "module";
+  h.y_label = "layer";
+  h.value_label = "cosine";
+  std::map<int64_t, std::map<std::string, double>> grid;
+  for (const ModuleCosine& m : report.modules) {
+    ModulePlace place = module_place(m.module);
+    grid[place.layer][place.kind] = m.cosine;
+    if (std::find(h.columns.begin(), h.columns.end(), place.kind) == h.columns.end())
+      h.columns.push_back(place.kind);
   }
+  for (const auto& [layer, row] : grid) {
+    h.rows.push_back(std::to_string(layer));
+    std::vector<double> values;
+    for (const std::string& col : h.columns) values.push_back(row.count(col) ? row.at(col) : NAN);
+    h.values.push_back(values);
+  }
+  return h;
+}
 
-  // Per-step losses are noisy at batch 8; a trailing mean over 10 steps shows the trend.
-  constexpr size_t kWindow = 10;
+// Per-step losses are noisy at batch 8; a trailing mean over 10 steps shows the trend.
+constexpr size_t kWindow = 10;
+
+// A job's loss curve from its train_log.csv, as the trailing mean over kWindow steps.
+svg::Series smoothed_losses(const AdapterJob& j) {
+  std::ifstream in(j.job.out + "/train_log.csv");
+  std::string line;
+  std::getline(in, line);  // header
+  svg::Series series{j.label(), {}, {}};
+  std::vector<double> losses;
+  double window_sum = 0;
+  while (std::getline(in, line)) {
+    double step = 0, epoch = 0, loss = 0;
+    if (std::sscanf(line.c_str(), "%lf,%lf,%lf", &step, &epoch, &loss) != 3) continue;
+    losses.push_back(loss);
+    window_sum += loss - (losses.size() > kWindow ? losses[losses.size() - 1 - kWindow] : 0.0);
+    series.x.push_back(step);
+    series.y.push_back(window_sum / static_cast<double>(std::min(losses.size(), kWindow)));
+  }
+  return series;
+}
+
+void write_plots(const StudyResults& R, const std::vector<AdapterJob>& jobs, const std::string& dir) {
+  fs::create_directories(dir);
+  write_file_atomic(dir + "/change_vs_cosine.svg", svg::scatter(change_vs_cosine(R)));
+  for (const auto& [pair, report] : R.pair_similarity)
+    write_file_atomic(dir + "/cosine_" + pair + ".svg", svg::heatmap(module_cosines(pair, report)));
   svg::LineChart curves{"Training loss of the seed-0 adapters (mean of the last 10 steps)",
                         "step", "loss", {}};
-  for (const AdapterJob& j : jobs) {
-    if (j.seed != 0) continue;
-    std::ifstream in(j.job.out + "/train_log.csv");
-    std::string line;
-    std::getline(in, line);  // header
-    svg::Series series{j.label(), {}, {}};
-    std::vector<double> losses;
-    double window_sum = 0;
-    while (std::getline(in, line)) {
-      double step = 0, epoch = 0, loss = 0;
-      if (std::sscanf(line.c_str(), "%lf,%lf,%lf", &step, &epoch, &loss) != 3) continue;
-      losses.push_back(loss);
-      window_sum += loss - (losses.size() > kWindow ? losses[losses.size() - 1 - kWindow] : 0.0);
-      series.x.push_back(step);
-      series.y.push_back(window_sum / static_cast<double>(std::min(losses.size(), kWindow)));
-    }
-    curves.series.push_back(series);
-  }
+  for (const AdapterJob& j : jobs)
+    if (j.seed == 0) curves.series.push_back(smoothed_losses(j));
   write_file_atomic(dir + "/training_curves.svg", svg::line_chart(curves));
 }
 

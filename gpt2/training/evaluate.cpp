@@ -2,28 +2,10 @@
 
 #include <algorithm>
 
-#include "gpt2/reference.h"
 #include "tensor/error.h"
 #include "tensor/parallel.h"
 
 namespace ls {
-
-namespace {
-
-// Summed NLL and counted targets of one batch, through the kernels the model is set to.
-ops::LmHeadLoss batch_nll(GPT2& model, const Batch& b) {
-  Tensor h = model.hidden(b.ids, b.batch, b.seq);  // (B,T,C)
-  const Tensor& head = model.wte->weight();        // (V,C)
-  if (model.kernels() == Kernels::Fused)
-    return ops::lm_head_loss(h.view({-1, h.size(-1)}), head, b.targets, kIgnoreIndex);
-  ops::LmHeadLoss r;
-  r.counted = b.counted_tokens();
-  r.loss = reference::lm_head_loss(h, head, b.targets, kIgnoreIndex).item();
-  r.total_nll = static_cast<double>(r.loss) * static_cast<double>(r.counted);
-  return r;
-}
-
-}  // namespace
 
 Perplexity evaluate_perplexity(GPT2& model, const std::vector<Example>& examples, int64_t batch,
                                int64_t seq_len) {
@@ -42,12 +24,12 @@ Perplexity evaluate_perplexity(GPT2& model, const std::vector<Example>& examples
   auto batches = static_cast<int64_t>((order.size() + batch - 1) / batch);
   std::vector<ops::LmHeadLoss> per_batch(batches);
   parallel_for(batches, 1, [&](int64_t lo, int64_t hi) {
-    NoGradGuard no_grad;  // per thread: each task that runs batches needs its own
     for (int64_t i = lo; i < hi; ++i) {
       size_t start = static_cast<size_t>(i * batch);
       std::vector<size_t> idx(order.begin() + start,
                               order.begin() + std::min(order.size(), start + batch));
-      per_batch[i] = batch_nll(model, make_batch(examples, idx, seq_len, 0));
+      Batch b = make_batch(examples, idx, seq_len, 0);
+      per_batch[i] = model.nll(b.ids, b.targets, b.batch, b.seq);
     }
   });
   Perplexity result;

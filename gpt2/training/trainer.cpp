@@ -108,96 +108,166 @@ std::string log_csv(const std::vector<LogRow>& rows) {
   return out;
 }
 
+namespace {
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+std::vector<Tensor> tensors(const Trainable& t) {
+  std::vector<Tensor> params;
+  for (auto& [name, p] : t.params) params.push_back(p);
+  return params;
+}
+
+// One call of train(): the plan of steps, the optimizer and what the steps record.
+class TrainLoop {
+ public:
+  TrainLoop(GPT2& model, Trainable& t, const std::vector<Example>& train_set,
+            const std::vector<Example>& eval_set, const TrainOptions& o)
+      : model_(model), t_(t), train_set_(train_set), eval_set_(eval_set), o_(o),
+        seq_len_(std::min(o.seq_len, model.config().n_positions)),
+        micro_per_epoch_((static_cast<int64_t>(train_set.size()) + o.batch - 1) / o.batch),
+        total_(total_steps()),
+        params_(tensors(t)),
+        opt_(params_, {0.9f, 0.999f, 1e-8f, o.weight_decay}),
+        schedule_{o.lr, o.warmup, total_, o.decay},
+        first_step_(start_step()),
+        bar_(o.label, total_, o.progress && world::is_root()) {}
+
+  TrainResult run() {
+    model_.set_training(true);
+    bar_.set_start(first_step_);
+    for (int64_t step = first_step_; step < total_; ++step) run_step(step);
+    model_.set_training(false);
+    return finish();
+  }
+
+ private:
+  // Optimizer steps: every epoch's micro-batches in groups of grad_accum, up to max_steps.
+  int64_t total_steps() const {
+    int64_t total = (o_.epochs * micro_per_epoch_ + o_.grad_accum - 1) / o_.grad_accum;
+    return o_.max_steps > 0 ? std::min(total, o_.max_steps) : total;
+  }
+
+  // 0, or the checkpoint's step when resuming; under mpirun, only once every process holds the
+  // same data, parameters and settings.
+  int64_t start_step() {
+    int64_t step = 0;
+    if (o_.resume && !o_.checkpoint_path.empty() && std::filesystem::exists(o_.checkpoint_path))
+      step = load_checkpoint(o_.checkpoint_path, t_, opt_, result_.log);
+    if (world::size() > 1)
+      world::require_same(training_digest(train_set_, eval_set_, params_, o_.checkpoint_settings),
+                          "training data, parameters or settings");
+    return step;
+  }
+
+  // One optimizer step, then its log row, and an evaluation and a checkpoint when due.
+  void run_step(int64_t step) {
+    Clock::time_point began = Clock::now();
+    float lr = schedule_.at(step);
+    opt_.zero_grad();
+    int64_t tokens = 0;
+    double loss = accumulate_gradients(step, &tokens);
+    sum_gradients(params_);
+    world::sum(&loss, 1);
+    float norm = clip_grad_norm(params_, o_.grad_clip);
+    check_finite(step, loss, norm);
+    opt_.step(lr);
+    counted_total_ += tokens;
+    double seconds = seconds_since(began);
+    LogRow row{step + 1, static_cast<double>((step + 1) * o_.grad_accum) / micro_per_epoch_,
+               loss, lr, tokens / std::max(seconds, 1e-9), -1.0, seconds};
+    bool last = step + 1 == total_;
+    if (!eval_set_.empty() && ((o_.eval_every > 0 && (step + 1) % o_.eval_every == 0) || last))
+      row.eval_loss = evaluate();
+    result_.log.push_back(row);
+    bar_.update(step + 1, fmt::format("loss {:.4f} lr {:.2e}", loss, lr),
+                counted_total_ / std::max(1e-9, seconds_since(began_)));
+    if (world::is_root() && !o_.checkpoint_path.empty() && o_.checkpoint_every > 0 &&
+        (step + 1) % o_.checkpoint_every == 0 && !last)
+      save_checkpoint(o_.checkpoint_path, t_, opt_, step + 1, result_.log, o_.checkpoint_settings);
+  }
+
+  // Forward and backward of the step's grad_accum micro-batches: returns this process's part
+  // of their loss and adds their counted tokens to *tokens.
+  double accumulate_gradients(int64_t step, int64_t* tokens) {
+    double loss = 0.0;
+    for (int64_t micro = 0; micro < o_.grad_accum; ++micro) {
+      int64_t k = step * o_.grad_accum + micro;  // global micro-batch index
+      int64_t epoch = k / micro_per_epoch_, pos = k % micro_per_epoch_;
+      if (epoch != order_epoch_) {
+        uint64_t order_seed = derive_seed(o_.seed, SeedStream::EpochOrder, epoch);
+        batches_ = epoch_batches(train_set_, o_.batch, order_seed, o_.batching);
+        order_epoch_ = epoch;
+      }
+      Batch whole = make_batch(train_set_, batches_[pos], seq_len_, 0);
+      t_.reseed_dropout(derive_seed(o_.seed, SeedStream::StepDropout, k));
+      loss += shard_loss_backward(model_, whole, o_.grad_accum);
+      *tokens += whole.counted_tokens();
+    }
+    return loss;
+  }
+
+  void check_finite(int64_t step, double loss, float norm) const {
+    if (std::isfinite(loss) && std::isfinite(norm)) return;
+    bool kept = !o_.checkpoint_path.empty() && std::filesystem::exists(o_.checkpoint_path);
+    input_error("training diverged at step {}: loss {}, gradient norm {}; {}", step + 1, loss,
+                norm,
+                kept ? fmt::format("the last checkpoint, {}, is kept", o_.checkpoint_path)
+                     : std::string("no checkpoint had been written yet"));
+  }
+
+  // The evaluation loss; the best so far is remembered, with keep_best its parameters too.
+  double evaluate() {
+    double loss = mean_loss(model_, eval_set_, o_);
+    if (result_.best_eval_loss < 0 || loss < result_.best_eval_loss) {
+      result_.best_eval_loss = loss;
+      if (o_.keep_best) {
+        best_.clear();
+        for (const Tensor& p : params_) best_.push_back(p.clone());
+      }
+    }
+    return loss;
+  }
+
+  TrainResult finish() {
+    if (o_.keep_best && !best_.empty())
+      for (size_t i = 0; i < params_.size(); ++i) params_[i].copy_from(best_[i]);
+    double elapsed = seconds_since(began_);
+    result_.steps = total_;
+    result_.final_loss = result_.log.empty() ? 0.0 : result_.log.back().loss;
+    result_.tokens_per_s = counted_total_ / std::max(elapsed, 1e-9);
+    bar_.finish(fmt::format("loss {:.4f}, {:.0f} tok/s", result_.final_loss, result_.tokens_per_s));
+    return result_;
+  }
+
+  GPT2& model_;
+  Trainable& t_;
+  const std::vector<Example>& train_set_;
+  const std::vector<Example>& eval_set_;
+  const TrainOptions& o_;
+  int64_t seq_len_, micro_per_epoch_, total_;
+  std::vector<Tensor> params_;
+  AdamW opt_;
+  LrSchedule schedule_;
+  TrainResult result_;  // before first_step_: resuming fills its log
+  int64_t first_step_;
+  ProgressBar bar_;
+  Clock::time_point began_ = Clock::now();
+  int64_t counted_total_ = 0;
+  std::vector<Tensor> best_;                 // parameters at the best evaluation (keep_best)
+  std::vector<std::vector<size_t>> batches_;  // of order_epoch_
+  int64_t order_epoch_ = -1;
+};
+
+}  // namespace
+
 TrainResult train(GPT2& model, Trainable& t, const std::vector<Example>& train_set,
                   const std::vector<Example>& eval_set, const TrainOptions& o) {
   if (train_set.empty()) input_error("training set is empty");
   o.validate();
-  int64_t seq_len = std::min(o.seq_len, model.config().n_positions);
-  int64_t micro_per_epoch = (static_cast<int64_t>(train_set.size()) + o.batch - 1) / o.batch;
-  int64_t total = (o.epochs * micro_per_epoch + o.grad_accum - 1) / o.grad_accum;
-  if (o.max_steps > 0) total = std::min(total, o.max_steps);
-
-  std::vector<Tensor> params;
-  for (auto& [name, p] : t.params) params.push_back(p);
-  AdamW opt(params, {0.9f, 0.999f, 1e-8f, o.weight_decay});
-  LrSchedule schedule{o.lr, o.warmup, total, o.decay};
-  TrainResult result;
-  int64_t step = 0;
-  if (o.resume && !o.checkpoint_path.empty() && std::filesystem::exists(o.checkpoint_path))
-    step = load_checkpoint(o.checkpoint_path, t, opt, result.log);
-  if (world::size() > 1)
-    world::require_same(training_digest(train_set, eval_set, params, o.checkpoint_settings),
-                        "training data, parameters or settings");
-
-  std::vector<Tensor> best;
-  model.set_training(true);
-  ProgressBar bar(o.label, total, o.progress && world::is_root());
-  bar.set_start(step);
-  int64_t counted_total = 0;
-  Clock::time_point began = Clock::now();
-  std::vector<std::vector<size_t>> batches;  // of order_epoch
-  int64_t order_epoch = -1;
-  for (; step < total; ++step) {
-    Clock::time_point step_began = Clock::now();
-    float lr = schedule.at(step);
-    opt.zero_grad();
-    double step_loss = 0.0;
-    int64_t step_tokens = 0;
-    for (int64_t micro = 0; micro < o.grad_accum; ++micro) {
-      int64_t k = step * o.grad_accum + micro;  // global micro-batch index
-      int64_t epoch = k / micro_per_epoch, pos = k % micro_per_epoch;
-      if (epoch != order_epoch) {
-        uint64_t order_seed = derive_seed(o.seed, SeedStream::EpochOrder, epoch);
-        batches = epoch_batches(train_set, o.batch, order_seed, o.batching);
-        order_epoch = epoch;
-      }
-      Batch whole = make_batch(train_set, batches[pos], seq_len, 0);
-      t.reseed_dropout(derive_seed(o.seed, SeedStream::StepDropout, k));
-      step_loss += shard_loss_backward(model, whole, o.grad_accum);
-      step_tokens += whole.counted_tokens();
-    }
-    sum_gradients(params);
-    world::sum(&step_loss, 1);
-    float norm = clip_grad_norm(params, o.grad_clip);
-    if (!std::isfinite(step_loss) || !std::isfinite(norm)) {
-      bool kept = !o.checkpoint_path.empty() && std::filesystem::exists(o.checkpoint_path);
-      input_error("training diverged at step {}: loss {}, gradient norm {}; {}", step + 1,
-                  step_loss, norm,
-                  kept ? fmt::format("the last checkpoint, {}, is kept", o.checkpoint_path)
-                       : std::string("no checkpoint had been written yet"));
-    }
-    opt.step(lr);
-    counted_total += step_tokens;
-    double seconds = std::chrono::duration<double>(Clock::now() - step_began).count();
-    LogRow row{step + 1, static_cast<double>((step + 1) * o.grad_accum) / micro_per_epoch,
-               step_loss, lr, step_tokens / std::max(seconds, 1e-9), -1.0, seconds};
-    bool last = step + 1 == total;
-    if (!eval_set.empty() && ((o.eval_every > 0 && (step + 1) % o.eval_every == 0) || last)) {
-      row.eval_loss = mean_loss(model, eval_set, o);
-      if (result.best_eval_loss < 0 || row.eval_loss < result.best_eval_loss) {
-        result.best_eval_loss = row.eval_loss;
-        if (o.keep_best) {
-          best.clear();
-          for (const Tensor& p : params) best.push_back(p.clone());
-        }
-      }
-    }
-    result.log.push_back(row);
-    bar.update(step + 1, fmt::format("loss {:.4f} lr {:.2e}", step_loss, lr),
-               counted_total / std::max(1e-9, std::chrono::duration<double>(Clock::now() - began).count()));
-    if (world::is_root() && !o.checkpoint_path.empty() && o.checkpoint_every > 0 &&
-        (step + 1) % o.checkpoint_every == 0 && !last)
-      save_checkpoint(o.checkpoint_path, t, opt, step + 1, result.log, o.checkpoint_settings);
-  }
-  model.set_training(false);
-  if (o.keep_best && !best.empty())
-    for (size_t i = 0; i < params.size(); ++i) params[i].copy_from(best[i]);
-  double elapsed = std::chrono::duration<double>(Clock::now() - began).count();
-  result.steps = total;
-  result.final_loss = result.log.empty() ? 0.0 : result.log.back().loss;
-  result.tokens_per_s = counted_total / std::max(elapsed, 1e-9);
-  bar.finish(fmt::format("loss {:.4f}, {:.0f} tok/s", result.final_loss, result.tokens_per_s));
-  return result;
+  return TrainLoop(model, t, train_set, eval_set, o).run();
 }
 
 }  // namespace ls
