@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 
 .PHONY: all deps build test test-full-size examples reproduce bench bench-vs-pytorch test-asan fuzz fixtures \
-        function-lengths clean
+        function-lengths format clean
 
 all: build
 
@@ -53,6 +53,10 @@ test-asan: deps
 	# Without MPI runs (see tests/cli_runner.h), and without the 124 M run: make test runs it;
 	# instrumented it is slow, and its peak-memory check would measure ASan's shadow memory.
 	cd build-asan && LORASUM_TEST_NO_MPI=1 ctest --output-on-failure -j$(JOBS) -E '124 M checkpoint'
+
+# Rewrites every C++ source in the style of .clang-format (make test checks it).
+format: deps
+	bash scripts/format.sh --fix
 
 # Lists the functions outside tests/ over 60 lines and fails if there are any (clang-tidy's
 # count; LIMIT=n changes the limit).

@@ -140,8 +140,8 @@ struct BatchShard {
 void set_batch_shard(const BatchShard& shard);
 // Fused kernels (see tensor/fused.h).
 Tensor attention(const Tensor& qkv, int64_t n_head);
-Tensor lm_head_loss(const Tensor& hidden, const Tensor& weight,
-                    const std::vector<int32_t>& targets, int32_t ignore_index = kIgnoreIndex);
+Tensor lm_head_loss(const Tensor& hidden, const Tensor& weight, const std::vector<int32_t>& targets,
+                    int32_t ignore_index = kIgnoreIndex);
 
 }  // namespace ag
 }  // namespace ls

@@ -33,8 +33,8 @@ std::vector<NodePtr> reverse_topological(const NodePtr& root) {
 
 // True when nothing but this handle refers to g's data, so it may be written in place.
 bool sole_owner(const Tensor& g) {
-  return g.impl_ptr().use_count() == 1 && g.impl()->storage.use_count() == 1 &&
-         g.is_contiguous() && g.impl()->offset == 0;
+  return g.impl_ptr().use_count() == 1 && g.impl()->storage.use_count() == 1 && g.is_contiguous() &&
+         g.impl()->offset == 0;
 }
 
 void accumulate_leaf(TensorImpl* leaf, Tensor g) {
@@ -50,8 +50,10 @@ void accumulate_leaf(TensorImpl* leaf, Tensor g) {
 
 // Adds g into the gradient collected so far for one node, in place when that is safe.
 void accumulate(Tensor& sum, const Tensor& g) {
-  if (sole_owner(sum)) ops::add_into(sum, g);
-  else sum = ops::add(sum, g);
+  if (sole_owner(sum))
+    ops::add_into(sum, g);
+  else
+    sum = ops::add(sum, g);
 }
 }  // namespace
 
@@ -70,8 +72,10 @@ Tensor record(Tensor out, const char* name, std::vector<Tensor> inputs, Node::Ba
     needs.push_back(n);
     any = any || n;
     if (!n) continue;
-    if (t.impl()->grad_fn) edges[i].node = t.impl()->grad_fn;
-    else edges[i].leaf = t.impl_ptr();
+    if (t.impl()->grad_fn)
+      edges[i].node = t.impl()->grad_fn;
+    else
+      edges[i].leaf = t.impl_ptr();
   }
   if (!any) return out;
   auto node = std::make_shared<Node>();
@@ -104,8 +108,7 @@ void backward(const Tensor& root, const Tensor& grad) {
   }
   std::unordered_map<Node*, Tensor> grad_of{{root.impl()->grad_fn.get(), seed}};
   for (const NodePtr& node : reverse_topological(root.impl()->grad_fn)) {
-    LS_CHECK(node->backward, "backward through a graph that was already released ({})",
-             node->name);
+    LS_CHECK(node->backward, "backward through a graph that was already released ({})", node->name);
     auto found = grad_of.find(node.get());
     if (found != grad_of.end()) {
       InputGrads grads(node->needs_grad);

@@ -64,8 +64,7 @@ GradCheckResult gradcheck(const GradCheckFn& fn, const std::vector<Tensor>& inpu
         x.data()[i] = original;
         double numeric = (plus - minus) / (2.0 * h);
         double a = analytic.defined() ? analytic.data()[i] : 0.0;
-        double err = std::fabs(a - numeric) /
-                     std::max({std::fabs(a), std::fabs(numeric), scale});
+        double err = std::fabs(a - numeric) / std::max({std::fabs(a), std::fabs(numeric), scale});
         worst = std::max(worst, err);
       }
     }

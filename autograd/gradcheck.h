@@ -13,8 +13,8 @@
 namespace ls {
 
 struct GradCheckOptions {
-  float step = 3e-3f;            // h, relative to max(1, |x|)
-  int max_elements = 48;         // per input; larger inputs are sampled deterministically
+  float step = 3e-3f;     // h, relative to max(1, |x|)
+  int max_elements = 48;  // per input; larger inputs are sampled deterministically
   uint64_t seed = 1234;
   // Relative errors are measured against at least `relative_floor` × the input's largest
   // analytic gradient: float32 rounding makes tiny entries noisy in absolute terms.
@@ -29,8 +29,8 @@ struct GradCheckResult {
   // per input: max |a − n| / max(|a|, |n|, relative_floor·max|a|, floor)
   std::vector<double> worst_error;
   double worst = 0.0;
-  bool passed = false;              // worst < options.tolerance
-  std::string report;               // one line per input
+  bool passed = false;  // worst < options.tolerance
+  std::string report;   // one line per input
 };
 
 using GradCheckFn = std::function<Tensor(const std::vector<Tensor>&)>;

@@ -37,14 +37,13 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 // d(a/b)/da = 1/b needs only b; d(a/b)/db = -a/b² needs both.
 Tensor div(const Tensor& a, const Tensor& b) {
   Tensor keep_a = b.requires_grad() ? a : Tensor();
-  return record(ops::div(a, b), "div", {a, b},
-                [keep_a, b, sa = a.shape()](const Tensor& g, Grads& d) {
-                  Tensor ga = ops::div(g, b);  // g/b, part of both gradients
-                  if (d.wants(0)) d[0] = ops::sum_to(ga, sa);
-                  if (d.wants(1))
-                    d[1] = ops::sum_to(ops::scale(ops::div(ops::mul(ga, keep_a), b), -1.0f),
-                                       b.shape());
-                });
+  return record(
+      ops::div(a, b), "div", {a, b}, [keep_a, b, sa = a.shape()](const Tensor& g, Grads& d) {
+        Tensor ga = ops::div(g, b);  // g/b, part of both gradients
+        if (d.wants(0)) d[0] = ops::sum_to(ga, sa);
+        if (d.wants(1))
+          d[1] = ops::sum_to(ops::scale(ops::div(ops::mul(ga, keep_a), b), -1.0f), b.shape());
+      });
 }
 
 Tensor scale(const Tensor& a, float s) {
@@ -65,16 +64,15 @@ Tensor exp(const Tensor& a) {
 }
 
 Tensor log(const Tensor& a) {
-  return record(ops::log(a), "log", {a},
-                [a](const Tensor& g, Grads& d) { d[0] = ops::div(g, a); });
+  return record(ops::log(a), "log", {a}, [a](const Tensor& g, Grads& d) { d[0] = ops::div(g, a); });
 }
 
 Tensor tanh(const Tensor& a) {
-  return record_using_output(ops::tanh(a), "tanh", {a},
-                             [](const Tensor& y, const Tensor& g, Grads& d) {
-                               d[0] = ops::mul(g, ops::add_scalar(ops::scale(ops::mul(y, y), -1.0f),
-                                                                  1.0f));  // 1 - tanh²
-                             });
+  return record_using_output(
+      ops::tanh(a), "tanh", {a}, [](const Tensor& y, const Tensor& g, Grads& d) {
+        d[0] = ops::mul(g, ops::add_scalar(ops::scale(ops::mul(y, y), -1.0f),
+                                           1.0f));  // 1 - tanh²
+      });
 }
 
 Tensor sqrt(const Tensor& a) {
@@ -109,9 +107,10 @@ Tensor mean(const Tensor& a, int64_t axis, bool keepdim) {
   int64_t ax = wrap_axis(axis, a.dim());
   Shape shape = a.shape();
   float inv = 1.0f / static_cast<float>(shape[ax]);
-  return record(ops::mean(a, ax, keepdim), "mean", {a}, [shape, ax, inv](const Tensor& g, Grads& d) {
-    d[0] = unreduce(ops::scale(g, inv), shape, ax);
-  });
+  return record(ops::mean(a, ax, keepdim), "mean", {a},
+                [shape, ax, inv](const Tensor& g, Grads& d) {
+                  d[0] = unreduce(ops::scale(g, inv), shape, ax);
+                });
 }
 
 Tensor max(const Tensor& a, int64_t axis, bool keepdim) {
@@ -146,9 +145,8 @@ Tensor max(const Tensor& a, int64_t axis, bool keepdim) {
 
 Tensor sum_all(const Tensor& a) {
   Shape shape = a.shape();
-  return record(ops::sum_all(a), "sum_all", {a}, [shape](const Tensor& g, Grads& d) {
-    d[0] = Tensor::full(shape, g.item());
-  });
+  return record(ops::sum_all(a), "sum_all", {a},
+                [shape](const Tensor& g, Grads& d) { d[0] = Tensor::full(shape, g.item()); });
 }
 
 Tensor mean_all(const Tensor& a) {

@@ -35,33 +35,33 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, bool in
   out_shape.back() = out_features;
   // The input is only needed for the weight gradient: a frozen weight does not keep it alive.
   Tensor saved_x = weight.requires_grad() ? x2 : Tensor();
-  return record(y.view(out_shape), "linear", {x, weight, bias},
-                [saved_x, weight, in_out_layout, rows, in, out_features](const Tensor& g, Grads& d) {
-                  Tensor g2 = g.contiguous().view({rows, out_features});
-                  if (d.wants(0)) {  // dx = g Wᵀ (Conv1D) or g W (Linear)
-                    Tensor dx = Tensor::empty({rows, in});
-                    ops::gemm(dx, g2, weight, {.trans_b = in_out_layout});
-                    Shape shape = g.shape();
-                    shape.back() = in;
-                    d[0] = dx.view(shape);
-                  }
-                  if (d.wants(1)) {  // dW = xᵀ g (Conv1D) or gᵀ x (Linear)
-                    Tensor dw = Tensor::empty(weight.shape());
-                    if (in_out_layout)
-                      ops::gemm(dw, saved_x, g2, {.trans_a = true});
-                    else
-                      ops::gemm(dw, g2, saved_x, {.trans_a = true});
-                    d[1] = dw;
-                  }
-                  if (d.wants(2)) d[2] = ops::sum(g2, 0);
-                });
+  return record(
+      y.view(out_shape), "linear", {x, weight, bias},
+      [saved_x, weight, in_out_layout, rows, in, out_features](const Tensor& g, Grads& d) {
+        Tensor g2 = g.contiguous().view({rows, out_features});
+        if (d.wants(0)) {  // dx = g Wᵀ (Conv1D) or g W (Linear)
+          Tensor dx = Tensor::empty({rows, in});
+          ops::gemm(dx, g2, weight, {.trans_b = in_out_layout});
+          Shape shape = g.shape();
+          shape.back() = in;
+          d[0] = dx.view(shape);
+        }
+        if (d.wants(1)) {  // dW = xᵀ g (Conv1D) or gᵀ x (Linear)
+          Tensor dw = Tensor::empty(weight.shape());
+          if (in_out_layout)
+            ops::gemm(dw, saved_x, g2, {.trans_a = true});
+          else
+            ops::gemm(dw, g2, saved_x, {.trans_a = true});
+          d[1] = dw;
+        }
+        if (d.wants(2)) d[2] = ops::sum(g2, 0);
+      });
 }
 
 Tensor softmax(const Tensor& x, bool causal) {
-  return record_using_output(ops::softmax(x, causal), "softmax", {x},
-                             [](const Tensor& y, const Tensor& g, Grads& d) {
-                               d[0] = ops::softmax_backward(y, g);
-                             });
+  return record_using_output(
+      ops::softmax(x, causal), "softmax", {x},
+      [](const Tensor& y, const Tensor& g, Grads& d) { d[0] = ops::softmax_backward(y, g); });
 }
 
 Tensor layernorm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps) {
@@ -113,8 +113,9 @@ Tensor dropout(const Tensor& x, float p, Rng& rng) {
              x.shape_str(), batch_shard.rows);
     first = batch_shard.first_row * (x.numel() / batch_shard.rows);
   }
-  return record(ops::dropout(x, p, key, first), "dropout", {x},
-                [p, key, first](const Tensor& g, Grads& d) { d[0] = ops::dropout(g, p, key, first); });
+  return record(
+      ops::dropout(x, p, key, first), "dropout", {x},
+      [p, key, first](const Tensor& g, Grads& d) { d[0] = ops::dropout(g, p, key, first); });
 }
 
 Tensor attention(const Tensor& qkv, int64_t n_head) {
@@ -125,8 +126,8 @@ Tensor attention(const Tensor& qkv, int64_t n_head) {
   });
 }
 
-Tensor lm_head_loss(const Tensor& hidden, const Tensor& weight,
-                    const std::vector<int32_t>& targets, int32_t ignore_index) {
+Tensor lm_head_loss(const Tensor& hidden, const Tensor& weight, const std::vector<int32_t>& targets,
+                    int32_t ignore_index) {
   Tensor h2 = hidden.contiguous().view({-1, hidden.size(-1)});
   bool want_dh = grad_enabled() && hidden.requires_grad();
   bool want_dw = grad_enabled() && weight.requires_grad();
@@ -136,9 +137,8 @@ Tensor lm_head_loss(const Tensor& hidden, const Tensor& weight,
   // backward only scales them by the upstream gradient.
   Tensor dh, dw;
   if (want_dw) dw = Tensor::zeros(weight.shape());
-  ops::LmHeadLoss r = ops::lm_head_loss_with_grads(h2, weight, targets, ignore_index,
-                                                   want_dh ? &dh : nullptr,
-                                                   want_dw ? &dw : nullptr);
+  ops::LmHeadLoss r = ops::lm_head_loss_with_grads(
+      h2, weight, targets, ignore_index, want_dh ? &dh : nullptr, want_dw ? &dw : nullptr);
   return record(Tensor::scalar(r.loss), "lm_head_loss", {hidden, weight},
                 [dh, dw, shape = hidden.shape()](const Tensor& g, Grads& d) {
                   float s = g.item();

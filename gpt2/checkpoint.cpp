@@ -4,16 +4,17 @@
 #include <filesystem>
 #include <set>
 
-#include "tensor/io/safetensors.h"
 #include "tensor/error.h"
 #include "tensor/io/file_io.h"
+#include "tensor/io/safetensors.h"
 
 namespace ls {
 
 namespace {
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // The lorasum parameter name for a stored tensor, or "" for tensors that are skipped.

@@ -4,9 +4,9 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "tensor/io/json_brief.h"
 #include "tensor/error.h"
 #include "tensor/io/file_io.h"
+#include "tensor/io/json_brief.h"
 
 namespace ls {
 
@@ -75,10 +75,14 @@ GPT2Config GPT2Config::preset(const std::string& name) {
     c.n_head = heads;
     c.n_embd = embd;
   };
-  if (name == "gpt2") set(12, 12, 768);
-  else if (name == "gpt2-medium") set(24, 16, 1024);
-  else if (name == "gpt2-large") set(36, 20, 1280);
-  else if (name == "gpt2-xl") set(48, 25, 1600);
+  if (name == "gpt2")
+    set(12, 12, 768);
+  else if (name == "gpt2-medium")
+    set(24, 16, 1024);
+  else if (name == "gpt2-large")
+    set(36, 20, 1280);
+  else if (name == "gpt2-xl")
+    set(48, 25, 1600);
   else if (name == "tiny") {
     set(4, 4, 128);
     c.n_positions = 128;
@@ -88,8 +92,10 @@ GPT2Config GPT2Config::preset(const std::string& name) {
     c.n_positions = 64;
     c.vocab_size = 512;
   } else {
-    input_error("unknown model preset '{}' (expected gpt2, gpt2-medium, gpt2-large, gpt2-xl, "
-                "tiny or micro)", name);
+    input_error(
+        "unknown model preset '{}' (expected gpt2, gpt2-medium, gpt2-large, gpt2-xl, "
+        "tiny or micro)",
+        name);
   }
   c.bos_token_id = c.eos_token_id = c.vocab_size - 1;
   return c;

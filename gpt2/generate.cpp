@@ -9,7 +9,8 @@
 namespace ls {
 
 int32_t sample_token(const float* logits, int64_t vocab, const GenerateOptions& o, Rng& rng) {
-  if (o.temperature <= 0.0f) return static_cast<int32_t>(std::max_element(logits, logits + vocab) - logits);
+  if (o.temperature <= 0.0f)
+    return static_cast<int32_t>(std::max_element(logits, logits + vocab) - logits);
   std::vector<int32_t> order(vocab);
   std::iota(order.begin(), order.end(), 0);
   int64_t keep = o.top_k > 0 ? std::min<int64_t>(o.top_k, vocab) : vocab;
@@ -20,7 +21,8 @@ int32_t sample_token(const float* logits, int64_t vocab, const GenerateOptions& 
   order.resize(keep);
   std::vector<double> probs(keep);
   double top = logits[order[0]] / o.temperature, total = 0.0;
-  for (int64_t i = 0; i < keep; ++i) total += probs[i] = std::exp(logits[order[i]] / o.temperature - top);
+  for (int64_t i = 0; i < keep; ++i)
+    total += probs[i] = std::exp(logits[order[i]] / o.temperature - top);
   for (double& p : probs) p /= total;
   if (o.top_p < 1.0f) {  // smallest prefix whose mass reaches top_p
     double mass = 0.0;

@@ -15,7 +15,7 @@ struct GenerateOptions {
   int top_k = 0;             // 0 = no limit
   float top_p = 1.0f;        // 1 = no limit
   uint64_t seed = 0;
-  int32_t stop_token = -1;   // stop after emitting this id (e.g. <|endoftext|>); -1 = never
+  int32_t stop_token = -1;  // stop after emitting this id (e.g. <|endoftext|>); -1 = never
 };
 
 // Picks the next token from one row of logits.

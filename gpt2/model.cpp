@@ -10,8 +10,8 @@
 namespace ls {
 
 Attention::Attention(const GPT2Config& c, uint64_t seed) : n_head_(c.n_head), n_embd_(c.n_embd) {
-  c_attn = register_module("c_attn", std::make_shared<Linear>(c.n_embd, 3 * c.n_embd,
-                                                              Linear::Layout::InOut));
+  c_attn = register_module("c_attn",
+                           std::make_shared<Linear>(c.n_embd, 3 * c.n_embd, Linear::Layout::InOut));
   c_proj = register_module("c_proj",
                            std::make_shared<Linear>(c.n_embd, c.n_embd, Linear::Layout::InOut));
   resid_dropout_ = register_module("resid_dropout", std::make_shared<Dropout>(c.resid_pdrop, seed));
@@ -31,7 +31,7 @@ Tensor Attention::forward_cached(const Tensor& x, Tensor& k, Tensor& v, int64_t 
   int64_t t = x.size(1), c = n_embd_;
   k.slice(1, past, past + t).copy_from(qkv.slice(2, c, 2 * c));
   v.slice(1, past, past + t).copy_from(qkv.slice(2, 2 * c, 3 * c));
-  Tensor q = qkv.slice(2, 0, c);                                          // (B,T,C)
+  Tensor q = qkv.slice(2, 0, c);                                            // (B,T,C)
   Tensor keys = k.slice(1, 0, past + t), values = v.slice(1, 0, past + t);  // (B,past+T,C)
   Tensor out = kernels_ == Kernels::Fused ? ops::attention_cached(q, keys, values, n_head_)
                                           : reference::attention(q, keys, values, n_head_);
@@ -39,10 +39,10 @@ Tensor Attention::forward_cached(const Tensor& x, Tensor& k, Tensor& v, int64_t 
 }
 
 Mlp::Mlp(const GPT2Config& c, uint64_t seed) {
-  c_fc = register_module("c_fc", std::make_shared<Linear>(c.n_embd, 4 * c.n_embd,
-                                                          Linear::Layout::InOut));
-  c_proj = register_module("c_proj", std::make_shared<Linear>(4 * c.n_embd, c.n_embd,
-                                                              Linear::Layout::InOut));
+  c_fc = register_module("c_fc",
+                         std::make_shared<Linear>(c.n_embd, 4 * c.n_embd, Linear::Layout::InOut));
+  c_proj = register_module("c_proj",
+                           std::make_shared<Linear>(4 * c.n_embd, c.n_embd, Linear::Layout::InOut));
   dropout_ = register_module("dropout", std::make_shared<Dropout>(c.resid_pdrop, seed));
 }
 
@@ -109,8 +109,8 @@ void GPT2::set_kernels(Kernels kernels) {
 
 void GPT2::check_ids(const std::vector<int32_t>& ids, int64_t batch, int64_t seq,
                      int64_t past) const {
-  LS_CHECK(static_cast<int64_t>(ids.size()) == batch * seq, "{} ids for batch {} x {}",
-           ids.size(), batch, seq);
+  LS_CHECK(static_cast<int64_t>(ids.size()) == batch * seq, "{} ids for batch {} x {}", ids.size(),
+           batch, seq);
   if (past + seq > config_.n_positions)
     input_error("sequence of {} tokens is longer than the model's n_positions = {}", past + seq,
                 config_.n_positions);
@@ -158,8 +158,8 @@ ops::LmHeadLoss GPT2::nll(const std::vector<int32_t>& ids, const std::vector<int
   if (kernels_ == Kernels::Fused)
     return ops::lm_head_loss(x.view({-1, x.size(-1)}), head, targets, ignore_index);
   ops::LmHeadLoss r;
-  r.counted = std::count_if(targets.begin(), targets.end(),
-                            [&](int32_t t) { return t != ignore_index; });
+  r.counted =
+      std::count_if(targets.begin(), targets.end(), [&](int32_t t) { return t != ignore_index; });
   r.loss = reference::lm_head_loss(x, head, targets, ignore_index).item();
   r.total_nll = static_cast<double>(r.loss) * static_cast<double>(r.counted);
   return r;

@@ -27,7 +27,7 @@ struct KVCache {
 class Attention : public Module {
  public:
   explicit Attention(const GPT2Config& c, uint64_t seed);
-  Tensor forward(const Tensor& x);                                   // (B,T,C) -> (B,T,C)
+  Tensor forward(const Tensor& x);  // (B,T,C) -> (B,T,C)
   Tensor forward_cached(const Tensor& x, Tensor& k, Tensor& v, int64_t past);
   void set_kernels(Kernels kernels) { kernels_ = kernels; }
   std::shared_ptr<Linear> c_attn, c_proj;
@@ -79,8 +79,8 @@ class GPT2 : public Module {
   Tensor logits(const std::vector<int32_t>& ids, int64_t batch, int64_t seq);
   // Mean cross-entropy of the logits at each position against targets (B·T; ignore_index
   // positions do not count). Fused, the logits never materialise whole.
-  Tensor loss(const std::vector<int32_t>& ids, const std::vector<int32_t>& targets,
-              int64_t batch, int64_t seq, int32_t ignore_index = kIgnoreIndex);
+  Tensor loss(const std::vector<int32_t>& ids, const std::vector<int32_t>& targets, int64_t batch,
+              int64_t seq, int32_t ignore_index = kIgnoreIndex);
   // The summed negative log-likelihood of the targets and how many counted (as for loss), and
   // their mean, under no-grad: what evaluation and the benchmark measure. The head is the tied
   // wte even when lm_head_copy is defined: the copy is never saved, so what is evaluated is

@@ -25,7 +25,7 @@ Tensor LoraLayer::delta(const Tensor& x, bool training) {
     in = dropout_.forward(x);
   }
   // Scaled while only r wide: the same product, at r/out of the cost of scaling the output.
-  Tensor down = ag::linear(in, A, Tensor(), false);  // (.., r)
+  Tensor down = ag::linear(in, A, Tensor(), false);                          // (.., r)
   return ag::linear(ag::scale(down, weight * scaling), B, Tensor(), false);  // (.., out)
 }
 
@@ -50,12 +50,15 @@ std::set<std::string> target_names(const std::vector<std::string>& modules) {
 }
 
 // PEFT skips a target name that matches no module, which would hide a typo such as c_prj.
-void require_each_target_matches(const LoraConfig& config, const std::vector<std::string>& linears) {
+void require_each_target_matches(const LoraConfig& config,
+                                 const std::vector<std::string>& linears) {
   for (const std::string& t : config.target_modules) {
     auto matches = [&](const std::string& name) { return matches_target(name, t); };
     if (std::any_of(linears.begin(), linears.end(), matches)) continue;
-    input_error("LoRA target '{}' matches no module of the model; valid names: {} (or a full "
-                "name such as {})", t, fmt::join(target_names(linears), ", "), linears.front());
+    input_error(
+        "LoRA target '{}' matches no module of the model; valid names: {} (or a full "
+        "name such as {})",
+        t, fmt::join(target_names(linears), ", "), linears.front());
   }
 }
 
@@ -73,12 +76,11 @@ std::shared_ptr<LoraAdapter> LoraAdapter::create(GPT2& model, const LoraConfig& 
   for (auto& [name, module] : model.named_modules()) {
     auto* linear = dynamic_cast<Linear*>(module);
     if (!linear || !config.targets(name)) continue;
-    adapter->layers_[name] = std::make_shared<LoraLayer>(
-        linear->in_features(), linear->out_features(), config,
-        derive_seed(seed, SeedStream::AdapterInit, i++));
+    adapter->layers_[name] =
+        std::make_shared<LoraLayer>(linear->in_features(), linear->out_features(), config,
+                                    derive_seed(seed, SeedStream::AdapterInit, i++));
   }
-  if (adapter->layers_.empty())
-    input_error("no module of the model matches the LoRA targets");
+  if (adapter->layers_.empty()) input_error("no module of the model matches the LoRA targets");
   return adapter;
 }
 

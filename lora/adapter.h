@@ -31,8 +31,7 @@ class LoraAdapter {
  public:
   // A fresh adapter (B = 0, so it changes nothing until trained) for every Linear of `model`
   // that config.targets(); InputError when no module matches.
-  static std::shared_ptr<LoraAdapter> create(GPT2& model, const LoraConfig& config,
-                                             uint64_t seed);
+  static std::shared_ptr<LoraAdapter> create(GPT2& model, const LoraConfig& config, uint64_t seed);
   // Reads a PEFT folder (adapter_config.json + adapter_model.safetensors) and checks every
   // tensor against `model`'s modules and shapes.
   static std::shared_ptr<LoraAdapter> load(const std::string& dir, GPT2& model);

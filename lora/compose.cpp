@@ -5,9 +5,9 @@
 #include <functional>
 #include <numeric>
 
-#include "tensor/linalg.h"
 #include "lora/similarity.h"
 #include "tensor/error.h"
+#include "tensor/linalg.h"
 #include "tensor/ops.h"
 
 namespace ls {
@@ -31,11 +31,14 @@ Shapes module_shapes(const std::vector<AdapterFactors>& adapters) {
   for (const AdapterFactors& a : adapters)
     for (auto& [module, f] : a.modules) {
       auto [it, fresh] = shapes.emplace(module, std::make_pair(f.out(), f.in()));
-      if (fresh) first[module] = &a;
+      if (fresh)
+        first[module] = &a;
       else if (it->second != std::make_pair(f.out(), f.in()))
-        input_error("{} and {} disagree on module {}: [{}, {}] vs [{}, {}] (out, in); were they "
-                    "trained on different base models?", first[module]->name, a.name, module,
-                    it->second.first, it->second.second, f.out(), f.in());
+        input_error(
+            "{} and {} disagree on module {}: [{}, {}] vs [{}, {}] (out, in); were they "
+            "trained on different base models?",
+            first[module]->name, a.name, module, it->second.first, it->second.second, f.out(),
+            f.in());
     }
   return shapes;
 }
@@ -102,11 +105,13 @@ std::vector<float> keep_largest(const Tensor& d, float density) {
   std::nth_element(magnitude.begin(), magnitude.begin() + (k - 1), magnitude.end(),
                    std::greater<float>());
   float threshold = magnitude[k - 1];
-  size_t at_threshold = k - std::count_if(v.begin(), v.end(),
-                                          [&](float x) { return std::abs(x) > threshold; });
+  size_t at_threshold =
+      k - std::count_if(v.begin(), v.end(), [&](float x) { return std::abs(x) > threshold; });
   for (float& x : v) {
-    if (std::abs(x) == threshold && at_threshold > 0) --at_threshold;
-    else if (std::abs(x) <= threshold) x = 0.0f;
+    if (std::abs(x) == threshold && at_threshold > 0)
+      --at_threshold;
+    else if (std::abs(x) <= threshold)
+      x = 0.0f;
   }
   return v;
 }
@@ -174,8 +179,7 @@ Composition compose(const std::vector<AdapterFactors>& adapters, const MergeOpti
   return c;
 }
 
-void compose_into(GPT2& model, const std::vector<AdapterFactors>& adapters,
-                  const MergeOptions& o) {
+void compose_into(GPT2& model, const std::vector<AdapterFactors>& adapters, const MergeOptions& o) {
   check_composable(adapters, o);
   Shapes shapes = module_shapes(adapters);
   for (auto& [module, shape] : shapes) {  // every check before the first weight changes
@@ -183,8 +187,7 @@ void compose_into(GPT2& model, const std::vector<AdapterFactors>& adapters,
     if (!linear) input_error("module {} is not in the model", module);
     if (linear->out_features() != shape.first || linear->in_features() != shape.second)
       input_error("module {} is [{}, {}] (out, in) in the adapters but [{}, {}] in the model",
-                  module, shape.first, shape.second, linear->out_features(),
-                  linear->in_features());
+                  module, shape.first, shape.second, linear->out_features(), linear->in_features());
   }
   uint64_t index = 0;
   for (auto& [module, shape] : shapes) {

@@ -6,9 +6,9 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
-#include "tensor/io/json_brief.h"
 #include "tensor/error.h"
 #include "tensor/io/file_io.h"
+#include "tensor/io/json_brief.h"
 
 namespace ls {
 
@@ -122,8 +122,10 @@ std::string LoraConfig::to_json() const {
             {"modules_to_save", nullptr},
             {"rank_pattern", json::object()},
             {"alpha_pattern", json::object()}};
-  if (target_regex.empty()) j["target_modules"] = target_modules;
-  else j["target_modules"] = target_regex;
+  if (target_regex.empty())
+    j["target_modules"] = target_modules;
+  else
+    j["target_modules"] = target_regex;
   return j.dump(2) + "\n";
 }
 

@@ -4,9 +4,9 @@
 #include <filesystem>
 #include <regex>
 
-#include "tensor/io/safetensors.h"
 #include "tensor/error.h"
 #include "tensor/io/file_io.h"
+#include "tensor/io/safetensors.h"
 #include "tensor/ops.h"
 
 namespace ls {
@@ -61,12 +61,16 @@ AdapterFactors AdapterFactors::read(const std::string& dir) {
   for (const SafetensorInfo& info : file.tensors()) {
     std::smatch m;
     if (!std::regex_match(info.name, m, peft))
-      input_error("{}: tensor {} is not a LoRA factor (expected ...<module>.lora_A.weight or "
-                  "lora_B.weight)", path, info.name);
+      input_error(
+          "{}: tensor {} is not a LoRA factor (expected ...<module>.lora_A.weight or "
+          "lora_B.weight)",
+          path, info.name);
     char factor = m[2].str()[0];
     if (info.shape.size() != 2)
-      input_error("{}: tensor {} has shape {}, expected a matrix (lora_A [r, in], lora_B "
-                  "[out, r])", path, info.name, shape_to_string(info.shape));
+      input_error(
+          "{}: tensor {} has shape {}, expected a matrix (lora_A [r, in], lora_B "
+          "[out, r])",
+          path, info.name, shape_to_string(info.shape));
     Shape expected = factor == 'A' ? Shape{r, info.shape[1]} : Shape{info.shape[0], r};
     if (info.shape != expected)
       input_error("{}: tensor {} has shape {}, expected {} (r = {} in adapter_config.json)", path,

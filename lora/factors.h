@@ -33,8 +33,8 @@ ModulePlace module_place(const std::string& name);
 bool module_order(const std::string& a, const std::string& b);
 
 struct AdapterFactors {
-  std::string name;    // the folder, or a label, for messages
-  LoraConfig config;   // as read; the scale of each module already includes its scaling
+  std::string name;   // the folder, or a label, for messages
+  LoraConfig config;  // as read; the scale of each module already includes its scaling
   std::map<std::string, LowRank> modules;  // module full name -> factors
 
   int64_t rank() const;  // the largest module rank

@@ -2,11 +2,11 @@
 // with tensors base_model.model.transformer.h.N.<module>.lora_{A,B}.weight.
 #include <filesystem>
 
-#include "tensor/io/safetensors.h"
 #include "lora/adapter.h"
 #include "lora/factors.h"
 #include "tensor/error.h"
 #include "tensor/io/file_io.h"
+#include "tensor/io/safetensors.h"
 
 namespace ls {
 
@@ -18,13 +18,13 @@ std::shared_ptr<LoraAdapter> LoraAdapter::load(const std::string& dir, GPT2& mod
   std::shared_ptr<LoraAdapter> adapter(new LoraAdapter(factors.config));
   for (auto& [module, f] : factors.modules) {
     Linear* linear = find_linear(model, module);
-    if (!linear)
-      input_error("{}: targets module {}, which this model does not have", path, module);
+    if (!linear) input_error("{}: targets module {}, which this model does not have", path, module);
     if (f.in() != linear->in_features() || f.out() != linear->out_features())
-      input_error("{}: module {} maps {} -> {} features (lora_A {}, lora_B {}), but this "
-                  "model's {} maps {} -> {}", path, module, f.in(), f.out(),
-                  shape_to_string(f.A.shape()), shape_to_string(f.B.shape()), module,
-                  linear->in_features(), linear->out_features());
+      input_error(
+          "{}: module {} maps {} -> {} features (lora_A {}, lora_B {}), but this "
+          "model's {} maps {} -> {}",
+          path, module, f.in(), f.out(), shape_to_string(f.A.shape()), shape_to_string(f.B.shape()),
+          module, linear->in_features(), linear->out_features());
     auto layer = std::make_shared<LoraLayer>(linear->in_features(), linear->out_features(),
                                              factors.config, 0);
     layer->A.copy_from(f.A);

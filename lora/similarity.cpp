@@ -34,8 +34,8 @@ std::vector<std::string> shared_modules(const AdapterFactors& a, const AdapterFa
     if (it == b.modules.end()) continue;
     const LowRank& y = it->second;
     if (x.in() != y.in() || x.out() != y.out())
-      input_error("{} and {} disagree on module {}: [{}, {}] vs [{}, {}] (out, in)", a.name,
-                  b.name, module, x.out(), x.in(), y.out(), y.in());
+      input_error("{} and {} disagree on module {}: [{}, {}] vs [{}, {}] (out, in)", a.name, b.name,
+                  module, x.out(), x.in(), y.out(), y.in());
     shared.push_back(module);
   }
   if (shared.empty()) input_error("{} and {} have no module in common", a.name, b.name);
@@ -46,8 +46,8 @@ std::vector<std::string> shared_modules(const AdapterFactors& a, const AdapterFa
 }  // namespace
 
 double delta_inner(const LowRank& x, const LowRank& y) {
-  LS_CHECK(x.in() == y.in() && x.out() == y.out(), "delta_inner of [{}, {}] and [{}, {}]",
-           x.out(), x.in(), y.out(), y.in());
+  LS_CHECK(x.in() == y.in() && x.out() == y.out(), "delta_inner of [{}, {}] and [{}, {}]", x.out(),
+           x.in(), y.out(), y.in());
   const int64_t rx = x.rank(), ry = y.rank(), in = x.in(), out = x.out();
   Tensor ax = x.A.contiguous(), ay = y.A.contiguous(), bx = x.B.contiguous(), by = y.B.contiguous();
   std::vector<double> bb(rx * ry, 0.0);  // B₁ᵀB₂

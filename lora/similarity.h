@@ -14,12 +14,12 @@
 
 namespace ls {
 
-double delta_inner(const LowRank& x, const LowRank& y);  // ⟨ΔWx, ΔWy⟩_F
+double delta_inner(const LowRank& x, const LowRank& y);   // ⟨ΔWx, ΔWy⟩_F
 double delta_cosine(const LowRank& x, const LowRank& y);  // NaN when either delta is zero
 
 struct ModuleCosine {
   std::string module;
-  double cosine = 0.0;         // NaN when either delta is zero
+  double cosine = 0.0;                // NaN when either delta is zero
   double norm_a = 0.0, norm_b = 0.0;  // ‖ΔW‖_F of each
 };
 

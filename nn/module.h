@@ -39,7 +39,8 @@ class Module {
  private:
   void collect_parameters(const std::string& prefix,
                           std::vector<std::pair<std::string, Tensor>>& out) const;
-  void collect_modules(const std::string& prefix, std::vector<std::pair<std::string, Module*>>& out);
+  void collect_modules(const std::string& prefix,
+                       std::vector<std::pair<std::string, Module*>>& out);
 
   std::vector<std::pair<std::string, Tensor>> params_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;

@@ -65,9 +65,12 @@ LrSchedule::Decay parse_decay(const std::string& name) {
 
 const char* decay_name(LrSchedule::Decay d) {
   switch (d) {
-    case LrSchedule::Decay::Linear: return "linear";
-    case LrSchedule::Decay::Cosine: return "cosine";
-    case LrSchedule::Decay::Constant: return "constant";
+    case LrSchedule::Decay::Linear:
+      return "linear";
+    case LrSchedule::Decay::Cosine:
+      return "cosine";
+    case LrSchedule::Decay::Constant:
+      return "constant";
   }
   return "?";
 }

@@ -4,8 +4,10 @@
 set -euo pipefail
 # Open MPI runs one training over many processes; GNU parallel runs a plan's jobs at once;
 # LAPACKE is the C interface to the LAPACK that QR and SVD use.
+# clang-format: make test checks that the sources follow .clang-format.
 packages=(g++ cmake make pkg-config libopenblas-dev liblapacke-dev libtbb-dev libfmt-dev catch2
-          nlohmann-json3-dev libcli11-dev libpcre2-dev libopenmpi-dev openmpi-bin parallel)
+          nlohmann-json3-dev libcli11-dev libpcre2-dev libopenmpi-dev openmpi-bin parallel
+          clang-format)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

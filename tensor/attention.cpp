@@ -47,9 +47,8 @@ void causal_softmax_rows(float* s, int64_t i0, int64_t i1, int64_t tq, int64_t t
 }
 
 // out[b, :, h] = softmax(q kᵀ / √D) v for every (b, h); probs (B, H, Tq, Tk).
-void attention_heads(const float* q, int64_t q_row, int64_t q_batch, const float* k,
-                     const float* v, int64_t kv_row, int64_t kv_batch, float* out,
-                     float* probs, const Heads& s) {
+void attention_heads(const float* q, int64_t q_row, int64_t q_batch, const float* k, const float* v,
+                     int64_t kv_row, int64_t kv_batch, float* out, float* probs, const Heads& s) {
   float scale = 1.0f / std::sqrt(static_cast<float>(s.d));
   int64_t c = s.h * s.d;
   parallel_for(s.b * s.h, 1, [&](int64_t lo, int64_t hi) {
@@ -133,7 +132,7 @@ Tensor attention_backward(const Tensor& qkv_in, const Tensor& probs, const Tenso
       for (int64_t i0 = 0; i0 < t; i0 += kBlock) {
         int64_t i1 = std::min(i0 + kBlock, t);
         gemm(false, true, i1 - i0, i1, d, 1.0f, dout_h + i0 * c, c, v, row, 0.0f, ds + i0 * t,
-             t);  // dp = dout vᵀ
+             t);                             // dp = dout vᵀ
         for (int64_t i = i0; i < i1; ++i) {  // softmax backward, zero past the diagonal
           const float* pr = p + i * t;
           float* dr = ds + i * t;

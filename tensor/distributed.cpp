@@ -44,7 +44,8 @@ const World& world() {
     World w;
     if (launched_size() == 1) return w;
     int provided = 0;
-    MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);  // only this thread calls MPI
+    MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED,
+                    &provided);  // only this thread calls MPI
     std::atexit([] { MPI_Finalize(); });
     MPI_Comm_rank(MPI_COMM_WORLD, &w.rank);
     MPI_Comm_size(MPI_COMM_WORLD, &w.size);
@@ -79,9 +80,10 @@ void require_same(uint64_t digest, const std::string& what) {
   if (!is_root()) return;
   for (size_t r = 1; r < all.size(); ++r)
     if (all[r] != all[0])
-      input_error("rank {} of {} has other {} than rank 0 (digest {:016x} against {:016x}); "
-                  "every rank must be started with the same files and flags",
-                  r, all.size(), what, all[r], all[0]);
+      input_error(
+          "rank {} of {} has other {} than rank 0 (digest {:016x} against {:016x}); "
+          "every rank must be started with the same files and flags",
+          r, all.size(), what, all[r], all[0]);
 }
 
 void abort_all(int status) {
@@ -94,8 +96,10 @@ void abort_all(int status) {
 int rank() { return 0; }
 int size() {
   if (launched_size() > 1)
-    input_error("started as one of {} MPI ranks, but this lorasum was built without MPI "
-                "(install libopenmpi-dev and rebuild)", launched_size());
+    input_error(
+        "started as one of {} MPI ranks, but this lorasum was built without MPI "
+        "(install libopenmpi-dev and rebuild)",
+        launched_size());
   return 1;
 }
 void sum(float*, int64_t) {}

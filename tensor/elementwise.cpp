@@ -17,8 +17,7 @@ constexpr int64_t kGrain = 1 << 14;  // elements per task: big enough to amortis
 Shape broadcast_strides(const Tensor& t, const Shape& out_shape) {
   Shape strides(out_shape.size(), 0);
   int64_t lead = static_cast<int64_t>(out_shape.size()) - t.dim();
-  for (int64_t i = 0; i < t.dim(); ++i)
-    strides[lead + i] = t.shape()[i] == 1 ? 0 : t.strides()[i];
+  for (int64_t i = 0; i < t.dim(); ++i) strides[lead + i] = t.shape()[i] == 1 ? 0 : t.strides()[i];
   return strides;
 }
 
@@ -100,22 +99,36 @@ Tensor add(const Tensor& a, const Tensor& b) { return binary(a, b, std::plus<flo
 Tensor sub(const Tensor& a, const Tensor& b) { return binary(a, b, std::minus<float>()); }
 Tensor mul(const Tensor& a, const Tensor& b) { return binary(a, b, std::multiplies<float>()); }
 Tensor div(const Tensor& a, const Tensor& b) { return binary(a, b, std::divides<float>()); }
-Tensor scale(const Tensor& a, float s) { return unary(a, [s](float x) { return x * s; }); }
-Tensor add_scalar(const Tensor& a, float s) { return unary(a, [s](float x) { return x + s; }); }
-Tensor exp(const Tensor& a) { return unary(a, [](float x) { return std::exp(x); }); }
-Tensor log(const Tensor& a) { return unary(a, [](float x) { return std::log(x); }); }
-Tensor tanh(const Tensor& a) { return unary(a, [](float x) { return std::tanh(x); }); }
-Tensor sqrt(const Tensor& a) { return unary(a, [](float x) { return std::sqrt(x); }); }
+Tensor scale(const Tensor& a, float s) {
+  return unary(a, [s](float x) { return x * s; });
+}
+Tensor add_scalar(const Tensor& a, float s) {
+  return unary(a, [s](float x) { return x + s; });
+}
+Tensor exp(const Tensor& a) {
+  return unary(a, [](float x) { return std::exp(x); });
+}
+Tensor log(const Tensor& a) {
+  return unary(a, [](float x) { return std::log(x); });
+}
+Tensor tanh(const Tensor& a) {
+  return unary(a, [](float x) { return std::tanh(x); });
+}
+Tensor sqrt(const Tensor& a) {
+  return unary(a, [](float x) { return std::sqrt(x); });
+}
 
-Tensor gelu(const Tensor& x) { return unary(x, [](float v) { return vmath::gelu(v); }); }
+Tensor gelu(const Tensor& x) {
+  return unary(x, [](float v) { return vmath::gelu(v); });
+}
 
 Tensor gelu_backward(const Tensor& x, const Tensor& dy) {
   return binary(x, dy, [](float v, float g) { return g * vmath::gelu_grad(v); });
 }
 
 void add_into(const Tensor& dst, const Tensor& src) {
-  LS_CHECK(dst.shape() == src.shape() && dst.is_contiguous(), "add_into {} += {}",
-           dst.shape_str(), src.shape_str());
+  LS_CHECK(dst.shape() == src.shape() && dst.is_contiguous(), "add_into {} += {}", dst.shape_str(),
+           src.shape_str());
   bool shared = dst.impl()->storage == src.impl()->storage;  // may overlap: copy src first
   if (!src.is_contiguous() && !shared) {  // e.g. a transposed delta into a weight
     zip_tiles(dst, src, [](float& d, float s) { d += s; });
@@ -130,8 +143,8 @@ void add_into(const Tensor& dst, const Tensor& src) {
 }
 
 Tensor broadcast_to(const Tensor& a, const Shape& shape) {
-  LS_CHECK(broadcast_shapes(a.shape(), shape) == shape, "cannot broadcast {} to {}",
-           a.shape_str(), shape_to_string(shape));
+  LS_CHECK(broadcast_shapes(a.shape(), shape) == shape, "cannot broadcast {} to {}", a.shape_str(),
+           shape_to_string(shape));
   return binary(a, Tensor::zeros(shape), std::plus<float>());
 }
 

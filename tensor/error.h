@@ -5,6 +5,7 @@
 // shape that does not fit): the CLI prints its message and exits with status 2. Any other
 // exception is a bug in lorasum.
 #include <fmt/format.h>
+
 #include <stdexcept>
 #include <string>
 
@@ -22,11 +23,11 @@ template <typename... Args>
 }
 
 // Internal invariant check: a failure is a programming error, not bad input.
-#define LS_CHECK(cond, ...)                                                              \
-  do {                                                                                    \
-    if (!(cond))                                                                          \
-      throw std::logic_error(fmt::format("{}:{}: check failed: {}: {}", __FILE__, __LINE__, \
-                                         #cond, fmt::format(__VA_ARGS__)));               \
+#define LS_CHECK(cond, ...)                                                                        \
+  do {                                                                                             \
+    if (!(cond))                                                                                   \
+      throw std::logic_error(fmt::format("{}:{}: check failed: {}: {}", __FILE__, __LINE__, #cond, \
+                                         fmt::format(__VA_ARGS__)));                               \
   } while (0)
 
 }  // namespace ls

@@ -25,7 +25,7 @@ Tensor attention_cached(const Tensor& q, const Tensor& k, const Tensor& v, int64
 // Mean next-token cross-entropy of logits = hidden (N, C) · weight (V, C)ᵀ, computed in row
 // chunks so the (N, V) logits never exist at once. Targets equal to ignore_index do not count.
 struct LmHeadLoss {
-  float loss = 0.0f;   // mean over counted rows
+  float loss = 0.0f;  // mean over counted rows
   int64_t counted = 0;
   double total_nll = 0.0;
 };

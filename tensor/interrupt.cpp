@@ -1,6 +1,7 @@
 #include "tensor/interrupt.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -8,7 +9,6 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <fmt/format.h>
 #include <mutex>
 #include <set>
 #include <system_error>
@@ -70,8 +70,10 @@ std::string listing(const std::string& dir) {
     std::error_code error;
     fs::remove_all(path, error);
   }
-  std::string message = fmt::format("lorasum: interrupted by {}; removed the files it had not "
-                                    "finished", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  std::string message = fmt::format(
+      "lorasum: interrupted by {}; removed the files it had not "
+      "finished",
+      sig == SIGINT ? "SIGINT" : "SIGTERM");
   for (const std::string& dir : r.kept)
     message += fmt::format("; kept in {}: {}", dir, listing(dir));
   std::fprintf(stderr, "%s\n", message.c_str());

@@ -48,8 +48,7 @@ namespace {
 
 Matrix first_columns(const Matrix& a, int64_t k) {
   Matrix out(a.rows, k);
-  for (int64_t i = 0; i < a.rows; ++i)
-    std::copy_n(&a.v[i * a.cols], k, &out.v[i * k]);
+  for (int64_t i = 0; i < a.rows; ++i) std::copy_n(&a.v[i * a.cols], k, &out.v[i * k]);
   return out;
 }
 
@@ -89,7 +88,7 @@ Tensor orthonormal_basis(const Tensor& t) { return qr(Matrix::from(t)).Q.to_tens
 QR qr(const Matrix& a) {
   const int64_t m = a.rows, n = a.cols, k = std::min(m, n);
   num_threads();  // OpenBLAS under LAPACK on one thread, so no result depends on core count
-  Matrix f = a;  // dgeqrf leaves R on and above the diagonal, the reflectors below it
+  Matrix f = a;   // dgeqrf leaves R on and above the diagonal, the reflectors below it
   std::vector<double> tau(k);
   check_lapack(LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, m, n, f.v.data(), ld(f), tau.data()), "dgeqrf");
   QR out{first_columns(f, k), Matrix(k, n)};
@@ -113,7 +112,7 @@ void SVD::truncate(int64_t k) {
 
 SVD svd(const Matrix& a) {
   const int64_t m = a.rows, n = a.cols, k = std::min(m, n);
-  num_threads();  // as in qr
+  num_threads();              // as in qr
   Matrix work = a, vt(k, n);  // dgesdd overwrites its input
   SVD out{Matrix(m, k), std::vector<double>(k), Matrix()};
   check_lapack(LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'S', m, n, work.v.data(), ld(work), out.S.data(),

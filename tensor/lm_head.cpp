@@ -44,7 +44,7 @@ struct Pass {
   float grad_scale = 0.0f;
   float* dhidden = nullptr;  // (N, C) or null
   Tensor* dweight = nullptr;
-  std::vector<double> nll;   // per row; 0 for ignored rows
+  std::vector<double> nll;  // per row; 0 for ignored rows
 };
 
 // Rows [r0, r0 + rows) with `logits` as scratch of rows × V floats.
@@ -67,10 +67,9 @@ void run_chunk(Pass& p, int64_t r0, int64_t rows, float* logits) {
     }
   });
   if (p.dhidden)
-    gemm(false, false, rows, c, v, 1.0f, logits, v, p.weight.data(), c, 0.0f,
-         p.dhidden + r0 * c, c);
-  if (p.dweight)
-    gemm(true, false, v, c, rows, 1.0f, logits, v, h, c, 1.0f, p.dweight->data(), c);
+    gemm(false, false, rows, c, v, 1.0f, logits, v, p.weight.data(), c, 0.0f, p.dhidden + r0 * c,
+         c);
+  if (p.dweight) gemm(true, false, v, c, rows, 1.0f, logits, v, h, c, 1.0f, p.dweight->data(), c);
 }
 
 // Chunks run in parallel, each on its own scratch, unless dweight is wanted: every chunk adds
@@ -87,8 +86,10 @@ LmHeadLoss run(Pass& p) {
     for (int64_t i = lo; i < hi; ++i)
       run_chunk(p, i * rows, std::min(rows, n - i * rows), logits.data());
   };
-  if (p.dweight) body(0, chunks);
-  else parallel_for(chunks, 1, body);
+  if (p.dweight)
+    body(0, chunks);
+  else
+    parallel_for(chunks, 1, body);
   LmHeadLoss result;
   for (int64_t r = 0; r < n; ++r) {
     if (p.targets[r] == p.ignore) continue;
@@ -113,8 +114,8 @@ LmHeadLoss lm_head_loss_with_grads(const Tensor& hidden_in, const Tensor& weight
                                    const std::vector<int32_t>& targets, int32_t ignore_index,
                                    Tensor* dhidden, Tensor* dweight) {
   Tensor hidden = hidden_in.contiguous(), weight = weight_in.contiguous();
-  int64_t counted = std::count_if(targets.begin(), targets.end(),
-                                  [&](int32_t t) { return t != ignore_index; });
+  int64_t counted =
+      std::count_if(targets.begin(), targets.end(), [&](int32_t t) { return t != ignore_index; });
   Pass p{hidden, weight, targets, ignore_index, 0.0f, nullptr, nullptr, {}};
   p.grad_scale = counted ? 1.0f / static_cast<float>(counted) : 0.0f;
   if (dhidden) {

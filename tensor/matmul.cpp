@@ -60,7 +60,7 @@ void sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const
 
 // How a matrix operand (last two dims) is handed to BLAS without copying.
 struct Operand {
-  Tensor t;          // the tensor actually read (possibly a contiguous copy)
+  Tensor t;  // the tensor actually read (possibly a contiguous copy)
   bool trans = false;
   int64_t ld = 0;
 };
@@ -93,8 +93,8 @@ int64_t leading_dim(const Tensor& t, const char* name) {
   LS_CHECK(cols <= 1 || t.strides()[1] == 1, "gemm: {} {} needs rows of stride 1, has strides {}",
            name, t.shape_str(), shape_to_string(t.strides()));
   int64_t ld = rows > 1 ? t.strides()[0] : std::max<int64_t>(cols, 1);  // one row: unused
-  LS_CHECK(ld >= std::max<int64_t>(cols, 1), "gemm: {} {} has overlapping rows (strides {})",
-           name, t.shape_str(), shape_to_string(t.strides()));
+  LS_CHECK(ld >= std::max<int64_t>(cols, 1), "gemm: {} {} has overlapping rows (strides {})", name,
+           t.shape_str(), shape_to_string(t.strides()));
   return ld;
 }
 
@@ -105,10 +105,9 @@ void gemm(const Tensor& c, const Tensor& a, const Tensor& b, GemmOptions o) {
   int64_t m = a.size(o.trans_a ? 1 : 0), k = a.size(o.trans_a ? 0 : 1);
   int64_t n = b.size(o.trans_b ? 0 : 1);
   LS_CHECK(b.size(o.trans_b ? 1 : 0) == k && c.size(0) == m && c.size(1) == n,
-           "gemm: op(A)·op(B) = {}{}·{}{} does not fit C {}", a.shape_str(),
-           o.trans_a ? "ᵀ" : "", b.shape_str(), o.trans_b ? "ᵀ" : "", c.shape_str());
-  gemm(o.trans_a, o.trans_b, m, n, k, o.alpha, a.data(), lda, b.data(), ldb, o.beta, c.data(),
-       ldc);
+           "gemm: op(A)·op(B) = {}{}·{}{} does not fit C {}", a.shape_str(), o.trans_a ? "ᵀ" : "",
+           b.shape_str(), o.trans_b ? "ᵀ" : "", c.shape_str());
+  gemm(o.trans_a, o.trans_b, m, n, k, o.alpha, a.data(), lda, b.data(), ldb, o.beta, c.data(), ldc);
 }
 
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,

@@ -23,13 +23,13 @@ Tensor add(const Tensor& a, const Tensor& b);
 Tensor sub(const Tensor& a, const Tensor& b);
 Tensor mul(const Tensor& a, const Tensor& b);
 Tensor div(const Tensor& a, const Tensor& b);
-Tensor scale(const Tensor& a, float s);        // a * s
-Tensor add_scalar(const Tensor& a, float s);   // a + s
+Tensor scale(const Tensor& a, float s);       // a * s
+Tensor add_scalar(const Tensor& a, float s);  // a + s
 Tensor exp(const Tensor& a);
 Tensor log(const Tensor& a);
 Tensor tanh(const Tensor& a);
 Tensor sqrt(const Tensor& a);
-Tensor gelu(const Tensor& x);                            // tanh approximation (gelu_new)
+Tensor gelu(const Tensor& x);                             // tanh approximation (gelu_new)
 Tensor gelu_backward(const Tensor& x, const Tensor& dy);  // dy * gelu'(x)
 // Inverted dropout by counter: element i is zeroed when a hash of (key, i) falls below p·2³²,
 // and kept elements are scaled by 1/(1 - p). An element's fate depends only on (key, i), so the
@@ -61,9 +61,8 @@ struct GemmOptions {
 // wider matrix is passed without a copy. With beta = 0, C is not read.
 void gemm(const Tensor& c, const Tensor& a, const Tensor& b, GemmOptions o = {});
 // The same on raw row-major buffers: C[M,N] = alpha * op(A) op(B) + beta * C.
-void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-          const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
-          int64_t ldc);
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+          int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 // (..., M, K) @ (..., K, N) -> (..., M, N) with broadcast batch dimensions.
 Tensor matmul(const Tensor& a, const Tensor& b);
 

@@ -21,8 +21,8 @@ void set_num_threads(int n) {
   openblas_set_num_threads(1);
   // By default the cores are shared among the MPI ranks on this machine (all of them alone).
   threads = n > 0 ? n : std::max(1, tbb::info::default_concurrency() / world::local_size());
-  limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
-                                                threads);
+  limit =
+      std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, threads);
 }
 
 int num_threads() {

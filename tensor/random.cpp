@@ -23,15 +23,24 @@ uint64_t splitmix64(uint64_t& state) {
 uint64_t derive_seed(uint64_t base, SeedStream stream, uint64_t index) {
   // The formulas earlier builds wrote at each call site, unchanged.
   switch (stream) {
-    case SeedStream::ModelDropout: return base + 7919 * (index + 1);
-    case SeedStream::AdapterInit: return base + 1000003 * (index + 1);
-    case SeedStream::AdapterDropout: return base + 104729 * (index + 1);
-    case SeedStream::LayerDropout: return base ^ 0x5eed;
-    case SeedStream::AdaptersOfModel: return base ^ 0xada97e;
-    case SeedStream::Subsample: return base ^ 0x5b5a4d91e7c3a1f3ULL;
-    case SeedStream::EpochOrder: return mix(base, index);
-    case SeedStream::StepDropout: return mix(base + 1, index);
-    case SeedStream::MergeModule: return base ^ (kGolden * (index + 1));
+    case SeedStream::ModelDropout:
+      return base + 7919 * (index + 1);
+    case SeedStream::AdapterInit:
+      return base + 1000003 * (index + 1);
+    case SeedStream::AdapterDropout:
+      return base + 104729 * (index + 1);
+    case SeedStream::LayerDropout:
+      return base ^ 0x5eed;
+    case SeedStream::AdaptersOfModel:
+      return base ^ 0xada97e;
+    case SeedStream::Subsample:
+      return base ^ 0x5b5a4d91e7c3a1f3ULL;
+    case SeedStream::EpochOrder:
+      return mix(base, index);
+    case SeedStream::StepDropout:
+      return mix(base + 1, index);
+    case SeedStream::MergeModule:
+      return base ^ (kGolden * (index + 1));
   }
   return base;  // unreachable: every stream is listed
 }
@@ -54,9 +63,7 @@ uint64_t Rng::next_u64() {
 
 double Rng::uniform() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
 
-float Rng::uniform(float lo, float hi) {
-  return lo + static_cast<float>(uniform()) * (hi - lo);
-}
+float Rng::uniform(float lo, float hi) { return lo + static_cast<float>(uniform()) * (hi - lo); }
 
 float Rng::normal(float mean, float stddev) {
   if (has_spare_) {

@@ -12,10 +12,10 @@ class Rng {
  public:
   explicit Rng(uint64_t seed = 0);
   uint64_t next_u64();
-  double uniform();                            // [0, 1)
+  double uniform();  // [0, 1)
   float uniform(float lo, float hi);
   float normal(float mean = 0.0f, float stddev = 1.0f);  // Box–Muller
-  int64_t below(int64_t n);                    // integer in [0, n)
+  int64_t below(int64_t n);                              // integer in [0, n)
 
  private:
   uint64_t s_[4];
@@ -31,15 +31,15 @@ uint64_t splitmix64(uint64_t& state);
 // kept so cached study jobs and checkpoints reproduce; the streams must differ so that no two
 // users of one base seed draw the same numbers.
 enum class SeedStream {
-  ModelDropout,    // the index-th Dropout module of a GPT2, reseeded each micro-batch
-  AdapterInit,     // the A factor of an adapter's index-th layer (its Rng at creation)
-  AdapterDropout,  // the dropout of an adapter's index-th layer, reseeded each micro-batch
-  LayerDropout,    // a LoraLayer's dropout before its first reseed: apart from its A's draws
-  AdaptersOfModel, // the adapters' base seed in a step, apart from the model's own dropout
-  Subsample,       // which examples a job's --subsample keeps, apart from training's draws
-  EpochOrder,      // the batch order of epoch `index`
-  StepDropout,     // all dropout of global micro-batch `index` (the base of the two above)
-  MergeModule,     // DARE's drop mask of the index-th merged module
+  ModelDropout,     // the index-th Dropout module of a GPT2, reseeded each micro-batch
+  AdapterInit,      // the A factor of an adapter's index-th layer (its Rng at creation)
+  AdapterDropout,   // the dropout of an adapter's index-th layer, reseeded each micro-batch
+  LayerDropout,     // a LoraLayer's dropout before its first reseed: apart from its A's draws
+  AdaptersOfModel,  // the adapters' base seed in a step, apart from the model's own dropout
+  Subsample,        // which examples a job's --subsample keeps, apart from training's draws
+  EpochOrder,       // the batch order of epoch `index`
+  StepDropout,      // all dropout of global micro-batch `index` (the base of the two above)
+  MergeModule,      // DARE's drop mask of the index-th merged module
 };
 
 // The seed of `stream` for `index` (a position counted from 0; LayerDropout, AdaptersOfModel

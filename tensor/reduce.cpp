@@ -20,8 +20,10 @@ Tensor reduce_axis(const Tensor& a, int64_t axis, bool keepdim, Init init, Step 
   for (int64_t d = 0; d < axis; ++d) outer *= a.shape()[d];
   for (int64_t d = axis + 1; d < a.dim(); ++d) inner *= a.shape()[d];
   Shape shape = a.shape();
-  if (keepdim) shape[axis] = 1;
-  else shape.erase(shape.begin() + axis);
+  if (keepdim)
+    shape[axis] = 1;
+  else
+    shape.erase(shape.begin() + axis);
   Tensor out = Tensor::empty(shape);
   const float* s = src.data();
   float* o = out.data();

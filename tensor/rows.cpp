@@ -112,9 +112,8 @@ void layernorm_backward(const Tensor& dy, const Tensor& x, const Tensor& gamma,
         const float *xr = px + r * c, *gr = pg + r * c, *gm = g.data();
         float m = mu[r], s = rs[r];
         double m1 = vmath::sum_of(c, [&](int64_t j) { return gr[j] * gm[j]; });
-        double m2 = vmath::sum_of(c, [&](int64_t j) {
-          return static_cast<double>(gr[j] * gm[j]) * ((xr[j] - m) * s);
-        });
+        double m2 = vmath::sum_of(
+            c, [&](int64_t j) { return static_cast<double>(gr[j] * gm[j]) * ((xr[j] - m) * s); });
         float a = static_cast<float>(m1 / c), b = static_cast<float>(m2 / c);
         for (int64_t j = 0; j < c; ++j)
           pd[r * c + j] = s * (gr[j] * gm[j] - a - (xr[j] - m) * s * b);

@@ -69,8 +69,8 @@ Tensor Tensor::full(const Shape& shape, float value) {
 }
 
 Tensor Tensor::from(const Shape& shape, const std::vector<float>& values) {
-  LS_CHECK(shape_numel(shape) == static_cast<int64_t>(values.size()),
-           "{} values for shape {}", values.size(), shape_to_string(shape));
+  LS_CHECK(shape_numel(shape) == static_cast<int64_t>(values.size()), "{} values for shape {}",
+           values.size(), shape_to_string(shape));
   Tensor t = empty(shape);
   std::copy(values.begin(), values.end(), t.data());
   return t;
@@ -122,8 +122,8 @@ float Tensor::item() const {
 }
 
 float& Tensor::at(std::initializer_list<int64_t> index) const {
-  LS_CHECK(static_cast<int64_t>(index.size()) == dim(), "index rank {} for shape {}",
-           index.size(), shape_str());
+  LS_CHECK(static_cast<int64_t>(index.size()) == dim(), "index rank {} for shape {}", index.size(),
+           shape_str());
   int64_t offset = impl_->offset, d = 0;
   for (int64_t i : index) {
     LS_CHECK(i >= 0 && i < shape()[d], "index {} out of range in dim {} of {}", i, d, shape_str());
@@ -182,8 +182,8 @@ Tensor Tensor::permute(const std::vector<int64_t>& order) const {
 
 Tensor Tensor::slice(int64_t d, int64_t start, int64_t end) const {
   d = wrap_axis(d, dim());
-  LS_CHECK(0 <= start && start <= end && end <= shape()[d], "slice [{}, {}) of dim {} in {}",
-           start, end, d, shape_str());
+  LS_CHECK(0 <= start && start <= end && end <= shape()[d], "slice [{}, {}) of dim {} in {}", start,
+           end, d, shape_str());
   Shape shape = impl_->shape;
   shape[d] = end - start;
   return make_view(*this, std::move(shape), impl_->strides, impl_->offset + start * strides()[d]);

@@ -37,8 +37,8 @@ struct TensorImpl {
   Shape strides;
   // autograd state
   bool requires_grad = false;
-  std::shared_ptr<TensorImpl> grad;   // accumulated gradient of a leaf
-  std::shared_ptr<Node> grad_fn;      // the op that produced this tensor, if recorded
+  std::shared_ptr<TensorImpl> grad;  // accumulated gradient of a leaf
+  std::shared_ptr<Node> grad_fn;     // the op that produced this tensor, if recorded
 };
 
 class Tensor {

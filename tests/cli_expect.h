@@ -18,7 +18,8 @@ inline void expect_refused(const std::string& args, const std::vector<std::strin
   CHECK(r.status == 2);
   CHECK_THAT(r.err, Catch::Matchers::StartsWith("lorasum: error: "));
   CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
-  for (const std::string& fragment : fragments) CHECK_THAT(r.err, Catch::Matchers::Contains(fragment));
+  for (const std::string& fragment : fragments)
+    CHECK_THAT(r.err, Catch::Matchers::Contains(fragment));
   if (!output.empty()) CHECK_FALSE(std::filesystem::exists(output));
 }
 

@@ -102,7 +102,8 @@ inline std::string read_until(const Spawned& p, const std::string& text) {
   std::string got;
   char buf[4096];
   ssize_t n = 0;
-  while ((text.empty() || got.find(text) == std::string::npos) && (n = read(p.err, buf, sizeof buf)) > 0)
+  while ((text.empty() || got.find(text) == std::string::npos) &&
+         (n = read(p.err, buf, sizeof buf)) > 0)
     got.append(buf, static_cast<size_t>(n));
   return got;
 }

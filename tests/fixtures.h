@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "tensor/io/safetensors.h"
 #include "lora/adapter.h"
 #include "tensor/io/file_io.h"
+#include "tensor/io/safetensors.h"
 
 namespace ls::test {
 
@@ -50,8 +50,7 @@ inline std::vector<float> expected(const std::string& name) {
 }
 
 // Loads the case's adapters from the fixtures, weighted and attached to `model`.
-inline std::vector<std::shared_ptr<LoraAdapter>> attach_adapters(const ParityCase& c,
-                                                                 GPT2& model) {
+inline std::vector<std::shared_ptr<LoraAdapter>> attach_adapters(const ParityCase& c, GPT2& model) {
   std::vector<std::shared_ptr<LoraAdapter>> adapters;
   for (auto& [dir, weight] : c.adapters) {
     adapters.push_back(LoraAdapter::load(fixture_path(dir), model));

@@ -3,9 +3,9 @@
 // both follow), so the fixed names tests give their files never collide between two suites
 // running at once on one machine; it is removed when the process ends.
 #define CATCH_CONFIG_RUNNER
-#include <catch2/catch.hpp>
 #include <stdlib.h>
 
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <string>

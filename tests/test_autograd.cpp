@@ -1,7 +1,6 @@
 // The autograd engine: recording, frozen inputs, accumulation, graph release, and the ops whose
 // behaviour is easiest to state by hand (linear layouts, max ties, dropout masks).
 #include <catch2/catch.hpp>
-
 #include <memory>
 #include <sstream>
 
@@ -200,7 +199,7 @@ TEST_CASE("backward releases the graph", "[autograd]") {
 TEST_CASE("activations no backward needs are freed during the forward pass", "[autograd]") {
   Rng rng(39);
   Tensor x = leaf({4, 3}, rng), w = naive::random({3, 5}, rng);  // w frozen
-  Tensor h = ag::add(x, x);  // saves nothing
+  Tensor h = ag::add(x, x);                                      // saves nothing
   std::weak_ptr<TensorImpl> watch = h.impl_ptr();
   std::weak_ptr<Storage> data = h.impl()->storage;
   // A frozen weight's linear needs only the weight; the sum of the next add only shapes.
@@ -230,7 +229,10 @@ TEST_CASE("a graph that is never back-propagated is freed with its output", "[au
       {"sum_all", [&] { return ag::sum_all(x); }},
       {"mean_all", [&] { return ag::mean_all(x); }},
       {"transpose", [&] { return ag::transpose(x, 0, 2); }},
-      {"embedding", [&] { return ag::embedding(hid, {1, 0, 5}, {3}); }},
+      {"embedding",
+       [&] {
+         return ag::embedding(hid, {1, 0, 5}, {3});
+       }},
       {"exp", [&] { return ag::exp(x); }},
       {"tanh", [&] { return ag::tanh(x); }},
       {"sqrt", [&] { return ag::sqrt(x); }},
@@ -295,10 +297,9 @@ TEST_CASE("the check for graphs kept alive catches a closure that captures its o
 
   // The same op written with record_using_output is freed, and its gradient is exp(x).
   auto exp_op = [](const Tensor& in) {
-    return record_using_output(ops::exp(in), "exp", {in},
-                               [](const Tensor& y, const Tensor& g, InputGrads& d) {
-                                 d[0] = ops::mul(g, y);
-                               });
+    return record_using_output(
+        ops::exp(in), "exp", {in},
+        [](const Tensor& y, const Tensor& g, InputGrads& d) { d[0] = ops::mul(g, y); });
   };
   {
     Tensor y = exp_op(x);
@@ -398,7 +399,8 @@ TEST_CASE("dropout masks do not depend on the thread count, and each call draws 
   CHECK(std::fabs(differ / 60000.0 - 0.5) < 0.02);  // independent masks differ half the time
 }
 
-TEST_CASE("a shard of a batch gets the dropout masks of its rows in the whole batch", "[autograd]") {
+TEST_CASE("a shard of a batch gets the dropout masks of its rows in the whole batch",
+          "[autograd]") {
   Tensor whole = Tensor::ones({6, 4, 8});  // (B, T, C), the batch outermost
   Rng r(12);
   Tensor masked = ag::dropout(whole, 0.5f, r);

@@ -7,9 +7,9 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
-#include "tensor/io/safetensors.h"
 #include "lora/lora.h"
 #include "tensor/io/file_io.h"
+#include "tensor/io/safetensors.h"
 #include "tests/cli_expect.h"
 #include "tests/tiny_setup.h"
 
@@ -116,7 +116,8 @@ TEST_CASE("model weights that are malformed or lie are refused naming the file a
       {"header not JSON", safetensors_bytes("{\"wte.weight\":", 0), {"not valid JSON"}},
       {"header not an object", safetensors_bytes("[1, 2]", 0), {"must be a JSON object"}},
       {"number beyond double (found by fuzzing)",
-       safetensors_bytes(R"({"__metadata__":{"k":1e400}})", 0), {"not valid JSON"}},
+       safetensors_bytes(R"({"__metadata__":{"k":1e400}})", 0),
+       {"not valid JSON"}},
       {"offsets outside the data",
        safetensors_bytes("{\"wte.weight\":{" + f32x2 + ",\"data_offsets\":[0,8]}}", 4),
        {"wte.weight", "4-byte data buffer"}},
@@ -171,14 +172,21 @@ TEST_CASE("config.json with missing, wrong or absurd dimensions is refused", "[b
       {"not an object", "[2, 2, 32]", {"expected a JSON object"}},
       {"zero n_embd", with([](json& j) { j["n_embd"] = 0; }), {"n_embd = 0"}},
       {"negative n_head", with([](json& j) { j["n_head"] = -2; }), {"n_head = -2"}},
-      {"absurd n_layer", with([](json& j) { j["n_layer"] = 4294967296; }), {"n_layer = 4294967296"}},
-      {"n_embd not divisible by n_head", with([](json& j) { j["n_embd"] = 33; }),
+      {"absurd n_layer",
+       with([](json& j) { j["n_layer"] = 4294967296; }),
+       {"n_layer = 4294967296"}},
+      {"n_embd not divisible by n_head",
+       with([](json& j) { j["n_embd"] = 33; }),
        {"n_embd = 33 is not divisible by n_head = 2"}},
-      {"dimension not an integer", with([](json& j) { j["n_layer"] = 2.5; }),
+      {"dimension not an integer",
+       with([](json& j) { j["n_layer"] = 2.5; }),
        {"\"n_layer\" must be an integer"}},
-      {"dimension a string", with([](json& j) { j["n_embd"] = "32"; }), {"\"n_embd\" must be an integer"}},
+      {"dimension a string",
+       with([](json& j) { j["n_embd"] = "32"; }),
+       {"\"n_embd\" must be an integer"}},
       {"dimension nested deeply", "{\"n_layer\": " + deep + "}", {"a JSON array"}},
-      {"epsilon beyond float", with([](json& j) { j["layer_norm_epsilon"] = 1e300; }),
+      {"epsilon beyond float",
+       with([](json& j) { j["layer_norm_epsilon"] = 1e300; }),
        {"layer_norm_epsilon", "finite"}},
       {"dimensions past every limit",
        with([](json& j) {
@@ -197,7 +205,8 @@ TEST_CASE("config.json with missing, wrong or absurd dimensions is refused", "[b
          j["n_positions"] = 1024;
        }),
        {"model.safetensors", "too few for the 1557611200 parameters"}},
-      {"n_layer missing (GPT-2's 12 is assumed)", with([](json& j) { j.erase("n_layer"); }),
+      {"n_layer missing (GPT-2's 12 is assumed)",
+       with([](json& j) { j.erase("n_layer"); }),
        {"model.safetensors", "too few"}},
   };
   expect_model_files_refused(s, "config.json", cases, "");
@@ -224,9 +233,8 @@ TEST_CASE("adapters that are malformed or do not fit the model are refused", "[b
     GPT2Config wider = GPT2Config::preset("micro");
     wider.n_embd = 64;
     GPT2 other(wider);
-    refused(make_adapter("wider", other),
-            {"module h.0.attn.c_attn", "lora_A [2, 64]",
-             "this model's h.0.attn.c_attn maps 32 -> 96"});
+    refused(make_adapter("wider", other), {"module h.0.attn.c_attn", "lora_A [2, 64]",
+                                           "this model's h.0.attn.c_attn maps 32 -> 96"});
   }
   SECTION("rank 0, or a rank its tensors do not have") {
     std::string dir = make_adapter("rank0", micro);
@@ -247,9 +255,8 @@ TEST_CASE("adapters that are malformed or do not fit the model are refused", "[b
     for (char factor : {'A', 'B'}) {
       std::string dir = make_adapter(std::string("missing") + factor, micro);
       edit_tensors(dir + "/adapter_model.safetensors", [&](std::vector<NamedTensor>& tensors) {
-        std::erase_if(tensors, [&](const NamedTensor& t) {
-          return t.name == a0 + factor + ".weight";
-        });
+        std::erase_if(tensors,
+                      [&](const NamedTensor& t) { return t.name == a0 + factor + ".weight"; });
       });
       refused(dir, {"h.0.attn.c_attn", std::string("no lora_") + factor + " tensor"});
     }
@@ -264,9 +271,8 @@ TEST_CASE("adapters that are malformed or do not fit the model are refused", "[b
   }
   SECTION("NaN in a factor") {
     std::string dir = make_adapter("nan", micro);
-    edit_tensors(dir + "/adapter_model.safetensors", [&](std::vector<NamedTensor>& tensors) {
-      tensors.back().values[0] = NAN;
-    });
+    edit_tensors(dir + "/adapter_model.safetensors",
+                 [&](std::vector<NamedTensor>& tensors) { tensors.back().values[0] = NAN; });
     refused(dir, {"non-finite"});
   }
   SECTION("missing or empty files") {
@@ -283,8 +289,7 @@ TEST_CASE("adapters that are malformed or do not fit the model are refused", "[b
   }
 }
 
-TEST_CASE("tokenizer files that are malformed or do not fit the model are refused",
-          "[bad-input]") {
+TEST_CASE("tokenizer files that are malformed or do not fit the model are refused", "[bad-input]") {
   test::TinySetup s("bad_tokenizer");
   auto eval = [&](const std::string& dir) {
     return "eval --model " + q(dir) + " --data " + q(s.data());
@@ -305,9 +310,9 @@ TEST_CASE("tokenizer files that are malformed or do not fit the model are refuse
   dir = s.copy_model("small_vocab");
   int64_t tokens = Tokenizer::load(dir).vocab_size();
   edit_json(dir + "/config.json", [&](json& c) { c["vocab_size"] = tokens - 1; });
-  expect_refused(eval(dir), {fmt::format("{} tokens, more than the vocab_size = {}", tokens,
-                                         tokens - 1),
-                             dir + "/config.json"});
+  expect_refused(eval(dir),
+                 {fmt::format("{} tokens, more than the vocab_size = {}", tokens, tokens - 1),
+                  dir + "/config.json"});
 }
 
 TEST_CASE("token ids outside the vocabulary and sequences past n_positions are refused",
@@ -353,10 +358,12 @@ TEST_CASE("data files that are malformed are refused naming the file and line", 
       {"array.jsonl", ok + "\n[1, 2]\n", {":2: expected a JSON object"}},
       {"string.jsonl", "\"text\"\n", {":1: expected a JSON object"}},
       {"no_answer.jsonl", "{\"question\": \"q\"}\n", {":1: missing field \"answer\""}},
-      {"number.jsonl", ok + "\n\n{\"question\": 5, \"answer\": \"a\"}\n",
+      {"number.jsonl",
+       ok + "\n\n{\"question\": 5, \"answer\": \"a\"}\n",
        {":3: field \"question\" is not a string"}},
       {"broken.jsonl", ok + "\n{\"question\": \"q\", \n", {":2: not valid JSON"}},
-      {"latin1.jsonl", ok + "\n{\"question\": \"caf\xe9\", \"answer\": \"a\"}\n",
+      {"latin1.jsonl",
+       ok + "\n{\"question\": \"caf\xe9\", \"answer\": \"a\"}\n",
        {":2: not valid UTF-8 (byte 0xe9 at column 18)"}},
       {"latin1.txt", "plain text, then caf\xe9\n", {":1: not valid UTF-8"}},
       {"surrogate.txt", "line one\nan encoded surrogate \xed\xa0\x80\n", {":2: not valid UTF-8"}},

@@ -33,8 +33,10 @@ std::string ids_text(const std::vector<int32_t>& ids) {
 
 }  // namespace
 
-TEST_CASE("lorasum logits matches the PyTorch fixture, with and without weighted adapters and reference ops",
-          "[cli]") {
+TEST_CASE(
+    "lorasum logits matches the PyTorch fixture, with and without weighted adapters and reference "
+    "ops",
+    "[cli]") {
   std::string model = test::quoted(test::fixture_path("model"));
   std::string out = (fs::temp_directory_path() / "lorasum_cli_logits.f32").string();
   test::ParityBatch batch = test::parity_batch();
@@ -43,13 +45,13 @@ TEST_CASE("lorasum logits matches the PyTorch fixture, with and without weighted
   for (auto& [name, c] : batch.cases) {
     std::string adapters;
     for (auto& [dir, weight] : c.adapters)
-      adapters += " --adapter " + test::quoted(test::fixture_path(dir) + "@" +
-                                               std::to_string(weight));
+      adapters +=
+          " --adapter " + test::quoted(test::fixture_path(dir) + "@" + std::to_string(weight));
     std::vector<float> expected = test::expected("logits." + name);
     expected.resize(expected.size() / batch.batch);
     for (const char* kernels : {"", " --reference-ops"}) {
-      test::CliResult r = test::run_lorasum("logits --model " + model + " --ids " +
-                                            ids_text(row) + " --out " + out + adapters + kernels);
+      test::CliResult r = test::run_lorasum("logits --model " + model + " --ids " + ids_text(row) +
+                                            " --out " + out + adapters + kernels);
       INFO(name << kernels << ": " << r.err);
       REQUIRE(r.status == 0);
       CHECK(test::relative_error(read_floats(out), expected) < 1e-4);
@@ -108,11 +110,13 @@ TEST_CASE("a misspelt subcommand or option gets a suggestion and status 2", "[cl
   };
   for (const Case& c :
        {Case{"trian --model m", "unknown subcommand 'trian'; did you mean 'train'?"},
-        Case{"train --modle m --data d --out o", "unknown option '--modle'; did you mean '--model'?"},
+        Case{"train --modle m --data d --out o",
+             "unknown option '--modle'; did you mean '--model'?"},
         Case{"eval --seq_len=4", "unknown option '--seq_len'; did you mean '--seq-len'?"},
         Case{"--verison", "unknown option '--verison'; did you mean '--version'?"},
         Case{"frobnicate", "unknown subcommand 'frobnicate' (expected one of 'info', 'generate'"},
-        Case{"merge --xyzzy", "unknown option '--xyzzy' (expected one of '--help', '--help-all', '--adapter'"}}) {
+        Case{"merge --xyzzy",
+             "unknown option '--xyzzy' (expected one of '--help', '--help-all', '--adapter'"}}) {
     test::CliResult r = test::run_lorasum(c.args);
     INFO(c.args << "\nstderr: " << r.err);
     CHECK(r.status == 2);
@@ -149,9 +153,9 @@ TEST_CASE("range errors state the range in words", "[cli]") {
 TEST_CASE("an unknown --targets module is refused with the valid names", "[cli]") {
   test::TinySetup s("cli_targets");
   std::string adapter = s.path("adapter");
-  test::CliResult r = test::run_lorasum(
-      "train --model " + test::quoted(s.model()) + " --data " + test::quoted(s.data()) +
-      " --out " + test::quoted(adapter) + " --targets c_attn,c_prj --max-steps 1 --no-progress");
+  test::CliResult r = test::run_lorasum("train --model " + test::quoted(s.model()) + " --data " +
+                                        test::quoted(s.data()) + " --out " + test::quoted(adapter) +
+                                        " --targets c_attn,c_prj --max-steps 1 --no-progress");
   INFO(r.err);
   CHECK(r.status == 2);
   // GPT-2's Linears: h.N.attn.c_attn, h.N.attn.c_proj, h.N.mlp.c_fc, h.N.mlp.c_proj.
@@ -174,9 +178,9 @@ TEST_CASE("an @ in an adapter folder's name is not taken for a scale", "[cli]") 
   CHECK(spec.dir == s.path("b"));
   CHECK(spec.scale == -2.0f);
   // Both readings exist: refused, with both ways to say which.
-  CHECK_THROWS_WITH(AdapterSpec::parse(s.path("a@0.5")),
-                    Contains("ambiguous") && Contains(s.path("a@0.5") + "@1") &&
-                        Contains(s.path("a") + "/@0.5"));
+  CHECK_THROWS_WITH(AdapterSpec::parse(s.path("a@0.5")), Contains("ambiguous") &&
+                                                             Contains(s.path("a@0.5") + "@1") &&
+                                                             Contains(s.path("a") + "/@0.5"));
   spec = AdapterSpec::parse(s.path("a") + "/@0.5");
   CHECK(spec.dir == s.path("a") + "/");
   CHECK(spec.scale == 0.5f);

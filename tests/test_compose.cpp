@@ -4,8 +4,8 @@
 #include <filesystem>
 
 #include "gpt2/checkpoint.h"
-#include "tensor/io/safetensors.h"
 #include "lora/compose.h"
+#include "tensor/io/safetensors.h"
 #include "tensor/linalg.h"
 #include "tests/cli_runner.h"
 #include "tests/fixtures.h"
@@ -71,7 +71,10 @@ const std::vector<int32_t> kIds = {3, 17, 9, 40, 2, 11, 30};
 
 }  // namespace
 
-TEST_CASE("the weighted sum of the fixture adapters reproduces PyTorch's logits, as one adapter and merged into the base", "[compose]") {
+TEST_CASE(
+    "the weighted sum of the fixture adapters reproduces PyTorch's logits, as one adapter and "
+    "merged into the base",
+    "[compose]") {
   // The "train" case: adapter-a at weight 1 plus adapter-b (rsLoRA, another rank) at 0.5.
   test::ParityBatch batch = test::parity_batch();
   const test::ParityCase& c = batch.cases.at("train");
@@ -114,9 +117,16 @@ TEST_CASE("the weighted sum of the fixture adapters reproduces PyTorch's logits,
   fs::remove_all(model_dir);
 }
 
-TEST_CASE("sum merges adapters of different ranks, alphas, rsLoRA, targets and weights exactly", "[compose]") {
+TEST_CASE("sum merges adapters of different ranks, alphas, rsLoRA, targets and weights exactly",
+          "[compose]") {
   GPT2 model(small_config(), 7);
-  struct Spec { int64_t r; float alpha; bool rslora; std::vector<std::string> targets; float w; };
+  struct Spec {
+    int64_t r;
+    float alpha;
+    bool rslora;
+    std::vector<std::string> targets;
+    float w;
+  };
   std::vector<Spec> specs = {{2, 4.0f, false, {"c_attn"}, 0.5f},
                              {3, 5.0f, true, {"c_proj"}, -1.0f},
                              {1, 2.0f, false, {"c_attn", "c_fc"}, 2.0f}};
@@ -127,7 +137,8 @@ TEST_CASE("sum merges adapters of different ranks, alphas, rsLoRA, targets and w
     LoraConfig c;
     c.r = s.r, c.alpha = s.alpha, c.use_rslora = s.rslora, c.target_modules = s.targets;
     auto a = LoraAdapter::create(model, c, adapters.size() + 1);
-    for (auto& [name, layer] : a->layers()) layer->B.copy_from(rand_normal(layer->B.shape(), 0.0f, 0.05f, rng));
+    for (auto& [name, layer] : a->layers())
+      layer->B.copy_from(rand_normal(layer->B.shape(), 0.0f, 0.05f, rng));
     factors.push_back(AdapterFactors::of(*a));
     a->set_weight(s.w);
     a->attach(model);
@@ -155,17 +166,21 @@ TEST_CASE("sum merges adapters of different ranks, alphas, rsLoRA, targets and w
   fs::remove_all(dir);
 }
 
-TEST_CASE("svd at full rank reproduces the sum; at rank K the error is the dropped singular values", "[compose]") {
+TEST_CASE("svd at full rank reproduces the sum; at rank K the error is the dropped singular values",
+          "[compose]") {
   Rng rng(5);
-  AdapterFactors a{"a", {}, {{"h.0.attn.c_attn", LowRank::random(14, 9, 3, rng)},
-                             {"h.1.mlp.c_fc", LowRank::random(6, 5, 3, rng)}}};
+  AdapterFactors a{"a",
+                   {},
+                   {{"h.0.attn.c_attn", LowRank::random(14, 9, 3, rng)},
+                    {"h.1.mlp.c_fc", LowRank::random(6, 5, 3, rng)}}};
   AdapterFactors b{"b", {}, {{"h.0.attn.c_attn", LowRank::random(14, 9, 2, rng)}}};
   a.modules["h.0.attn.c_attn"].scale = 1.5f;
   b.modules["h.0.attn.c_attn"].scale = -0.7f;
   MergeOptions o;
   o.method = MergeMethod::svd;
   o.weights = {1.0f, 2.0f};
-  linalg::Matrix exact = dense_sum({{a.modules["h.0.attn.c_attn"], 1.0}, {b.modules["h.0.attn.c_attn"], 2.0}});
+  linalg::Matrix exact =
+      dense_sum({{a.modules["h.0.attn.c_attn"], 1.0}, {b.modules["h.0.attn.c_attn"], 2.0}});
   std::vector<double> sigma = linalg::svd(exact).S;
 
   o.rank = 5;
@@ -197,7 +212,8 @@ TEST_CASE("QR, SVD, SVD of a product and randomized SVD", "[compose]") {
     CHECK(relative_gap(linalg::matmul(qr.Q, qr.R), a) < 1e-12);
     linalg::Matrix qtq = linalg::matmul(qr.Q.transposed(), qr.Q);
     for (int64_t i = 0; i < qtq.rows; ++i)
-      for (int64_t j = 0; j < qtq.cols; ++j) CHECK(qtq(i, j) == Approx(i == j ? 1.0 : 0.0).margin(1e-12));
+      for (int64_t j = 0; j < qtq.cols; ++j)
+        CHECK(qtq(i, j) == Approx(i == j ? 1.0 : 0.0).margin(1e-12));
     for (int64_t i = 0; i < qr.R.rows; ++i)
       for (int64_t j = 0; j < std::min(i, qr.R.cols); ++j) CHECK(qr.R(i, j) == 0.0);
     linalg::SVD s = linalg::svd(a);
@@ -206,7 +222,8 @@ TEST_CASE("QR, SVD, SVD of a product and randomized SVD", "[compose]") {
   }
   linalg::Matrix b = random_matrix(20, 3, rng), a = random_matrix(3, 15, rng);
   linalg::SVD product = linalg::svd_of_product(b, a), dense = linalg::svd(linalg::matmul(b, a));
-  for (size_t i = 0; i < product.S.size(); ++i) CHECK(product.S[i] == Approx(dense.S[i]).epsilon(1e-10));
+  for (size_t i = 0; i < product.S.size(); ++i)
+    CHECK(product.S[i] == Approx(dense.S[i]).epsilon(1e-10));
   CHECK(relative_gap(reconstruct(product), linalg::matmul(b, a)) < 1e-12);
 
   linalg::Matrix low = linalg::matmul(random_matrix(60, 5, rng), random_matrix(5, 40, rng));
@@ -237,8 +254,10 @@ TEST_CASE("TIES on hand-worked deltas", "[compose]") {
   CHECK(ties_merge({Tensor::from({1}, {2.0f}), Tensor::from({1}, {-2.0f})}, 1.0f).item() == 0.0f);
 }
 
-TEST_CASE("DARE drops entries with probability 1 - density and rescales the survivors", "[compose]") {
-  std::vector<Tensor> deltas = {Tensor::from({3}, {1.0f, -2.0f, 0.5f}), Tensor::from({3}, {0.25f, 1.0f, 1.0f})};
+TEST_CASE("DARE drops entries with probability 1 - density and rescales the survivors",
+          "[compose]") {
+  std::vector<Tensor> deltas = {Tensor::from({3}, {1.0f, -2.0f, 0.5f}),
+                                Tensor::from({3}, {0.25f, 1.0f, 1.0f})};
   Rng keep_all(1);
   CHECK(dare_merge(deltas, 1.0f, keep_all).to_vector() == std::vector<float>{1.25f, -1.0f, 1.5f});
 
@@ -284,11 +303,15 @@ TEST_CASE("compositions that cannot work are refused with a clear message", "[co
   CHECK_THROWS_WITH(compose_into(model, {wide}, {}), Catch::Contains("in the model"));
 
   const std::pair<const char*, const char*> refused[] = {
-      {"--method sum --rank 2", "--rank"},       {"--method svd", "--rank K"},
-      {"--method svd --rank 2 --density 0.5", "--density"}, {"--method ties --seed 3", "--seed"},
-      {"--into-base", "--model"},                {"--model /x", "--into-base"}};
+      {"--method sum --rank 2", "--rank"},
+      {"--method svd", "--rank K"},
+      {"--method svd --rank 2 --density 0.5", "--density"},
+      {"--method ties --seed 3", "--seed"},
+      {"--into-base", "--model"},
+      {"--model /x", "--into-base"}};
   for (auto [flags, message] : refused) {
-    test::CliResult r = test::run_lorasum(std::string("merge --adapter /nonexistent --out /tmp/never ") + flags);
+    test::CliResult r =
+        test::run_lorasum(std::string("merge --adapter /nonexistent --out /tmp/never ") + flags);
     INFO(flags << ": " << r.err);
     CHECK(r.status == 2);
     CHECK_THAT(r.err, Catch::Contains(message));
@@ -298,10 +321,13 @@ TEST_CASE("compositions that cannot work are refused with a clear message", "[co
   CHECK_THAT(help.out, Catch::Contains("TIES-Merging") && Catch::Contains("DARE"));
 }
 
-TEST_CASE("adapter factors are read without a model, saved with scales folded, and checked", "[compose]") {
+TEST_CASE("adapter factors are read without a model, saved with scales folded, and checked",
+          "[compose]") {
   Rng rng(6);
-  AdapterFactors f{"f", {}, {{"h.0.attn.c_attn", LowRank::random(12, 4, 3, rng)},
-                             {"h.1.mlp.c_proj", LowRank::random(4, 16, 1, rng)}}};
+  AdapterFactors f{"f",
+                   {},
+                   {{"h.0.attn.c_attn", LowRank::random(12, 4, 3, rng)},
+                    {"h.1.mlp.c_proj", LowRank::random(4, 16, 1, rng)}}};
   f.modules["h.0.attn.c_attn"].scale = -2.5f;
   std::string dir = scratch("factors");
   f.save(dir);
@@ -311,7 +337,8 @@ TEST_CASE("adapter factors are read without a model, saved with scales folded, a
   for (auto& [module, low] : f.modules) {
     INFO(module);
     CHECK(back.modules.at(module).rank() == 3);  // rank 1 zero-padded to the adapter's r
-    CHECK(relative_gap(dense_sum({{back.modules.at(module), 1.0}}), dense_sum({{low, 1.0}})) < 1e-6);
+    CHECK(relative_gap(dense_sum({{back.modules.at(module), 1.0}}), dense_sum({{low, 1.0}})) <
+          1e-6);
   }
 
   LowRank& c = f.modules["h.0.attn.c_attn"];

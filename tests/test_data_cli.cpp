@@ -35,7 +35,8 @@ Eval eval(const test::TinySetup& s, const std::string& file, const std::string& 
 
 // Counted tokens of QA examples with every token counted: the whole formatted example
 // "Question: q\nAnswer: a<|endoftext|>" less its first token, which nothing predicts.
-int64_t qa_tokens(const Tokenizer& tok, const std::vector<std::pair<std::string, std::string>>& qa) {
+int64_t qa_tokens(const Tokenizer& tok,
+                  const std::vector<std::pair<std::string, std::string>>& qa) {
   int64_t n = 0;
   for (const auto& [question, answer] : qa)
     n += tok.encode("Question: " + question + "\nAnswer:").size() + tok.encode(" " + answer).size();
@@ -48,9 +49,10 @@ TEST_CASE("a QA file is read as QA whatever its name; --format text reads it as 
           "[cli][data]") {
   test::TinySetup s("data_format");
   Tokenizer tok = Tokenizer::load(s.model());
-  std::string qa = "{\"question\": \"What is 1 plus 2?\", \"answer\": \"3\"}\n"
-                   "\n"
-                   "{\"question\": \"What is 4 plus 5?\", \"answer\": \"9\"}\n";
+  std::string qa =
+      "{\"question\": \"What is 1 plus 2?\", \"answer\": \"3\"}\n"
+      "\n"
+      "{\"question\": \"What is 4 plus 5?\", \"answer\": \"9\"}\n";
   int64_t expected = qa_tokens(tok, {{"What is 1 plus 2?", "3"}, {"What is 4 plus 5?", "9"}});
   std::string json_name = s.write("qa.json", qa), upper = s.write("QA.JSONL", qa);
 
@@ -76,8 +78,8 @@ TEST_CASE("a QA file is read as QA whatever its name; --format text reads it as 
         static_cast<int64_t>(tok.encode("Once upon a time.\n{not json}\n").size()) - 1);
   expect_refused("eval --model " + q(s.model()) + " --data " + q(story) + " --format jsonl",
                  {story + ":1: not valid JSON"});
-  test::CliResult r = test::run_lorasum("eval --model " + q(s.model()) + " --data " + q(story) +
-                                        " --format yaml");
+  test::CliResult r =
+      test::run_lorasum("eval --model " + q(s.model()) + " --data " + q(story) + " --format yaml");
   CHECK(r.status == 2);
   CHECK_THAT(r.err, StartsWith("--format: yaml not in {auto,jsonl,text}"));
 }
@@ -101,8 +103,8 @@ TEST_CASE("answers past the context are an error, not a perplexity of 1 or a zer
   CHECK_FALSE(fs::exists(adapter));
 
   // One answer in reach: it alone counts, and the other two examples are reported.
-  std::string mixed = s.write("mixed.jsonl", late_line + late_line +
-                                                 "{\"question\": \"q\", \"answer\": \"7\"}\n");
+  std::string mixed =
+      s.write("mixed.jsonl", late_line + late_line + "{\"question\": \"q\", \"answer\": \"7\"}\n");
   Eval e = eval(s, mixed, " --loss-on answer --seq-len 1000");
   CHECK(e.result["tokens"] == static_cast<int64_t>(tok.encode(" 7").size()) + 1);  // + <|eot|>
   CHECK_THAT(e.run.err, Contains("note: 2 of 3 examples in " + mixed +
@@ -112,11 +114,12 @@ TEST_CASE("answers past the context are an error, not a perplexity of 1 or a zer
   e = eval(s, mixed);
   int64_t short_tokens = qa_tokens(tok, {{"q", "7"}});
   CHECK(e.result["tokens"] == 2 * 64 + short_tokens);
-  CHECK_THAT(e.run.err, Contains("note: 2 of 3 examples in " + mixed + " were truncated to 64 tokens\n"));
+  CHECK_THAT(e.run.err,
+             Contains("note: 2 of 3 examples in " + mixed + " were truncated to 64 tokens\n"));
 
-  test::CliResult r = test::run_lorasum("train --model " + q(s.model()) + " --data " + q(mixed) +
-                                        " --out " + q(adapter) +
-                                        " --loss-on answer --max-steps 1 --no-progress");
+  test::CliResult r =
+      test::run_lorasum("train --model " + q(s.model()) + " --data " + q(mixed) + " --out " +
+                        q(adapter) + " --loss-on answer --max-steps 1 --no-progress");
   INFO(r.err);
   CHECK(r.status == 0);
   CHECK_THAT(r.err, Contains("note: 2 of 3 examples in " + mixed));

@@ -4,6 +4,8 @@
 // GCC 12 reports false -Wmaybe-uninitialized warnings inside <regex> under the sanitizers
 // (GCC bug 105616); silence them here rather than in every sanitizer build's log.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <cctype>
 #include <cmath>
@@ -13,7 +15,6 @@
 #include <regex>
 #include <set>
 #include <sstream>
-#include <unistd.h>
 
 #include "experiments/datagen/datagen.h"
 #include "tensor/error.h"
@@ -132,9 +133,15 @@ TEST_CASE("datagen: every math working line is correct arithmetic", "[datagen]")
       for (std::sregex_iterator t(lhs.begin(), lhs.end(), term); t != end; ++t) {
         int64_t operand = to_int((*t)[2]);
         switch (std::string((*t)[1])[0]) {
-          case '+': value += operand; break;
-          case '-': value -= operand; break;
-          case '*': value *= operand; break;
+          case '+':
+            value += operand;
+            break;
+          case '-':
+            value -= operand;
+            break;
+          case '*':
+            value *= operand;
+            break;
           case '/':
             REQUIRE(value % operand == 0);  // worked answers never round
             value /= operand;
@@ -198,8 +205,8 @@ TEST_CASE("datagen: finance figures match a recomputation from the question", "[
     } else if (std::regex_search(e.question, m, interest)) {
       std::string principal = m[1];
       std::erase(principal, ',');
-      double expected = std::stod(principal) * std::pow(1.0 + std::stod(m[2]) / 100.0,
-                                                        std::stoi(m[3]));
+      double expected =
+          std::stod(principal) * std::pow(1.0 + std::stod(m[2]) / 100.0, std::stoi(m[3]));
       REQUIRE(std::regex_search(e.answer, got, std::regex(R"(years is \$([\d,.]+),)")));
       std::string final_balance = got[1];
       std::erase(final_balance, ',');

@@ -2,13 +2,13 @@
 // goes through `reproduce --preset gpt2-small`, cut short to one step per training job and a
 // few test examples per domain. Random weights say nothing about the study; what this proves is
 // that every shape, file and table of the full-size path works, and what a step costs here.
+#include <fmt/format.h>
 #include <sys/resource.h>
 
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -27,8 +27,10 @@ namespace {
 std::string qa_lines(const std::string& topic, int count) {
   std::string text;
   for (int i = 0; i < count; ++i)
-    text += fmt::format("{{\"question\": \"Question {} about {}?\", \"answer\": \"Answer {} on "
-                        "{}, in a few more words.\"}}\n", i, topic, i, topic);
+    text += fmt::format(
+        "{{\"question\": \"Question {} about {}?\", \"answer\": \"Answer {} on "
+        "{}, in a few more words.\"}}\n",
+        i, topic, i, topic);
   return text;
 }
 
@@ -47,7 +49,8 @@ double median_step_seconds(const json& results) {
     std::istringstream lines(read_file(job["folder"].get<std::string>() + "/train_log.csv"));
     std::string line;
     std::getline(lines, line);  // header; seconds is the last column
-    while (std::getline(lines, line)) seconds.push_back(std::stod(line.substr(line.rfind(',') + 1)));
+    while (std::getline(lines, line))
+      seconds.push_back(std::stod(line.substr(line.rfind(',') + 1)));
   }
   REQUIRE(!seconds.empty());
   std::nth_element(seconds.begin(), seconds.begin() + seconds.size() / 2, seconds.end());
@@ -78,7 +81,8 @@ TEST_CASE("reproduce --preset gpt2-small runs cut short on a 124 M checkpoint", 
 
   json results = json::parse(read_file(dir + "/run/results.json"));
   // GPT-2 Small by hand: embeddings (50257 + 1024)·768, 12 blocks of 12·768² + 13·768, final norm.
-  CHECK(results["base_model"]["parameters"] == 51281.0 * 768 + 12 * (12.0 * 768 * 768 + 13 * 768) + 2 * 768);
+  CHECK(results["base_model"]["parameters"] ==
+        51281.0 * 768 + 12 * (12.0 * 768 * 768 + 13 * 768) + 2 * 768);
   CHECK(results["base_model"]["parameters"] == 124439808.0);
   CHECK(results["pairs"].size() == 3);
   for (const json& pair : results["pairs"]) {
@@ -88,7 +92,8 @@ TEST_CASE("reproduce --preset gpt2-small runs cut short on a 124 M checkpoint", 
 
   // The adapters have the study's shapes: r = 4 on c_attn (768→2304), attn.c_proj (768→768)
   // and mlp.c_proj (3072→768) in each of the 12 blocks, PEFT's lora_A (r, in), lora_B (out, r).
-  std::string adapter = results["jobs"][0]["folder"].get<std::string>() + "/adapter_model.safetensors";
+  std::string adapter =
+      results["jobs"][0]["folder"].get<std::string>() + "/adapter_model.safetensors";
   SafetensorsFile file = SafetensorsFile::open(adapter);
   const std::string block = "base_model.model.transformer.h.11.";
   CHECK(file.info(block + "attn.c_attn.lora_A.weight").shape == std::vector<int64_t>{4, 768});
@@ -98,14 +103,16 @@ TEST_CASE("reproduce --preset gpt2-small runs cut short on a 124 M checkpoint", 
 
   double peak_gib = static_cast<double>(usage.ru_maxrss) / (1 << 20);  // ru_maxrss is in KiB
   double step_s = median_step_seconds(results);
-  fmt::print("full-size run: peak memory {:.2f} GiB, {:.2f} s per training step (median of {} "
-             "jobs, batch 8, sequences up to 128 tokens)\n", peak_gib, step_s,
-             results["jobs"].size());
+  fmt::print(
+      "full-size run: peak memory {:.2f} GiB, {:.2f} s per training step (median of {} "
+      "jobs, batch 8, sequences up to 128 tokens)\n",
+      peak_gib, step_s, results["jobs"].size());
   CHECK(peak_gib < 4.0);  // a 124 M LoRA run belongs on a laptop
 
   // The full protocol's plan ends with an estimate from a short throughput measurement.
-  test::CliResult plan = test::run_lorasum("reproduce --preset gpt2-small --model " + dir +
-                                           "/model --data " + dir + "/data --plan --out " + dir + "/plan");
+  test::CliResult plan =
+      test::run_lorasum("reproduce --preset gpt2-small --model " + dir + "/model --data " + dir +
+                        "/data --plan --out " + dir + "/plan");
   INFO(plan.err);
   REQUIRE(plan.status == 0);
   CHECK_THAT(plan.out, Catch::Contains(" train ") && Catch::Contains("\n# estimated total: ") &&

@@ -3,15 +3,15 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
-#include <functional>
 #include <filesystem>
+#include <functional>
 
 #include "autograd/gradcheck.h"
 #include "gpt2/checkpoint.h"
 #include "gpt2/generate.h"
 #include "tensor/error.h"
-#include "tests/test_models.h"
 #include "tests/fixtures.h"
+#include "tests/test_models.h"
 
 using namespace ls;
 
@@ -54,7 +54,8 @@ TEST_CASE("greedy generation picks the argmax of the full forward pass", "[gpt2]
   for (int32_t next : out) {
     Tensor logits = model.logits(seq, 1, static_cast<int64_t>(seq.size()));
     std::vector<float> last = logits.slice(1, seq.size() - 1, seq.size()).reshape({-1}).to_vector();
-    int32_t argmax = static_cast<int32_t>(std::max_element(last.begin(), last.end()) - last.begin());
+    int32_t argmax =
+        static_cast<int32_t>(std::max_element(last.begin(), last.end()) - last.begin());
     CHECK(next == argmax);
     seq.push_back(next);
   }
@@ -117,13 +118,13 @@ TEST_CASE("gradient check of a tiny GPT-2's loss", "[gpt2][gradcheck]") {
   GPT2 model(c, 11);
   std::vector<int32_t> ids = {1, 2, 3, 4, 5, 6, 7, 8}, targets = {2, 3, 4, 5, 6, 7, 8, -100};
   std::vector<Tensor> sample;
-  for (const char* name : {"wte.weight", "wpe.weight", "h.0.ln_1.weight", "h.0.attn.c_attn.weight",
-                           "h.1.attn.c_proj.bias", "h.1.mlp.c_fc.weight", "h.1.mlp.c_proj.weight",
-                           "ln_f.bias"})
+  for (const char* name :
+       {"wte.weight", "wpe.weight", "h.0.ln_1.weight", "h.0.attn.c_attn.weight",
+        "h.1.attn.c_proj.bias", "h.1.mlp.c_fc.weight", "h.1.mlp.c_proj.weight", "ln_f.bias"})
     sample.push_back(model.find_parameter(name));
   // Through the logits: many outputs, so the probe loss carries a strong signal.
-  GradCheckResult r = gradcheck(
-      [&](const std::vector<Tensor>&) { return model.logits(ids, 2, 4); }, sample);
+  GradCheckResult r =
+      gradcheck([&](const std::vector<Tensor>&) { return model.logits(ids, 2, 4); }, sample);
   INFO("logits:\n" << r.report);
   CHECK(r.worst < 2e-2);
   // The fused LM-head loss gives the same gradients as cross-entropy on those checked logits.

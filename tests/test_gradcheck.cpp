@@ -2,7 +2,6 @@
 // reference attention and LM-head loss among them), the fused kernels against those
 // references, and a deliberately wrong backward that must be caught.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>

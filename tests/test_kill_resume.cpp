@@ -15,8 +15,8 @@
 #include <sstream>
 #include <thread>
 
-#include "tensor/io/safetensors.h"
 #include "tensor/io/file_io.h"
+#include "tensor/io/safetensors.h"
 #include "tests/cli_runner.h"
 #include "tests/tiny_setup.h"
 
@@ -52,10 +52,11 @@ int wait_for(pid_t pid) {
 }
 
 std::vector<std::string> train_args(const test::TinySetup& s, const std::string& out) {
-  return {"train", "--model", s.model(), "--data", s.data(), "--out", out, "--rank", "2",
-          "--targets", "c_attn,c_fc", "--dropout", "0.1", "--lr", "1e-3", "--batch", "4",
-          "--seq-len", "32", "--epochs", "25", "--warmup", "10", "--checkpoint-every", "3",
-          "--seed", "7", "--no-progress"};
+  return {"train", "--model",  s.model(), "--data",       s.data(),      "--out",
+          out,     "--rank",   "2",       "--targets",    "c_attn,c_fc", "--dropout",
+          "0.1",   "--lr",     "1e-3",    "--batch",      "4",           "--seq-len",
+          "32",    "--epochs", "25",      "--warmup",     "10",          "--checkpoint-every",
+          "3",     "--seed",   "7",       "--no-progress"};
 }
 
 // Step, epoch, loss and learning rate of each logged step (the timing columns differ).
@@ -119,8 +120,10 @@ TEST_CASE("training killed with SIGKILL at random moments resumes to the identic
     UNSCOPED_INFO("run " << run << ": kill " << seconds << " s into a " << full_seconds
                          << " s run; " << (WIFSIGNALED(status) ? "killed" : "it had finished"));
     finished = !WIFSIGNALED(status);
-    if (finished) REQUIRE((WIFEXITED(status) && WEXITSTATUS(status) == 0));
-    else if (++kills == 1) args.push_back("--resume");
+    if (finished)
+      REQUIRE((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+    else if (++kills == 1)
+      args.push_back("--resume");
   }
   REQUIRE(kills > 0);
   if (!finished) REQUIRE(wait_for(spawn(args)) == 0);
@@ -138,8 +141,8 @@ TEST_CASE("training whose loss becomes NaN stops with a clear message and keeps 
   std::string out = s.path("adapter");
   // A learning rate of 1e30 blows the LoRA factors up in one step; the next loss overflows.
   test::CliResult r = test::run_lorasum(
-      "train --model " + test::quoted(s.model()) + " --data " + test::quoted(s.data()) +
-      " --out " + test::quoted(out) + " --lr 1e30 --checkpoint-every 1 --max-steps 5 --no-progress");
+      "train --model " + test::quoted(s.model()) + " --data " + test::quoted(s.data()) + " --out " +
+      test::quoted(out) + " --lr 1e30 --checkpoint-every 1 --max-steps 5 --no-progress");
   INFO(r.err);
   CHECK(r.status == 2);
   CHECK_THAT(r.err, Contains("training diverged at step 2") &&

@@ -1,7 +1,6 @@
 // QR and SVD (LAPACK) against naive products and hand-computed factorizations.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 
 #include "tensor/linalg.h"
@@ -74,7 +73,8 @@ Matrix random_matrix(int64_t rows, int64_t cols, Rng& rng) {
 
 }  // namespace
 
-TEST_CASE("QR: orthonormal Q, upper-triangular R with a non-negative diagonal, Q·R = A", "[linalg]") {
+TEST_CASE("QR: orthonormal Q, upper-triangular R with a non-negative diagonal, Q·R = A",
+          "[linalg]") {
   Rng rng(41);
   for (auto [rows, cols] : {std::pair<int64_t, int64_t>{13, 7}, {7, 13}, {9, 9}, {6, 1}}) {
     INFO(rows << "x" << cols);
@@ -99,7 +99,8 @@ TEST_CASE("QR of a hand-worked 2x2", "[linalg]") {
   CHECK(max_gap(qr.R, from_rows(2, 2, {5, 2.2, 0, 0.4})) < 1e-13);
 }
 
-TEST_CASE("SVD: U·diag(S)·Vᵀ = A, orthonormal factors, descending values, fixed signs", "[linalg]") {
+TEST_CASE("SVD: U·diag(S)·Vᵀ = A, orthonormal factors, descending values, fixed signs",
+          "[linalg]") {
   Rng rng(42);
   for (auto [rows, cols] : {std::pair<int64_t, int64_t>{13, 7}, {7, 13}, {9, 9}, {1, 5}}) {
     INFO(rows << "x" << cols);
@@ -134,8 +135,9 @@ TEST_CASE("SVD of hand-worked matrices", "[linalg]") {
   // keeps u positive and moves the minus sign into v.
   for (double sign : {1.0, -1.0}) {
     INFO("sign " << sign);
-    linalg::SVD r = linalg::svd(from_rows(2, 3, {3 * sign, 6 * sign, 6 * sign,  //
-                                                 4 * sign, 8 * sign, 8 * sign}));
+    linalg::SVD r = linalg::svd(from_rows(2, 3,
+                                          {3 * sign, 6 * sign, 6 * sign,  //
+                                           4 * sign, 8 * sign, 8 * sign}));
     CHECK(r.S[0] == Approx(15.0).epsilon(1e-13));
     CHECK(r.S[1] == Approx(0.0).margin(1e-13));
     CHECK(r.U(0, 0) == Approx(0.6).epsilon(1e-13));

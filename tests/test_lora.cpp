@@ -7,14 +7,13 @@
 #include "gpt2/checkpoint.h"
 #include "lora/lora.h"
 #include "tensor/error.h"
-#include "tests/test_models.h"
 #include "tests/fixtures.h"
+#include "tests/test_models.h"
 
 using namespace ls;
 namespace fs = std::filesystem;
 
 namespace {
-
 
 std::vector<float> logits_of(GPT2& model, const std::vector<int32_t>& ids) {
   NoGradGuard no_grad;
@@ -56,7 +55,8 @@ TEST_CASE("target modules match by PEFT's suffix rule", "[lora]") {
   CHECK(adapter->layers().size() == 4);  // attn.c_proj and mlp.c_proj in each of 2 layers
 }
 
-TEST_CASE("a fresh adapter changes nothing, merging equals running unmerged, unmerge restores", "[lora]") {
+TEST_CASE("a fresh adapter changes nothing, merging equals running unmerged, unmerge restores",
+          "[lora]") {
   GPT2 model(test::micro_config(16, 40, false), 2);
   std::vector<float> base = logits_of(model, kIds);
   auto fresh = LoraAdapter::create(model, LoraConfig{}, 3);
@@ -99,7 +99,8 @@ TEST_CASE("adapter save-load round trip is exact and unknown config keys are acc
   fs::remove_all(dir);
 }
 
-TEST_CASE("adapters that do not fit the model, or use unsupported features, are refused", "[lora]") {
+TEST_CASE("adapters that do not fit the model, or use unsupported features, are refused",
+          "[lora]") {
   GPT2 model(test::micro_config(16, 40, false), 5);
   auto adapter = trained_looking_adapter(model, 6);
   std::string dir = temp_dir("lora_refuse");
@@ -131,8 +132,8 @@ TEST_CASE("gradient check through a LoRA layer", "[lora][gradcheck]") {
   adapter->attach(model);
   std::vector<int32_t> ids = {1, 2, 3, 4, 5, 6}, targets = {2, 3, 4, 5, 6, 7};
   auto& layer = adapter->layers().begin()->second;
-  GradCheckResult r = gradcheck(
-      [&](const std::vector<Tensor>&) { return model.logits(ids, 1, 6); }, {layer->A, layer->B});
+  GradCheckResult r = gradcheck([&](const std::vector<Tensor>&) { return model.logits(ids, 1, 6); },
+                                {layer->A, layer->B});
   INFO(r.report);
   CHECK(r.worst < 2e-2);
   // Frozen base weights received no gradient.

@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <sstream>
 
-#include "tensor/io/safetensors.h"
 #include "tensor/io/file_io.h"
+#include "tensor/io/safetensors.h"
 #include "tests/cli_runner.h"
 #include "tests/tiny_setup.h"
 
@@ -32,7 +32,8 @@ bool have_mpirun() {
   return false;
 }
 
-std::string train_args(const test::TinySetup& s, const std::string& out, const std::string& dropout) {
+std::string train_args(const test::TinySetup& s, const std::string& out,
+                       const std::string& dropout) {
   return "train --model " + s.model() + " --data " + s.data() + " --out " + out +
          " --rank 2 --targets c_attn,c_fc --dropout " + dropout +
          " --lr 3e-3 --batch 6 --seq-len 32 --max-steps 6 --warmup 2 --seed 5 --threads 1 "
@@ -74,7 +75,8 @@ TEST_CASE("two MPI ranks train the adapter one process trains, with and without 
   test::TinySetup s("mpi_train");
   for (const char* dropout : {"0", "0.2"}) {
     INFO("dropout " << dropout);
-    std::string one = s.path(std::string("one_") + dropout), two = s.path(std::string("two_") + dropout);
+    std::string one = s.path(std::string("one_") + dropout),
+                two = s.path(std::string("two_") + dropout);
     test::CliResult single = test::run_lorasum(train_args(s, one, dropout));
     REQUIRE(single.status == 0);
     test::CliResult ranks = test::run_lorasum(train_args(s, two, dropout), kMpirun2);
@@ -98,7 +100,8 @@ TEST_CASE("two MPI ranks pretrain the model one process pretrains", "[mpi]") {
   test::TinySetup s("mpi_pretrain");
   std::string corpus = s.write("corpus.txt", read_file(s.data()));
   auto args = [&](const std::string& out) {
-    return "pretrain --data " + corpus + " --out " + out + " --vocab-size 300 --n-layer 2 "
+    return "pretrain --data " + corpus + " --out " + out +
+           " --vocab-size 300 --n-layer 2 "
            "--n-head 2 --n-embd 32 --n-positions 32 --batch 4 --seq-len 32 --max-steps 4 "
            "--warmup 1 --threads 1 --no-progress";
   };
@@ -106,7 +109,8 @@ TEST_CASE("two MPI ranks pretrain the model one process pretrains", "[mpi]") {
   test::CliResult ranks = test::run_lorasum(args(s.path("two")), kMpirun2);
   INFO(ranks.err);
   REQUIRE(ranks.status == 0);
-  CHECK(max_relative_difference(s.path("two/model.safetensors"), s.path("one/model.safetensors")) < 1e-3);
+  CHECK(max_relative_difference(s.path("two/model.safetensors"), s.path("one/model.safetensors")) <
+        1e-3);
   CHECK(read_file(s.path("two/vocab.json")) == read_file(s.path("one/vocab.json")));
 }
 
@@ -121,7 +125,8 @@ TEST_CASE("MPI ranks given different data stop with a message naming the rank", 
   // MPMD: one command line per rank.
   test::CliResult r = test::run_shell(kMpirun + " -np 1 " + rank0 + " : -np 1 " + rank1);
   CHECK(r.status == 2);
-  CHECK_THAT(r.err, Contains("rank 1 of 2 has other training data, parameters or settings than rank 0"));
+  CHECK_THAT(r.err,
+             Contains("rank 1 of 2 has other training data, parameters or settings than rank 0"));
   CHECK_FALSE(fs::exists(out + "/adapter_model.safetensors"));
 }
 
@@ -132,7 +137,8 @@ TEST_CASE("commands other than training refuse to run under mpirun", "[mpi]") {
   CHECK_THAT(r.err, Contains("'reproduce' runs in one process"));
 }
 
-TEST_CASE("a two-rank training stopped mid-run resumes to the adapter of an unbroken run", "[mpi]") {
+TEST_CASE("a two-rank training stopped mid-run resumes to the adapter of an unbroken run",
+          "[mpi]") {
   if (!have_mpirun()) return;
   test::TinySetup s("mpi_resume");
   std::string whole = s.path("whole"), broken = s.path("broken");
@@ -144,10 +150,13 @@ TEST_CASE("a two-rank training stopped mid-run resumes to the adapter of an unbr
   REQUIRE(test::run_lorasum(args(whole), kMpirun2).status == 0);
   // Interrupt mpirun (it passes SIGINT on to the ranks) once the first checkpoint is there.
   std::string checkpoint = broken + "/checkpoint.safetensors";
-  test::CliResult stopped = test::run_shell(
-      "{ " + kMpirun2 + " " + LORASUM_BINARY + " " + args(broken) + " & pid=$!; "
-      "while [ ! -e " + checkpoint + " ] && kill -0 $pid 2>/dev/null; do sleep 0.02; done; "
-      "kill -INT $pid; wait $pid; }");
+  test::CliResult stopped =
+      test::run_shell("{ " + kMpirun2 + " " + LORASUM_BINARY + " " + args(broken) +
+                      " & pid=$!; "
+                      "while [ ! -e " +
+                      checkpoint +
+                      " ] && kill -0 $pid 2>/dev/null; do sleep 0.02; done; "
+                      "kill -INT $pid; wait $pid; }");
   INFO(stopped.err);
   REQUIRE(fs::exists(checkpoint));
   CHECK_FALSE(fs::exists(broken + "/adapter_model.safetensors"));

@@ -1,6 +1,5 @@
 // Forward kernels (and the hand-written backward kernels) against the naive references.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <functional>
 
@@ -107,7 +106,7 @@ TEST_CASE("the vectorised exp and softmax match libm", "[ops]") {
   double worst = 0.0;
   for (float x = -87.0f; x <= 88.0f; x += 0.0137f)
     worst = std::max(worst, std::fabs(vmath::exp(x) / std::exp(double{x}) - 1.0));
-  CHECK(worst < 3e-7);  // about 2 ulp
+  CHECK(worst < 3e-7);                   // about 2 ulp
   CHECK(vmath::exp(-1000.0f) < 1e-37f);  // clamped, not NaN or negative
   CHECK(std::isfinite(vmath::exp(1000.0f)));
   std::vector<float> row = {1.0f, -2.0f, 30.0f, 29.5f, -100.0f};
@@ -210,14 +209,16 @@ TEST_CASE("gemm honours transpose flags, leading dimensions, alpha and beta", "[
           Arr ra = naive::slice_last(naive::read(a), 0, ta ? m : k);
           Arr rb = naive::slice_last(naive::read(b), 0, tb ? k : n);
           Arr ab = naive::matmul(ta ? naive::transpose(ra) : ra, tb ? naive::transpose(rb) : rb);
-          Arr want = naive::binary(ab, rc, [beta](double x, double y) { return 0.5 * x + beta * y; });
-          ops::gemm(ta, tb, m, n, k, 0.5f, a.data(), a.size(1), b.data(), b.size(1), beta,
-                    c.data(), n + pad);
+          Arr want =
+              naive::binary(ab, rc, [beta](double x, double y) { return 0.5 * x + beta * y; });
+          ops::gemm(ta, tb, m, n, k, 0.5f, a.data(), a.size(1), b.data(), b.size(1), beta, c.data(),
+                    n + pad);
           CHECK(naive::err(c.slice(1, 0, n), want) < 1e-5);
         }
 }
 
-TEST_CASE("gemm on tensor views: alpha·op(A)·op(B) + beta·C for every transpose pair", "[ops][matmul]") {
+TEST_CASE("gemm on tensor views: alpha·op(A)·op(B) + beta·C for every transpose pair",
+          "[ops][matmul]") {
   Rng rng(19);
   const int64_t m = 5, n = 6, k = 4, pad = 3;
   // Column slices of wider matrices: every row stride is larger than the view's width.
@@ -234,14 +235,16 @@ TEST_CASE("gemm on tensor views: alpha·op(A)·op(B) + beta·C for every transpo
         Arr padding = naive::read(c_wide.slice(1, n, n + pad));
         if (beta == 0.0f) c.fill(std::nanf(""));  // beta = 0 must not read C
         Arr ab = naive::matmul(ta ? naive::transpose(ra) : ra, tb ? naive::transpose(rb) : rb);
-        Arr want = naive::binary(ab, rc, [beta](double x, double y) { return 0.75 * x + beta * y; });
+        Arr want =
+            naive::binary(ab, rc, [beta](double x, double y) { return 0.75 * x + beta * y; });
         ops::gemm(c, a, b, {.trans_a = ta, .trans_b = tb, .alpha = 0.75f, .beta = beta});
         CHECK(naive::err(c, want) < 1e-5);
         CHECK(naive::err(c_wide.slice(1, n, n + pad), padding) == 0.0);  // only the view written
       }
 }
 
-TEST_CASE("gemm on tensor views refuses shapes that do not fit and rows not of stride 1", "[ops][matmul]") {
+TEST_CASE("gemm on tensor views refuses shapes that do not fit and rows not of stride 1",
+          "[ops][matmul]") {
   using Catch::Matchers::Contains;
   Tensor a = Tensor::zeros({2, 3}), b = Tensor::zeros({4, 5});
   CHECK_THROWS_WITH(ops::gemm(Tensor::zeros({2, 5}), a, b),
@@ -418,8 +421,8 @@ TEST_CASE("fused attention matches a per-head loop", "[ops][attention]") {
   Rng rng(25);
   using Dims = std::tuple<int64_t, int64_t, int64_t, int64_t>;  // B, T, C, heads
   const std::vector<Dims> cases = {
-      {1, 1, 4, 1}, {2, 5, 8, 2}, {1, 7, 12, 3}, {2, 4, 8, 8}, {1, 6, 6, 1},
-      {1, 70, 8, 2}};  // T = 70: several query blocks, the last one partial
+      {1, 1, 4, 1}, {2, 5, 8, 2}, {1, 7, 12, 3}, {2, 4, 8, 8},
+      {1, 6, 6, 1}, {1, 70, 8, 2}};  // T = 70: several query blocks, the last one partial
   for (auto [b, t, c, heads] : cases) {
     INFO("B " << b << " T " << t << " C " << c << " H " << heads);
     Tensor qkv = naive::random({b, t, 3 * c}, rng, -2.0f, 2.0f);
@@ -502,9 +505,8 @@ TEST_CASE("lm_head_loss equals naive logits and log-softmax", "[ops][lm_head]") 
 
   // The fused forward+backward pass gives the same loss and the gradients of the mean loss.
   Tensor fused_dh, fused_dw = Tensor::full({v, c}, 0.5f);
-  ops::LmHeadLoss fused =
-      ops::lm_head_loss_with_grads(naive::relayout(hidden, Layout::sliced), weight, targets, -1,
-                                   &fused_dh, &fused_dw);
+  ops::LmHeadLoss fused = ops::lm_head_loss_with_grads(naive::relayout(hidden, Layout::sliced),
+                                                       weight, targets, -1, &fused_dh, &fused_dw);
   CHECK(fused.counted == counted);
   CHECK(fused.loss == Approx(want).epsilon(1e-5));
   CHECK(naive::err(fused_dh, dhidden) < 1e-6);

@@ -31,8 +31,14 @@ std::string train_args(const test::TinySetup& s, const std::string& out, int ran
 
 // The same as a spawn_lorasum argument list, checkpointing at every step.
 std::vector<std::string> checkpointing_train(const test::TinySetup& s, const std::string& out) {
-  return {"train", "--model", s.model(), "--data", s.data(), "--out", out, "--seq-len", "32",
-          "--batch", "4", "--max-steps", "3", "--checkpoint-every", "1", "--no-progress"};
+  return {"train",   "--model",
+          s.model(), "--data",
+          s.data(),  "--out",
+          out,       "--seq-len",
+          "32",      "--batch",
+          "4",       "--max-steps",
+          "3",       "--checkpoint-every",
+          "1",       "--no-progress"};
 }
 
 // Every file of a folder (hidden ones too) and its bytes, but for the lock file, which holds the
@@ -121,7 +127,8 @@ TEST_CASE("an output folder that is, or contains, one of the inputs is refused",
       {merge + q(s.path("link-to-math")), math},
       {merge + q(s.path("cp")), math},
       {"merge --adapter " + q(math) + " --into-base --model " + q(s.path("link-to-model")) +
-           " --out " + q(s.model()), s.path("link-to-model")},
+           " --out " + q(s.model()),
+       s.path("link-to-model")},
       {train_args(s, s.path("link-to-model"), 2), s.model()},
       {train_args(s, s.path(""), 2), s.data()},
       {"pretrain --data " + q(s.data()) + " --out " + q(s.path("")), s.data()},
@@ -147,15 +154,16 @@ TEST_CASE("SIGINT and SIGTERM remove the unfinished files and say what was kept"
   };
   std::vector<Case> cases = {
       {{"merge", "--adapter", a, "--into-base", "--model", s.model(), "--out", merged},
-       "model.safetensors", SIGINT, 130,
+       "model.safetensors",
+       SIGINT,
+       130,
        "interrupted by SIGINT; removed the files it had not finished; kept in " + merged +
            ": nothing"},
       {checkpointing_train(s, out), "checkpoint.safetensors", SIGTERM, 143,
        "interrupted by SIGTERM; removed the files it had not finished; kept in " + out +
            ": nothing"}};
   for (const Case& c : cases) {
-    test::Spawned p =
-        test::spawn_lorasum(c.args, {"LORASUM_TEST_PAUSE_WRITE=" + c.paused_at});
+    test::Spawned p = test::spawn_lorasum(c.args, {"LORASUM_TEST_PAUSE_WRITE=" + c.paused_at});
     std::string err = test::read_until(p, "into place");
     REQUIRE_THAT(err, Contains("test pause before renaming") && Contains(c.paused_at));
     kill(p.pid, c.signal);
@@ -167,8 +175,10 @@ TEST_CASE("SIGINT and SIGTERM remove the unfinished files and say what was kept"
   }
 }
 
-TEST_CASE("a second writer on an output folder stops at once; a killed one leaves no lock or "
-          "debris behind", "[io]") {
+TEST_CASE(
+    "a second writer on an output folder stops at once; a killed one leaves no lock or "
+    "debris behind",
+    "[io]") {
   test::TinySetup s("two_writers");
   std::string out = s.path("adapter");
   test::Spawned first = test::spawn_lorasum(checkpointing_train(s, out),
@@ -180,8 +190,8 @@ TEST_CASE("a second writer on an output folder stops at once; a killed one leave
   CHECK(second.status == 2);
   CHECK_THAT(second.err, Contains(out + " is in use by another lorasum process (pid " +
                                   std::to_string(first.pid) + ")"));
-  test::CliResult merge = test::run_lorasum("merge --adapter " + q(make_adapter(s, "a", 1)) +
-                                            " --out " + q(out));
+  test::CliResult merge =
+      test::run_lorasum("merge --adapter " + q(make_adapter(s, "a", 1)) + " --out " + q(out));
   CHECK(merge.status == 2);
   CHECK_THAT(merge.err, Contains("in use by another lorasum process"));
 

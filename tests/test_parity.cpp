@@ -37,8 +37,8 @@ Tensor grad_of(const std::string& name, GPT2& model, const test::ParityCase& c,
 void check_shared_fixtures() {
   auto model = load_gpt2(test::shared_path("fixtures/tiny-gpt2"));
   std::vector<std::shared_ptr<LoraAdapter>> attached;
-  for (auto [name, adapter] : {std::pair{"base", ""}, {"with-a", "adapter-a"},
-                               {"with-a-plus-b", "adapter-b"}}) {
+  for (auto [name, adapter] :
+       {std::pair{"base", ""}, {"with-a", "adapter-a"}, {"with-a-plus-b", "adapter-b"}}) {
     if (*adapter) {
       attached.push_back(LoraAdapter::load(test::shared_path("fixtures/") + adapter, *model));
       attached.back()->attach(*model);

@@ -53,7 +53,8 @@ std::string plan_of(const std::string& flags, const std::string& dir) {
 // federated cluster ("id;cluster").
 void fake_sbatch(const std::string& bin) {
   fs::create_directories(bin);
-  std::string script = "#!/usr/bin/env bash\nset -eu\ndir=" + test::quoted(bin) + "\n"
+  std::string script = "#!/usr/bin/env bash\nset -eu\ndir=" + test::quoted(bin) +
+                       "\n"
                        "n=$(( $(cat \"$dir/count\" 2>/dev/null || echo 0) + 1 ))\n"
                        "echo \"$n\" >\"$dir/count\"\n"
                        "printf '%s\\n' \"$@\" >\"$dir/sbatch.$n.args\"\n"
@@ -63,7 +64,8 @@ void fake_sbatch(const std::string& bin) {
   fs::permissions(bin + "/sbatch", fs::perms::owner_all);
   // srun starts the tasks of a step: here as many MPI ranks on this machine, noted in a file.
   std::string srun = "#!/usr/bin/env bash\nset -eu\necho \"$SLURM_NTASKS $*\" >" +
-                     test::quoted(bin + "/srun.args") + "\n"
+                     test::quoted(bin + "/srun.args") +
+                     "\n"
                      "export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1\n"
                      "exec mpirun --oversubscribe --bind-to none --mca "
                      "btl_vader_single_copy_mechanism none -np \"$SLURM_NTASKS\" \"$@\"\n";
@@ -94,7 +96,7 @@ TEST_CASE("the parallel plan, two jobs at once, gives the bits of an in-process 
   REQUIRE(status == 0);
   std::string joblog = read_file(dir + "/logs/parallel.joblog");
   CHECK(std::count(joblog.begin(), joblog.end(), '\n') == 1 + 7);  // a header and the 7 jobs
-  CHECK(plan_of(kSmoke, dir).empty());  // nothing left to train
+  CHECK(plan_of(kSmoke, dir).empty());                             // nothing left to train
 
   test::CliResult in_process = test::run_lorasum(kSmoke + " --out " + other);
   INFO(in_process.err);
@@ -130,8 +132,8 @@ TEST_CASE("the slurm plan submits pretraining, an array of the jobs, then the ev
   CHECK_THAT(text, Catch::Contains("--array=0-6 ") &&
                        Catch::Contains("--dependency=afterok:\"$pretrain\"") &&
                        Catch::Contains("--dependency=afterok:\"$adapters\"") &&
-                       Catch::Contains("--evaluate-only\n") &&
-                       Catch::Contains("srun") && Catch::Contains("JOB_TIME="));
+                       Catch::Contains("--evaluate-only\n") && Catch::Contains("srun") &&
+                       Catch::Contains("JOB_TIME="));
 
   fake_sbatch(bin);
   int status = shell("PATH=" + test::quoted(bin) + ":\"$PATH\" bash " + test::quoted(script), log);
@@ -158,10 +160,13 @@ TEST_CASE("the slurm plan submits pretraining, an array of the jobs, then the ev
   bool mpi = test::no_mpi_reason().empty();
   for (size_t task = 0; task < jobs; ++task) {
     INFO("task " << task << ": " << read_file(log));
-    std::string ranks = task == 0 && mpi ? "PATH=" + test::quoted(bin) + ":\"$PATH\" SLURM_NTASKS=2 " : "";
+    std::string ranks =
+        task == 0 && mpi ? "PATH=" + test::quoted(bin) + ":\"$PATH\" SLURM_NTASKS=2 " : "";
     REQUIRE(batch(2, ranks + "SLURM_ARRAY_TASK_ID=" + std::to_string(task)) == 0);
   }
-  if (mpi) CHECK_THAT(read_file(bin + "/srun.args"), Catch::StartsWith("2 ") && Catch::Contains(" train "));
+  if (mpi)
+    CHECK_THAT(read_file(bin + "/srun.args"),
+               Catch::StartsWith("2 ") && Catch::Contains(" train "));
   CHECK(plan_of(kSmoke + " --max-steps 2", dir).empty());  // 7 tasks left no job undone
   INFO(read_file(log));
   REQUIRE(batch(3, "") == 0);
@@ -188,7 +193,8 @@ TEST_CASE("reproduce --evaluate-only names an unfinished or busy job instead of 
   test::CliResult r = test::run_lorasum(flags + " --evaluate-only");
   CHECK(r.status == 2);
   CHECK_THAT(r.err, Catch::Contains(last + ": the job seed0/math+medicine+finance is not "
-                                           "finished") && Catch::Contains(commands.back()));
+                                           "finished") &&
+                        Catch::Contains(commands.back()));
   CHECK(!fs::exists(last + "/adapter_model.safetensors"));  // nothing trained
   CHECK(!fs::exists(dir + "/results.json"));
 

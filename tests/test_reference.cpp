@@ -1,7 +1,6 @@
 // The reference path (gpt2/reference.h) against the fused kernels: a micro GPT-2 gives the
 // same logits, loss, gradients and perplexity either way, with and without a LoRA adapter.
 #include <catch2/catch.hpp>
-
 #include <map>
 
 #include "gpt2/training/evaluate.h"

@@ -9,11 +9,10 @@
 
 using namespace ls;
 namespace fs = std::filesystem;
-using test::fresh_dir;
 using nlohmann::json;
+using test::fresh_dir;
 
 namespace {
-
 
 // The folder of job `name` ("seed0/math"): its name carries a digest of its settings.
 std::string job_folder(const std::string& run, const std::string& name) {
@@ -45,7 +44,8 @@ void check_finite(const json& j, const std::string& where) {
 
 TEST_CASE("reproduce --preset smoke writes every table, file and finite figure", "[reproduce]") {
   std::string dir = fresh_dir("reproduce_smoke");
-  test::CliResult r = test::run_lorasum("reproduce --preset smoke --seeds 2 --no-progress --out " + dir);
+  test::CliResult r =
+      test::run_lorasum("reproduce --preset smoke --seeds 2 --no-progress --out " + dir);
   INFO(r.err);
   REQUIRE(r.status == 0);
   for (const char* pair : {"math+medicine", "math+finance", "medicine+finance"}) {
@@ -58,8 +58,9 @@ TEST_CASE("reproduce --preset smoke writes every table, file and finite figure",
   for (const char* row : {"sum of the three singles", "merged math+medicine + single finance",
                           "| base model |", "Pearson r", "Random-adapter baseline"})
     CHECK_THAT(r.out, Catch::Contains(row));
-  for (const char* file : {"results.md", "results.csv", "results.json", "plots/change_vs_cosine.svg",
-                           "plots/training_curves.svg", "base-model/model.safetensors"})
+  for (const char* file :
+       {"results.md", "results.csv", "results.json", "plots/change_vs_cosine.svg",
+        "plots/training_curves.svg", "base-model/model.safetensors"})
     CHECK(fs::exists(dir + "/" + file));
 
   json j = json::parse(read_file(dir + "/results.json"));
@@ -95,7 +96,8 @@ TEST_CASE("reproduce --preset smoke writes every table, file and finite figure",
   CHECK_THAT(read_file(dir + "/plots/change_vs_cosine.svg"), Catch::Contains("</svg>"));
 
   // A rerun reuses every adapter and gives the same figures.
-  test::CliResult again = test::run_lorasum("reproduce --preset smoke --seeds 2 --no-progress --out " + dir);
+  test::CliResult again =
+      test::run_lorasum("reproduce --preset smoke --seeds 2 --no-progress --out " + dir);
   REQUIRE(again.status == 0);
   json k = json::parse(read_file(dir + "/results.json"));
   CHECK(k["pairs"] == j["pairs"]);
@@ -104,7 +106,8 @@ TEST_CASE("reproduce --preset smoke writes every table, file and finite figure",
 
 TEST_CASE("reproduce --plan prints runnable jobs that reproduce then picks up", "[reproduce]") {
   std::string dir = fresh_dir("reproduce_plan");
-  test::CliResult plan = test::run_lorasum("reproduce --preset smoke --seeds 1 --plan --out " + dir);
+  test::CliResult plan =
+      test::run_lorasum("reproduce --preset smoke --seeds 1 --plan --out " + dir);
   INFO(plan.err);
   REQUIRE(plan.status == 0);
   std::istringstream lines(plan.out);
@@ -112,8 +115,10 @@ TEST_CASE("reproduce --plan prints runnable jobs that reproduce then picks up", 
   std::vector<std::string> commands;
   std::string estimate;
   while (std::getline(lines, line))
-    if (line.rfind("# ", 0) == 0) estimate = line;
-    else if (!line.empty()) commands.push_back(line);
+    if (line.rfind("# ", 0) == 0)
+      estimate = line;
+    else if (!line.empty())
+      commands.push_back(line);
   REQUIRE(commands.size() == 1 + 7);  // pretraining, then 3 singles + 3 pairs + 1 triple
   // The last line. Its tokens by hand: pretraining 20 steps × 8 × 64 = 10 240; the adapters,
   // with no tokenizer yet, at the full 64 positions: 48 examples a domain in batches of 8 make
@@ -124,7 +129,8 @@ TEST_CASE("reproduce --plan prints runnable jobs that reproduce then picks up", 
                            Catch::Contains(" tokens/s"));
   CHECK_THAT(commands[0], Catch::Contains(" pretrain "));
   for (const std::string& c : commands) REQUIRE(std::system((c + " >/dev/null 2>&1").c_str()) == 0);
-  test::CliResult plan_again = test::run_lorasum("reproduce --preset smoke --seeds 1 --plan --out " + dir);
+  test::CliResult plan_again =
+      test::run_lorasum("reproduce --preset smoke --seeds 1 --plan --out " + dir);
   CHECK(plan_again.out.empty());  // nothing left to do
   std::string adapter = job_folder(dir, "seed0/math") + "/adapter_model.safetensors";
   auto written = fs::last_write_time(adapter);
@@ -170,8 +176,10 @@ TEST_CASE("a failing adapter job stops reproduce naming the job and its log", "[
 
 TEST_CASE("reproduce --max-steps and --eval-limit cut a run short", "[reproduce]") {
   std::string dir = fresh_dir("reproduce_cut_short");
-  test::CliResult r = test::run_lorasum("reproduce --preset smoke --seeds 1 --max-steps 3 "
-                                        "--eval-limit 5 --out " + dir);
+  test::CliResult r = test::run_lorasum(
+      "reproduce --preset smoke --seeds 1 --max-steps 3 "
+      "--eval-limit 5 --out " +
+      dir);
   INFO(r.err);
   REQUIRE(r.status == 0);
   json j = json::parse(read_file(dir + "/results.json"));
@@ -186,7 +194,9 @@ TEST_CASE("reproduce --max-steps and --eval-limit cut a run short", "[reproduce]
 
 TEST_CASE("report sets runs against base-model size, with the study at 124 M", "[reproduce]") {
   std::string run = fresh_dir("report_run"), out = fresh_dir("report_out");
-  REQUIRE(test::run_lorasum("reproduce --preset smoke --seeds 2 --max-steps 2 --out " + run).status == 0);
+  REQUIRE(
+      test::run_lorasum("reproduce --preset smoke --seeds 2 --max-steps 2 --out " + run).status ==
+      0);
   test::CliResult r = test::run_lorasum("report --runs " + run + " --out " + out);
   INFO(r.err);
   REQUIRE(r.status == 0);
@@ -201,12 +211,13 @@ TEST_CASE("report sets runs against base-model size, with the study at 124 M", "
   CHECK(scale["runs"][0]["block_parameters"] == blocks);
   CHECK(scale["study"]["parameters"] == 124439808.0);  // GPT-2 Small
   for (const json& pair : results["pairs"]) {
-    std::string label = pair["domains"][0].get<std::string>() + "+" +
-                        pair["domains"][1].get<std::string>();
+    std::string label =
+        pair["domains"][0].get<std::string>() + "+" + pair["domains"][1].get<std::string>();
     CHECK(scale["runs"][0]["pairs"][label]["change_pct"] == pair["change_pct"]);
     CHECK(scale["runs"][0]["pairs"][label]["rms_cos"] == pair["rms_cos"]);
   }
-  CHECK_THAT(read_file(out + "/scale.md"), Catch::Contains("| the study (one run) | gpt2-small | 1 | 124.44 M"));
+  CHECK_THAT(read_file(out + "/scale.md"),
+             Catch::Contains("| the study (one run) | gpt2-small | 1 | 124.44 M"));
   CHECK(read_file(out + "/plots/scale.svg").find("study math+medicine") != std::string::npos);
   CHECK(fs::exists(out + "/plots/scale_cos.svg"));
   test::CliResult bad = test::run_lorasum("report --runs " + out + " --out " + out + "/again");

@@ -17,14 +17,14 @@
 
 using namespace ls;
 namespace fs = std::filesystem;
-using test::fresh_dir;
 using nlohmann::json;
+using test::fresh_dir;
 
 namespace {
 
-
 test::CliResult reproduce(const std::string& dir, const std::string& extra = "") {
-  return test::run_lorasum("reproduce --preset smoke --seeds 1 --no-progress --out " + dir + " " + extra);
+  return test::run_lorasum("reproduce --preset smoke --seeds 1 --no-progress --out " + dir + " " +
+                           extra);
 }
 
 json results(const std::string& dir) { return json::parse(read_file(dir + "/results.json")); }
@@ -99,8 +99,8 @@ TEST_CASE("a differing settings record stops the run naming the setting", "[run-
 TEST_CASE("train --resume checks the folder's settings", "[run-folders]") {
   test::TinySetup setup("resume_settings");
   std::string out = setup.path("adapter");
-  std::string base = "train --model " + setup.model() + " --data " + setup.data() + " --out " + out +
-                     " --max-steps 2 --seed 1 --no-progress --resume";
+  std::string base = "train --model " + setup.model() + " --data " + setup.data() + " --out " +
+                     out + " --max-steps 2 --seed 1 --no-progress --resume";
   REQUIRE(test::run_lorasum(base + " --lr 1e-3").status == 0);
   auto written = fs::last_write_time(out + "/adapter_model.safetensors");
   test::CliResult again = test::run_lorasum(base + " --lr 1e-3");
@@ -153,7 +153,8 @@ TEST_CASE("reproduce leaves the base model's staging folder to the pretraining w
   std::vector<std::string> args;
   for (std::string word; line >> word;) args.push_back(word);
   args.erase(args.begin());  // the program
-  test::Spawned pretrain = test::spawn_lorasum(args, {"LORASUM_TEST_PAUSE_WRITE=model.safetensors"});
+  test::Spawned pretrain =
+      test::spawn_lorasum(args, {"LORASUM_TEST_PAUSE_WRITE=model.safetensors"});
   REQUIRE_THAT(test::read_until(pretrain, "into place"), Catch::Contains("test pause"));
   auto stagings = [&] {
     int n = 0;
@@ -194,7 +195,8 @@ TEST_CASE("reproduce's only option runs just what one result needs", "[run-folde
 
 TEST_CASE("reproduce --ablation at smoke size writes every configuration", "[run-folders]") {
   std::string dir = fresh_dir("run_folder_ablation");
-  test::CliResult r = test::run_lorasum("reproduce --preset smoke --seeds 2 --no-progress --ablation --out " + dir);
+  test::CliResult r =
+      test::run_lorasum("reproduce --preset smoke --seeds 2 --no-progress --ablation --out " + dir);
   INFO(r.err);
   REQUIRE(r.status == 0);
   json a = json::parse(read_file(dir + "/ablation.json"));
@@ -221,7 +223,8 @@ TEST_CASE("reproduce --ablation at smoke size writes every configuration", "[run
 TEST_CASE("a checkpoint resumes only with the settings that wrote it", "[run-folders]") {
   test::TinySetup setup("resume_checkpoint");
   std::string out = setup.path("adapter");
-  std::string other = setup.write("other.jsonl", "{\"question\": \"Why?\", \"answer\": \"Because.\"}\n");
+  std::string other =
+      setup.write("other.jsonl", "{\"question\": \"Why?\", \"answer\": \"Because.\"}\n");
   auto train = [&](const std::string& extra) {
     return test::run_lorasum("train --model " + setup.model() + " --out " + out +
                              " --checkpoint-every 1 --max-steps 5 --no-progress " + extra);
@@ -243,8 +246,9 @@ TEST_CASE("a checkpoint resumes only with the settings that wrote it", "[run-fol
     CHECK_THAT(r.err, Catch::Contains(setting) && Catch::Contains("checkpoint.safetensors"));
   }
   // An output folder that cannot be written is refused before any training.
-  test::CliResult r = test::run_lorasum("train --model " + setup.model() + " --data " +
-                                        setup.data() + " --out /proc/lorasum_no_such --no-progress");
+  test::CliResult r =
+      test::run_lorasum("train --model " + setup.model() + " --data " + setup.data() +
+                        " --out /proc/lorasum_no_such --no-progress");
   CHECK(r.status == 2);
   CHECK_THAT(r.err, Catch::Contains("/proc/lorasum_no_such"));
 }

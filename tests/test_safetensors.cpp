@@ -1,5 +1,6 @@
 // safetensors reading and writing: round trips, exact half-precision conversion, and refusal
 // of malformed files with messages naming the file and the tensor.
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <bit>
@@ -7,13 +8,12 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <fmt/format.h>
 #include <fstream>
 #include <limits>
 #include <random>
 
-#include "tensor/io/safetensors.h"
 #include "tensor/error.h"
+#include "tensor/io/safetensors.h"
 #include "tests/fixtures.h"
 
 using namespace ls;
@@ -83,7 +83,7 @@ bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
 
 TEST_CASE("safetensors round trip keeps names, shapes, values and metadata", "[safetensors]") {
   const float kNan = std::numeric_limits<float>::quiet_NaN();
-  std::vector<float> weight = {0.1f, -0.0f, 1e-40f, kNan, std::numeric_limits<float>::infinity(),
+  std::vector<float> weight = {0.1f,  -0.0f, 1e-40f, kNan, std::numeric_limits<float>::infinity(),
                                -3.25f};
   std::vector<float> scalar = {3.5f};
   std::vector<SafetensorView> views = {
@@ -169,9 +169,9 @@ TEST_CASE("safetensors converts F16, BF16 and F64 to float32 exactly", "[safeten
   const float kInf = std::numeric_limits<float>::infinity();
   std::vector<uint16_t> f16 = {0x3c00, 0xc100, 0x7bff, 0x0001, 0x03ff, 0x0400,
                                0x7c00, 0xfc00, 0x8000, 0x3555, 0x7e00};
-  std::vector<float> f16_expected = {1.0f,   -2.5f, 65504.0f, std::ldexp(1.0f, -24),
-                                     std::ldexp(1023.0f, -24), std::ldexp(1.0f, -14),
-                                     kInf,   -kInf, -0.0f,    0.333251953125f};
+  std::vector<float> f16_expected = {
+      1.0f, -2.5f, 65504.0f, std::ldexp(1.0f, -24), std::ldexp(1023.0f, -24), std::ldexp(1.0f, -14),
+      kInf, -kInf, -0.0f,    0.333251953125f};
   std::vector<uint16_t> bf16 = {0x3f80, 0xc020, 0x7f7f, 0x0001, 0x7f80, 0xff80, 0x3eab, 0x7fc0};
   std::vector<float> bf16_expected = {1.0f, -2.5f, 0x1.fep127f, std::ldexp(1.0f, -133),
                                       kInf, -kInf, 0.333984375f};
@@ -179,13 +179,12 @@ TEST_CASE("safetensors converts F16, BF16 and F64 to float32 exactly", "[safeten
   std::string f64_bytes(reinterpret_cast<const char*>(f64.data()), 16);
 
   // Uneven header length and a leading hole: elements land unaligned in memory.
-  std::string header =
-      R"({"half":{"dtype":"F16","shape":[11],"data_offsets":[1,23]},)"
-      R"("brain":{"dtype":"BF16","shape":[2,4],"data_offsets":[23,39]},)"
-      R"("double":{"dtype":"F64","shape":[2],"data_offsets":[39,55]}} )";
+  std::string header = R"({"half":{"dtype":"F16","shape":[11],"data_offsets":[1,23]},)"
+                       R"("brain":{"dtype":"BF16","shape":[2,4],"data_offsets":[23,39]},)"
+                       R"("double":{"dtype":"F64","shape":[2],"data_offsets":[39,55]}} )";
   std::string path = temp_file("halves.safetensors");
-  write_raw(path, with_header(header, std::string(1, '\0') + u16_bytes(f16) + u16_bytes(bf16) +
-                                          f64_bytes));
+  write_raw(path, with_header(header,
+                              std::string(1, '\0') + u16_bytes(f16) + u16_bytes(bf16) + f64_bytes));
   SafetensorsFile file = SafetensorsFile::open(path);
 
   std::vector<float> half = file.read_f32("half");
@@ -209,12 +208,10 @@ TEST_CASE("safetensors converts F16, BF16 and F64 to float32 exactly", "[safeten
   CHECK(file.read_f32("double") == std::vector<float>{0.1f, -3.0f});
 }
 
-TEST_CASE("safetensors lists integer tensors but refuses to read them as float",
-          "[safetensors]") {
-  std::string header =
-      R"({"ids":{"dtype":"I64","shape":[2],"data_offsets":[0,16]},)"
-      R"("mask":{"dtype":"BOOL","shape":[2,2],"data_offsets":[16,20]},)"
-      R"("small":{"dtype":"I8","shape":[1],"data_offsets":[20,21]}})";
+TEST_CASE("safetensors lists integer tensors but refuses to read them as float", "[safetensors]") {
+  std::string header = R"({"ids":{"dtype":"I64","shape":[2],"data_offsets":[0,16]},)"
+                       R"("mask":{"dtype":"BOOL","shape":[2,2],"data_offsets":[16,20]},)"
+                       R"("small":{"dtype":"I8","shape":[1],"data_offsets":[20,21]}})";
   std::string path = temp_file("ints.safetensors");
   write_raw(path, with_header(header, std::string(21, '\1')));
   SafetensorsFile file = SafetensorsFile::open(path);
@@ -249,46 +246,71 @@ TEST_CASE("safetensors refuses malformed headers, naming the file and tensor", "
       {"no dtype", R"({"t":{"shape":[2],"data_offsets":[0,8]}})", 8, {"'t'", "dtype"}},
       {"no shape", R"({"t":{"dtype":"F32","data_offsets":[0,8]}})", 8, {"'t'", "shape"}},
       {"no offsets", R"({"t":{"dtype":"F32","shape":[2]}})", 8, {"'t'", "data_offsets"}},
-      {"dtype not a string", R"({"t":{"dtype":4,"shape":[2],"data_offsets":[0,8]}})", 8,
+      {"dtype not a string",
+       R"({"t":{"dtype":4,"shape":[2],"data_offsets":[0,8]}})",
+       8,
        {"'t'", "dtype"}},
-      {"unknown dtype", R"({"t":{"dtype":"F17","shape":[2],"data_offsets":[0,8]}})", 8,
+      {"unknown dtype",
+       R"({"t":{"dtype":"F17","shape":[2],"data_offsets":[0,8]}})",
+       8,
        {"'t'", "F17"}},
-      {"shape not an array", R"({"t":{"dtype":"F32","shape":2,"data_offsets":[0,8]}})", 8,
+      {"shape not an array",
+       R"({"t":{"dtype":"F32","shape":2,"data_offsets":[0,8]}})",
+       8,
        {"'t'", "shape"}},
-      {"negative dim", R"({"t":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", 8,
+      {"negative dim",
+       R"({"t":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})",
+       8,
        {"'t'", "-2"}},
-      {"fractional dim", R"({"t":{"dtype":"F32","shape":[2.0],"data_offsets":[0,8]}})", 8,
+      {"fractional dim",
+       R"({"t":{"dtype":"F32","shape":[2.0],"data_offsets":[0,8]}})",
+       8,
        {"'t'", "non-negative integers"}},
       {"dim beyond int64",
-       R"({"t":{"dtype":"U8","shape":[18446744073709551615],"data_offsets":[0,8]}})", 8,
+       R"({"t":{"dtype":"U8","shape":[18446744073709551615],"data_offsets":[0,8]}})",
+       8,
        {"'t'", "non-negative integers"}},
       {"shape overflows",
-       R"({"t":{"dtype":"F32","shape":[4294967296,4294967296,16],"data_offsets":[0,8]}})", 8,
+       R"({"t":{"dtype":"F32","shape":[4294967296,4294967296,16],"data_offsets":[0,8]}})",
+       8,
        {"'t'", "too large"}},
-      {"size mismatch", R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}})", 8,
+      {"size mismatch",
+       R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}})",
+       8,
        {"'t'", "needs 8 bytes"}},
       {"offsets past the buffer", "{\"t\":{" + ok + "}}", 4, {"'t'", "4-byte data buffer"}},
-      {"offsets reversed", R"({"t":{"dtype":"F32","shape":[0],"data_offsets":[8,0]}})", 8,
+      {"offsets reversed",
+       R"({"t":{"dtype":"F32","shape":[0],"data_offsets":[8,0]}})",
+       8,
        {"'t'", "[8, 0]"}},
-      {"offsets not a pair", R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[0]}})", 8,
+      {"offsets not a pair",
+       R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[0]}})",
+       8,
        {"'t'", "data_offsets"}},
-      {"negative offset", R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[-8,0]}})", 8,
+      {"negative offset",
+       R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[-8,0]}})",
+       8,
        {"'t'", "data_offsets"}},
       {"overlap",
        R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
        R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
-       12, {"'a'", "'b'", "overlap"}},
+       12,
+       {"'a'", "'b'", "overlap"}},
       {"same bytes twice",
        R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
        R"("b":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}})",
-       8, {"'a'", "'b'", "overlap"}},
+       8,
+       {"'a'", "'b'", "overlap"}},
       {"duplicate tensor", "{\"t\":{" + ok + "},\"t\":{" + ok + "}}", 8, {"'t'", "twice"}},
-      {"duplicate field", R"({"t":{"dtype":"F32","dtype":"F16","shape":[2],"data_offsets":[0,8]}})",
-       8, {"'t'", "dtype"}},
+      {"duplicate field",
+       R"({"t":{"dtype":"F32","dtype":"F16","shape":[2],"data_offsets":[0,8]}})",
+       8,
+       {"'t'", "dtype"}},
       {"metadata not an object", R"({"__metadata__":5})", 0, {"__metadata__"}},
       {"metadata value not a string", R"({"__metadata__":{"k":1}})", 0, {"__metadata__", "'k'"}},
       {"metadata nested too deep",
-       "{\"__metadata__\":{\"k\":" + std::string(100000, '[') + std::string(100000, ']') + "}}", 0,
+       "{\"__metadata__\":{\"k\":" + std::string(100000, '[') + std::string(100000, ']') + "}}",
+       0,
        {"'k'"}},
   };
   for (size_t i = 0; i < cases.size(); ++i) {
@@ -334,8 +356,7 @@ TEST_CASE("safetensors survives truncated and corrupted files", "[safetensors]")
     try {
       SafetensorsFile file = SafetensorsFile::open(path);
       for (const SafetensorInfo& t : file.tensors()) {
-        if (t.dtype != "F32" && t.dtype != "F16" && t.dtype != "BF16" && t.dtype != "F64")
-          continue;
+        if (t.dtype != "F32" && t.dtype != "F16" && t.dtype != "BF16" && t.dtype != "F64") continue;
         size_t count = 1;
         for (int64_t dim : t.shape) count *= static_cast<size_t>(dim);
         CHECK(file.read_f32(t.name).size() == count);

@@ -8,8 +8,8 @@
 #include "lora/similarity.h"
 #include "tensor/ops.h"
 #include "tests/cli_runner.h"
-#include "tests/naive.h"
 #include "tests/fixtures.h"
+#include "tests/naive.h"
 
 using namespace ls;
 namespace fs = std::filesystem;
@@ -25,13 +25,15 @@ double dense_inner(const LowRank& x, const LowRank& y) {
   return total * x.scale * y.scale;
 }
 
-LowRank factors(const Shape& a_shape, std::vector<float> a, const Shape& b_shape, std::vector<float> b) {
+LowRank factors(const Shape& a_shape, std::vector<float> a, const Shape& b_shape,
+                std::vector<float> b) {
   return {Tensor::from(a_shape, a), Tensor::from(b_shape, b), 1.0f};
 }
 
 }  // namespace
 
-TEST_CASE("cos(A, A) = 1, cos(A, -A) = -1, and the factor formula equals the dense one", "[similarity]") {
+TEST_CASE("cos(A, A) = 1, cos(A, -A) = -1, and the factor formula equals the dense one",
+          "[similarity]") {
   Rng rng(1);
   for (int trial = 0; trial < 20; ++trial) {
     int64_t out = 1 + rng.below(12), in = 1 + rng.below(12);
@@ -46,8 +48,10 @@ TEST_CASE("cos(A, A) = 1, cos(A, -A) = -1, and the factor formula equals the den
     CHECK(delta_cosine(x, negated) == Approx(-1.0).epsilon(1e-12));
   }
   Rng r2(2);
-  AdapterFactors a{"a", {}, {{"h.0.attn.c_attn", LowRank::random(12, 4, 2, r2)},
-                             {"h.0.mlp.c_proj", LowRank::random(4, 16, 2, r2)}}};
+  AdapterFactors a{"a",
+                   {},
+                   {{"h.0.attn.c_attn", LowRank::random(12, 4, 2, r2)},
+                    {"h.0.mlp.c_proj", LowRank::random(4, 16, 2, r2)}}};
   SimilarityReport self = adapter_similarity(a, a);
   CHECK(self.rms_cosine == Approx(1.0).epsilon(1e-12));
   CHECK(self.param_cosine == Approx(1.0).epsilon(1e-12));
@@ -59,11 +63,19 @@ TEST_CASE("summary numbers on hand-made deltas", "[similarity]") {
   LowRank e2 = factors({1, 3}, {0, 1, 0}, {2, 1}, {0, 1});  // e₂e₂ᵀ
   LowRank minus_both = factors({2, 3}, {1, 0, 0, 0, 1, 0}, {2, 2}, {-1, 0, 0, -1});
   LowRank zero = factors({1, 3}, {1, 1, 1}, {2, 1}, {0, 0});
-  AdapterFactors x{"x", {}, {{"h.0.attn.c_attn", e1}, {"h.1.attn.c_attn", e1},
-                             {"h.10.attn.c_attn", e1}, {"h.2.attn.c_attn", e1},
-                             {"h.3.attn.c_attn", e2}}};
-  AdapterFactors y{"y", {}, {{"h.0.attn.c_attn", e1}, {"h.1.attn.c_attn", e2},
-                             {"h.10.attn.c_attn", minus_both}, {"h.2.attn.c_attn", zero}}};
+  AdapterFactors x{"x",
+                   {},
+                   {{"h.0.attn.c_attn", e1},
+                    {"h.1.attn.c_attn", e1},
+                    {"h.10.attn.c_attn", e1},
+                    {"h.2.attn.c_attn", e1},
+                    {"h.3.attn.c_attn", e2}}};
+  AdapterFactors y{"y",
+                   {},
+                   {{"h.0.attn.c_attn", e1},
+                    {"h.1.attn.c_attn", e2},
+                    {"h.10.attn.c_attn", minus_both},
+                    {"h.2.attn.c_attn", zero}}};
   SimilarityReport r = adapter_similarity(x, y);
   // Shared modules in layer order; h.3 is only in x. Cosines 1, 0, undefined (zero delta), −1/√2.
   REQUIRE(r.modules.size() == 4);
@@ -78,13 +90,14 @@ TEST_CASE("summary numbers on hand-made deltas", "[similarity]") {
   CHECK(r.max_abs_cosine == 1.0);
   CHECK(r.max_module == "h.0.attn.c_attn");
   CHECK(r.flat_delta_cosine == Approx(0.0).margin(1e-12));  // 1 + 0 + 0 − 1
-  CHECK(std::isnan(r.param_cosine));  // h.10 has ranks 1 and 2
+  CHECK(std::isnan(r.param_cosine));                        // h.10 has ranks 1 and 2
 
   AdapterFactors elsewhere{"z", {}, {{"h.5.mlp.c_fc", e1}}};
   CHECK_THROWS_WITH(adapter_similarity(x, elsewhere), Catch::Contains("no module in common"));
 }
 
-TEST_CASE("the random baseline agrees with theory and with measured random adapters", "[similarity]") {
+TEST_CASE("the random baseline agrees with theory and with measured random adapters",
+          "[similarity]") {
   Rng rng(8);
   // Enough modules that the RMS over them is close to its expectation (theory's limit).
   auto random_adapter = [&](const std::string& name) {
@@ -139,7 +152,8 @@ TEST_CASE("lorasum similarity on the fixture adapters: text, JSON, CSV and SVG",
                           Catch::Contains("</svg>"));
 
   test::CliResult help = test::run_lorasum("similarity --help");
-  CHECK_THAT(help.out, Catch::Contains("RMS cosine (default)") && Catch::Contains("raw A,B params"));
+  CHECK_THAT(help.out,
+             Catch::Contains("RMS cosine (default)") && Catch::Contains("raw A,B params"));
   test::CliResult one = test::run_lorasum("similarity --adapter " + test::quoted(a));
   CHECK(one.status == 2);
   fs::remove(csv);

@@ -9,8 +9,8 @@
 
 #include "experiments/study/study.h"
 #include "experiments/study/training.h"
-#include "tensor/io/safetensors.h"
 #include "lora/factors.h"
+#include "tensor/io/safetensors.h"
 #include "tests/cli_runner.h"
 #include "tests/test_models.h"
 #include "tests/tiny_setup.h"
@@ -39,7 +39,8 @@ std::shared_ptr<LoraAdapter> random_adapter(GPT2& model, uint64_t seed) {
   c.alpha = 4.0f;
   auto a = LoraAdapter::create(model, c, seed);
   Rng rng(seed + 1);
-  for (auto& [name, layer] : a->layers()) layer->B.copy_from(rand_normal(layer->B.shape(), 0, 1, rng));
+  for (auto& [name, layer] : a->layers())
+    layer->B.copy_from(rand_normal(layer->B.shape(), 0, 1, rng));
   return a;
 }
 
@@ -58,7 +59,8 @@ TEST_CASE("aligned-labels: answer ids are the labels at the question's positions
           "[study-choices]") {
   test::TinySetup setup("aligned_labels");
   Tokenizer tok = Tokenizer::load(setup.model());
-  std::string file = setup.write("qa.jsonl", "{\"question\": \"What is 1 plus 3?\", \"answer\": \"4\"}\n");
+  std::string file =
+      setup.write("qa.jsonl", "{\"question\": \"What is 1 plus 3?\", \"answer\": \"4\"}\n");
   TextFormat format;
   format.aligned_length = 8;
   std::vector<Example> ex = load_qa_jsonl(file, tok, format);
@@ -187,7 +189,8 @@ TEST_CASE("shared-init starts adapters of different jobs from the same A", "[stu
   auto train = [&](const std::string& out, int seed, int init_seed) {
     test::CliResult r = test::run_lorasum(fmt::format(
         "train --model {} --data {} --out {} --max-steps 1 --lr 1e-30 --seed {} --init-seed {} "
-        "--no-progress", setup.model(), setup.data(), setup.path(out), seed, init_seed));
+        "--no-progress",
+        setup.model(), setup.data(), setup.path(out), seed, init_seed));
     INFO(r.err);
     REQUIRE(r.status == 0);
     return AdapterFactors::read(setup.path(out));
@@ -206,7 +209,8 @@ TEST_CASE("discarded-lm-head trains a head copy that the saved adapter leaves ou
   auto train = [&](const std::string& out, const char* extra) {
     test::CliResult r = test::run_lorasum(fmt::format(
         "train --model {} --data {} --out {} --max-steps 3 --lr 1e-2 --seed 1 --dropout 0 {} "
-        "--no-progress", setup.model(), setup.data(), setup.path(out), extra));
+        "--no-progress",
+        setup.model(), setup.data(), setup.path(out), extra));
     INFO(r.err);
     REQUIRE(r.status == 0);
     return AdapterFactors::read(setup.path(out));
@@ -253,9 +257,10 @@ TEST_CASE("each study choice changes exactly the jobs the study's code changed",
 }
 
 TEST_CASE("an unknown study choice is rejected with exit 2", "[study-choices]") {
-  test::CliResult r = test::run_lorasum("reproduce --preset smoke --seeds 1 --plan --out " +
-                                        (fs::temp_directory_path() / "lorasum_test_bad_choice").string() +
-                                        " --study-choices aligned-labels,half-scal");
+  test::CliResult r =
+      test::run_lorasum("reproduce --preset smoke --seeds 1 --plan --out " +
+                        (fs::temp_directory_path() / "lorasum_test_bad_choice").string() +
+                        " --study-choices aligned-labels,half-scal");
   CHECK(r.status == 2);
   CHECK_THAT(r.err, Catch::Contains("half-scal") && Catch::Contains("half-scale"));
 }

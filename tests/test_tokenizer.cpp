@@ -62,11 +62,19 @@ std::vector<Reference> reference_ids(const std::string& dir) {
 // Texts whose bytes must come back unchanged: control bytes, invalid UTF-8 of several kinds
 // (stray continuation, truncated sequence, overlong form, bytes never valid), emoji, scripts.
 std::vector<std::string> awkward_texts() {
-  std::vector<std::string> texts = {
-      std::string("nul\0inside\0", 11), "\xff\xfe\xfd", "lone \x80 continuation",
-      "truncated \xe2\x82", "overlong \xc0\xaf slash", "emoji 😀👍🏽 🚀 ❤️ flags 🇫🇷",
-      "日本語 Ελληνικά русский العربية", "\t\r\n\v\f  \u00a0\u3000 spaces", "'s'S''ll 've",
-      "<|endoftext", "endoftext|>", "<|endoftext|>", ""};
+  std::vector<std::string> texts = {std::string("nul\0inside\0", 11),
+                                    "\xff\xfe\xfd",
+                                    "lone \x80 continuation",
+                                    "truncated \xe2\x82",
+                                    "overlong \xc0\xaf slash",
+                                    "emoji 😀👍🏽 🚀 ❤️ flags 🇫🇷",
+                                    "日本語 Ελληνικά русский العربية",
+                                    "\t\r\n\v\f  \u00a0\u3000 spaces",
+                                    "'s'S''ll 've",
+                                    "<|endoftext",
+                                    "endoftext|>",
+                                    "<|endoftext|>",
+                                    ""};
   std::mt19937 rng(7);
   std::string random(20000, '\0');
   for (char& c : random) c = static_cast<char>(rng());
@@ -175,7 +183,8 @@ TEST_CASE("byte-level BPE encodes exactly as the reference encoder", "[tokenizer
   }
 }
 
-TEST_CASE("a reference tokenizer saved as vocab.json + merges.txt loads back identical", "[tokenizer]") {
+TEST_CASE("a reference tokenizer saved as vocab.json + merges.txt loads back identical",
+          "[tokenizer]") {
   for (const std::string& dir : reference_dirs()) {
     INFO(dir);
     Tokenizer tok = Tokenizer::load(dir);
@@ -195,16 +204,15 @@ TEST_CASE("training makes the hand-counted merges", "[tokenizer]") {
   // (h,ug) 5; (Ġ,hug) 4; three pairs tie at 3 and go in id order: (Ġ,b) as space < 'b', then
   // (u,n) as 'u' < the new "Ġb", then (Ġb,un); the two at 2 likewise; (Ġhug,s) last.
   Tokenizer tok = train_bpe(kHugCorpus, 300);
-  std::vector<std::string> expected = {"ug", "hug", "Ġhug", "Ġb", "un", "Ġbun", "Ġp", "Ġpug",
-                                       "Ġhugs"};
+  std::vector<std::string> expected = {"ug",   "hug", "Ġhug", "Ġb",   "un",
+                                       "Ġbun", "Ġp",  "Ġpug", "Ġhugs"};
   CHECK(merged_tokens(tok) == expected);
   CHECK(tok.vocab_size() == 256 + 9 + 1);  // the corpus ran out of pairs before 300
   CHECK(tok.eot_id() == tok.vocab_size() - 1);
   CHECK(tok.token(tok.eot_id()) == "<|endoftext|>");
   CHECK(tok.encode(" hugs hug bun") == std::vector<int>{264, 258, 261});
   // Asking for fewer stops after the first merges.
-  CHECK(merged_tokens(train_bpe(kHugCorpus, 260)) ==
-        std::vector<std::string>{"ug", "hug", "Ġhug"});
+  CHECK(merged_tokens(train_bpe(kHugCorpus, 260)) == std::vector<std::string>{"ug", "hug", "Ġhug"});
 }
 
 TEST_CASE("training on prose learns its common words", "[tokenizer]") {
@@ -289,7 +297,8 @@ TEST_CASE("malformed tokenizer files are rejected naming the file", "[tokenizer]
   auto with_merges = [&](const std::string& text) { return load_with(vocab, text); };
   CHECK_THAT(with_vocab("{\"a\": 0,"), Contains("vocab.json: not valid JSON"));
   CHECK_THAT(with_vocab("[1, 2]"), Contains("vocab.json: expected a JSON object"));
-  CHECK_THAT(with_vocab("{\"a\": \"zero\"}"), Contains("vocab.json: token \"a\": expected an integer"));
+  CHECK_THAT(with_vocab("{\"a\": \"zero\"}"),
+             Contains("vocab.json: token \"a\": expected an integer"));
   CHECK_THAT(with_vocab("{\"a\": 1.5}"), Contains("vocab.json: token \"a\": expected an integer"));
   CHECK_THAT(with_vocab("{\"a\": 0, \"b\": 0}"), Contains("vocab.json: id 0 belongs to both"));
   CHECK_THAT(with_vocab("{\"a\": 0, \"b\": 7}"), Contains("vocab.json: token \"b\" has id 7"));
@@ -298,7 +307,8 @@ TEST_CASE("malformed tokenizer files are rejected naming the file", "[tokenizer]
   edited.erase("<|endoftext|>");
   CHECK_THAT(with_vocab(edited.dump()), Contains("vocab.json: no \"<|endoftext|>\" token"));
   edited["€"] = edited.size();
-  CHECK_THAT(with_vocab(edited.dump()), Contains("vocab.json: token \"€\" (id 265) has characters"));
+  CHECK_THAT(with_vocab(edited.dump()),
+             Contains("vocab.json: token \"€\" (id 265) has characters"));
   CHECK_THAT(with_merges("#version: 0.2\nu g\nh\n"), Contains("merges.txt:3: expected two tokens"));
   CHECK_THAT(with_merges("u g\nh ug x\n"), Contains("merges.txt:2: expected two tokens"));
   CHECK_THAT(with_merges("u  g\n"), Contains("merges.txt:1: expected two tokens"));

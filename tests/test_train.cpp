@@ -5,14 +5,12 @@
 #include "experiments/study/training.h"
 #include "gpt2/training/evaluate.h"
 #include "tensor/parallel.h"
-
 #include "tests/test_models.h"
 
 using namespace ls;
 namespace fs = std::filesystem;
 
 namespace {
-
 
 // Sequences of a tiny "language": counting modulo 40 in steps of `stride`.
 std::vector<Example> counting_examples(int count, int stride, uint64_t seed) {
@@ -207,8 +205,8 @@ TEST_CASE("epoch batches: every example once; by-length keeps padding small in a
   // Uniform lengths in [2, 121]: random batches pad to about 8/9 of the longest length, so
   // half the positions are padding; pools of 256 sorted by length leave a few per cent.
   double waste_random = 1.0 - static_cast<double>(tokens) / padded(random);
-  double waste_sorted =
-      1.0 - static_cast<double>(tokens) / padded(epoch_batches(examples, 8, 11, BatchOrder::by_length));
+  double waste_sorted = 1.0 - static_cast<double>(tokens) /
+                                  padded(epoch_batches(examples, 8, 11, BatchOrder::by_length));
   CHECK(waste_random > 0.35);
   CHECK(waste_sorted < 0.08);
 }
@@ -234,8 +232,9 @@ TEST_CASE("training gives the same bits on one thread as on two", "[train]") {
     cfg.dropout = 0.1f;
     auto adapter = LoraAdapter::create(model, cfg, 2);
     if (lora) adapter->attach(model);
-    Trainable t = lora ? lora_trainable(model, *adapter)
-                       : Trainable{model.named_parameters(), [&](uint64_t s) { model.reseed_dropout(s); }};
+    Trainable t =
+        lora ? lora_trainable(model, *adapter)
+             : Trainable{model.named_parameters(), [&](uint64_t s) { model.reseed_dropout(s); }};
     TrainOptions o;
     o.batch = 8;
     o.seq_len = 64;

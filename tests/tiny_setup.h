@@ -1,10 +1,10 @@
 #pragma once
 // A temporary folder with a micro GPT-2 (and its BPE tokenizer) and a small QA data set, for
 // tests that run the lorasum program on real files.
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <filesystem>
-#include <fmt/format.h>
 #include <fstream>
 #include <string>
 #include <string_view>

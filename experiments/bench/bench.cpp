@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "gpt2/generate.h"
-#include "lora/compose.h"
 #include "gpt2/training/data_parallel.h"
+#include "lora/compose.h"
 #include "lora/lora.h"
 #include "lora/similarity.h"
 #include "nn/optim.h"
@@ -67,8 +67,8 @@ constexpr int64_t kPromptTokens = 16;
 BenchOptions fit_context(BenchOptions o, const GPT2Config& config) {
   o.seq = std::min(o.seq, config.n_positions);
   o.eval_seq = std::min(o.eval_seq, config.n_positions);
-  o.gen_tokens = static_cast<int>(
-      std::clamp<int64_t>(config.n_positions - kPromptTokens, 1, o.gen_tokens));
+  o.gen_tokens =
+      static_cast<int>(std::clamp<int64_t>(config.n_positions - kPromptTokens, 1, o.gen_tokens));
   return o;
 }
 
@@ -127,9 +127,8 @@ BenchFigure lora_train_step(BenchModel& m) {
   adapter->attach(m.model);
   AdamW opt(adapter->parameters(), {});
   m.model.set_training(true);
-  BenchFigure f = time_it("lora_train_step", o.steps, [&] {
-    train_step(m.model, opt, m.ids, m.targets, o.batch, o.seq);
-  });
+  BenchFigure f = time_it("lora_train_step", o.steps,
+                          [&] { train_step(m.model, opt, m.ids, m.targets, o.batch, o.seq); });
   f.note = fmt::format("B={} T={} r={} {}{}, {:.0f} tok/s", o.batch, o.seq, o.rank,
                        fmt::join(o.targets, ","),
                        o.dropout > 0 ? fmt::format(" dropout {}", o.dropout) : "",
@@ -158,9 +157,8 @@ BenchFigure eval_forward(BenchModel& m) {
   std::vector<int32_t> eids = random_ids(o.eval_batch * o.eval_seq, v, 3);
   std::vector<int32_t> etg = random_ids(o.eval_batch * o.eval_seq, v, 4);
   m.model.set_training(false);
-  BenchFigure f = time_it("eval_forward", o.steps, [&] {
-    m.model.nll(eids, etg, o.eval_batch, o.eval_seq);
-  });
+  BenchFigure f =
+      time_it("eval_forward", o.steps, [&] { m.model.nll(eids, etg, o.eval_batch, o.eval_seq); });
   f.note = fmt::format("B={} T={}, no grad", o.eval_batch, o.eval_seq);
   return f;
 }
@@ -184,9 +182,8 @@ BenchFigure full_train_step(BenchModel& m) {
   m.model.set_requires_grad(true);
   AdamW opt(m.model.parameters(), {});
   m.model.set_training(true);
-  BenchFigure f = time_it("full_train_step", o.steps, [&] {
-    train_step(m.model, opt, m.ids, m.targets, o.batch, o.seq);
-  });
+  BenchFigure f = time_it("full_train_step", o.steps,
+                          [&] { train_step(m.model, opt, m.ids, m.targets, o.batch, o.seq); });
   f.note = fmt::format("B={} T={}, all parameters", o.batch, o.seq);
   return f;
 }
@@ -206,9 +203,8 @@ BenchFigure merge(BenchModel& m) {
 
 BenchFigure similarity(BenchModel& m) {
   std::vector<AdapterFactors> adapters = trained_like_adapters(m.model, m.o, 2);
-  BenchFigure f = time_it("similarity", m.o.steps, [&] {
-    adapter_similarity(adapters[0], adapters[1]);
-  });
+  BenchFigure f =
+      time_it("similarity", m.o.steps, [&] { adapter_similarity(adapters[0], adapters[1]); });
   f.note = "2 adapters, " + adapter_shape(m.o);
   return f;
 }
@@ -231,8 +227,7 @@ BenchReport run_bench(const BenchOptions& options) {
   report.peak_rss_mib = peak_rss_mib();
   if (wanted(o, "gradient_sum")) report.figures.push_back(gradient_sum(m));
   if (wanted(o, "eval_forward")) report.figures.push_back(eval_forward(m));
-  if (wanted(o, "generate"))
-    report.figures.push_back(generation(m, &report.generate_tokens_per_s));
+  if (wanted(o, "generate")) report.figures.push_back(generation(m, &report.generate_tokens_per_s));
   if (wanted(o, "full_train_step")) report.figures.push_back(full_train_step(m));
   if (wanted(o, "merge")) report.figures.push_back(merge(m));
   if (wanted(o, "similarity")) report.figures.push_back(similarity(m));
@@ -240,11 +235,11 @@ BenchReport run_bench(const BenchOptions& options) {
 }
 
 std::string bench_table(const BenchReport& r) {
-  std::string out = fmt::format("{:<18} {:>10} {:>10} {:>10} {:>10}  {}\n", "figure",
-                                "median ms", "min ms", "max ms", "cpu ms", "note");
+  std::string out = fmt::format("{:<18} {:>10} {:>10} {:>10} {:>10}  {}\n", "figure", "median ms",
+                                "min ms", "max ms", "cpu ms", "note");
   for (const BenchFigure& f : r.figures)
-    out += fmt::format("{:<18} {:>10.1f} {:>10.1f} {:>10.1f} {:>10.1f}  {}\n", f.name,
-                       f.median_ms, f.min_ms, f.max_ms, f.cpu_ms, f.note);
+    out += fmt::format("{:<18} {:>10.1f} {:>10.1f} {:>10.1f} {:>10.1f}  {}\n", f.name, f.median_ms,
+                       f.min_ms, f.max_ms, f.cpu_ms, f.note);
   out += fmt::format("peak RSS after the LoRA steps: {:.0f} MiB; threads: {}\n", r.peak_rss_mib,
                      r.threads);
   return out;
@@ -256,8 +251,11 @@ std::string bench_json(const BenchReport& r) {
                       {"peak_rss_mib", r.peak_rss_mib}};
   for (const BenchFigure& f : r.figures) {
     j[f.name + "_ms"] = f.median_ms;
-    j["figures"][f.name] = {{"median_ms", f.median_ms}, {"min_ms", f.min_ms},
-                            {"max_ms", f.max_ms}, {"cpu_ms", f.cpu_ms}, {"note", f.note}};
+    j["figures"][f.name] = {{"median_ms", f.median_ms},
+                            {"min_ms", f.min_ms},
+                            {"max_ms", f.max_ms},
+                            {"cpu_ms", f.cpu_ms},
+                            {"note", f.note}};
   }
   return j.dump(2);
 }

@@ -38,9 +38,12 @@ inline const CLI::Validator kFinite(
 // `high` means no upper limit.
 inline CLI::Validator in_range(double low, double high, bool low_open = false) {
   std::string limit;
-  if (std::isinf(high)) limit = fmt::format("{} {}", low_open ? ">" : "≥", low);
-  else if (low_open) limit = fmt::format("in ({}, {}]", low, high);
-  else limit = fmt::format("between {} and {}", low, high);
+  if (std::isinf(high))
+    limit = fmt::format("{} {}", low_open ? ">" : "≥", low);
+  else if (low_open)
+    limit = fmt::format("in ({}, {}]", low, high);
+  else
+    limit = fmt::format("between {} and {}", low, high);
   return CLI::Validator(
       [=](std::string& text) -> std::string {
         double v = 0;

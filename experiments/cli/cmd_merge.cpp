@@ -17,7 +17,8 @@ namespace ls::cli {
 
 namespace {
 
-const char* kMethods = R"(Methods (ΔWᵢ = wᵢ·sᵢ·BᵢAᵢ per module, wᵢ from --weights, sᵢ = alpha/r or alpha/√r):
+const char* kMethods =
+    R"(Methods (ΔWᵢ = wᵢ·sᵢ·BᵢAᵢ per module, wᵢ from --weights, sᵢ = alpha/r or alpha/√r):
   sum   ΣΔWᵢ exactly, as one adapter of rank Σrᵢ: the A's and B's stacked, scales folded
         into B (lora_alpha = r). Equal to running the adapters together. Any mix of ranks,
         alphas, rsLoRA and target modules (a module only some adapters touch is zero-padded).
@@ -34,9 +35,14 @@ the model's weights instead (ties and dare exactly) and a full model folder is w
 --out, loadable by transformers and lorasum.)";
 
 // Tokenizer and generation files copied next to the merged weights.
-const char* kModelSideFiles[] = {"vocab.json", "merges.txt", "encoder.json", "vocab.bpe",
-                                 "tokenizer.json", "tokenizer_config.json",
-                                 "special_tokens_map.json", "generation_config.json"};
+const char* kModelSideFiles[] = {"vocab.json",
+                                 "merges.txt",
+                                 "encoder.json",
+                                 "vocab.bpe",
+                                 "tokenizer.json",
+                                 "tokenizer_config.json",
+                                 "special_tokens_map.json",
+                                 "generation_config.json"};
 
 void write_model(const std::string& model_dir, const std::vector<AdapterFactors>& adapters,
                  const MergeOptions& options, OutputFolder& out) {
@@ -81,11 +87,14 @@ void check_flags(const MergeFlags& f, const CLI::App& cmd) {
   if (f.o.method != MergeMethod::dare && cmd.count("--seed"))
     input_error("--seed applies to --method dare only");
   if (f.into_base != !f.model_dir.empty())
-    input_error("--into-base and --model go together (the model whose weights receive the "
-                "composition)");
+    input_error(
+        "--into-base and --model go together (the model whose weights receive the "
+        "composition)");
   if (f.into_base && cmd.count("--rank") && dense)
-    input_error("--rank does not apply to --into-base with --method {}: the dense delta is "
-                "merged exactly", f.method);
+    input_error(
+        "--rank does not apply to --into-base with --method {}: the dense delta is "
+        "merged exactly",
+        f.method);
 }
 
 void write_adapter(const MergeFlags& f, const std::vector<AdapterFactors>& factors,
@@ -119,18 +128,29 @@ void run_merge(const MergeFlags& f) {
 
 void add_merge(CLI::App& app) {
   auto* cmd = app.add_subcommand(
-      "merge", "Compose adapters (sum, svd, ties or dare) into one PEFT adapter, or into a "
-               "model's weights with --into-base");
+      "merge",
+      "Compose adapters (sum, svd, ties or dare) into one PEFT adapter, or into a "
+      "model's weights with --into-base");
   cmd->footer(kMethods);
   static MergeFlags f;
-  cmd->add_option("--adapter", f.adapters, "PEFT adapter folder; repeat for each adapter")->required();
-  cmd->add_option("--out", f.out, "Folder to write: an adapter, or a model with --into-base")->required();
-  cmd->add_option("--method", f.method, "sum, svd, ties or dare (see below)")->capture_default_str()->check(CLI::IsMember({"sum", "svd", "ties", "dare"}));
-  cmd->add_option("--weights", f.o.weights, "Comma-separated weight per adapter (default all 1)")->delimiter(',');
-  cmd->add_option("--rank", f.o.rank, "Rank K of the result (svd: required; ties, dare: default Σr)")->check(at_least(1));
-  cmd->add_option("--density", f.o.density, "ties, dare: fraction of each delta's entries kept (default 1)")->check(in_range(0.0, 1.0, true));
+  cmd->add_option("--adapter", f.adapters, "PEFT adapter folder; repeat for each adapter")
+      ->required();
+  cmd->add_option("--out", f.out, "Folder to write: an adapter, or a model with --into-base")
+      ->required();
+  cmd->add_option("--method", f.method, "sum, svd, ties or dare (see below)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"sum", "svd", "ties", "dare"}));
+  cmd->add_option("--weights", f.o.weights, "Comma-separated weight per adapter (default all 1)")
+      ->delimiter(',');
+  cmd->add_option("--rank", f.o.rank,
+                  "Rank K of the result (svd: required; ties, dare: default Σr)")
+      ->check(at_least(1));
+  cmd->add_option("--density", f.o.density,
+                  "ties, dare: fraction of each delta's entries kept (default 1)")
+      ->check(in_range(0.0, 1.0, true));
   cmd->add_option("--seed", f.o.seed, "dare: seed of the drop masks")->capture_default_str();
-  cmd->add_flag("--into-base", f.into_base, "Merge into the weights of --model and write a model folder");
+  cmd->add_flag("--into-base", f.into_base,
+                "Merge into the weights of --model and write a model folder");
   cmd->add_option("--model", f.model_dir, "Base model folder (with --into-base)");
   cmd->callback([cmd] {
     f.o.method = parse_method(f.method);

@@ -40,7 +40,8 @@ void use_kernels(GPT2& model, bool reference_ops) {
 void add_info(CLI::App& app) {
   auto* cmd = app.add_subcommand("info", "Print a model's config and parameter counts");
   static std::string model_dir;
-  cmd->add_option("--model", model_dir, "Model folder (config.json + model.safetensors)")->required();
+  cmd->add_option("--model", model_dir, "Model folder (config.json + model.safetensors)")
+      ->required();
   cmd->callback([] {
     auto model = load_gpt2(model_dir);
     const GPT2Config& c = model->config();
@@ -62,10 +63,18 @@ void add_generate(CLI::App& app) {
   static bool reference_ops = false;
   cmd->add_option("--model", model_dir, "Model folder with tokenizer files")->required();
   cmd->add_option("--prompt", prompt, "Text to continue")->required();
-  cmd->add_option("--max-new-tokens", o.max_new_tokens, "Tokens to generate")->capture_default_str()->check(at_least(0));
-  cmd->add_option("--temperature", o.temperature, "0 = greedy")->capture_default_str()->check(at_least(0));
-  cmd->add_option("--top-k", o.top_k, "Sample from the k most likely (0 = all)")->capture_default_str()->check(at_least(0));
-  cmd->add_option("--top-p", o.top_p, "Nucleus sampling mass (1 = off)")->capture_default_str()->check(in_range(0.0, 1.0));
+  cmd->add_option("--max-new-tokens", o.max_new_tokens, "Tokens to generate")
+      ->capture_default_str()
+      ->check(at_least(0));
+  cmd->add_option("--temperature", o.temperature, "0 = greedy")
+      ->capture_default_str()
+      ->check(at_least(0));
+  cmd->add_option("--top-k", o.top_k, "Sample from the k most likely (0 = all)")
+      ->capture_default_str()
+      ->check(at_least(0));
+  cmd->add_option("--top-p", o.top_p, "Nucleus sampling mass (1 = off)")
+      ->capture_default_str()
+      ->check(in_range(0.0, 1.0));
   cmd->add_option("--seed", o.seed, "Sampling seed")->capture_default_str();
   add_adapter_option(cmd, adapters);
   add_reference_ops_flag(cmd, reference_ops);
@@ -115,9 +124,15 @@ void add_eval(CLI::App& app) {
   static DataFlags data_flags;
   static bool json = false, reference_ops = false;
   cmd->add_option("--model", model_dir, "Model folder with tokenizer files")->required();
-  cmd->add_option("--data", data, "QA JSONL or plain-text file (see --format)")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--batch", batch, "Sequences per forward pass")->capture_default_str()->check(at_least(1));
-  cmd->add_option("--seq-len", seq_len, "Tokens per sequence (longer examples are truncated)")->capture_default_str()->check(in_range(2, 1 << 20));
+  cmd->add_option("--data", data, "QA JSONL or plain-text file (see --format)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--batch", batch, "Sequences per forward pass")
+      ->capture_default_str()
+      ->check(at_least(1));
+  cmd->add_option("--seq-len", seq_len, "Tokens per sequence (longer examples are truncated)")
+      ->capture_default_str()
+      ->check(in_range(2, 1 << 20));
   add_data_flags(cmd, data_flags);
   cmd->add_flag("--json", json, "Print one JSON object");
   add_adapter_option(cmd, adapters);
@@ -130,8 +145,10 @@ void add_eval(CLI::App& app) {
                                   std::min(seq_len, ws.model->config().n_positions));
     Perplexity p = evaluate_perplexity(*ws.model, examples, batch, seq_len);
     if (json)
-      fmt::print("{}\n", nlohmann::json{{"perplexity", p.value()}, {"tokens", p.tokens},
-                                        {"mean_nll", p.mean_nll()}}.dump());
+      fmt::print("{}\n",
+                 nlohmann::json{
+                     {"perplexity", p.value()}, {"tokens", p.tokens}, {"mean_nll", p.mean_nll()}}
+                     .dump());
     else
       fmt::print("perplexity: {:.4f}\ntokens: {}\n", p.value(), p.tokens);
   });

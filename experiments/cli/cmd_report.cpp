@@ -8,11 +8,14 @@ namespace ls::cli {
 
 void add_report(CLI::App& app) {
   auto* cmd = app.add_subcommand(
-      "report", "Gather reproduce runs on base models of several sizes into scale.md, "
-                "scale.json and plots/scale.svg: change % and RMS cos per pair against size");
+      "report",
+      "Gather reproduce runs on base models of several sizes into scale.md, "
+      "scale.json and plots/scale.svg: change % and RMS cos per pair against size");
   static std::vector<std::string> runs;
   static std::string out;
-  cmd->add_option("--runs", runs, "Finished reproduce run folders (each with results.json)")->required()->check(CLI::ExistingDirectory);
+  cmd->add_option("--runs", runs, "Finished reproduce run folders (each with results.json)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
   cmd->add_option("--out", out, "Folder for scale.md, scale.json and plots/")->required();
   cmd->callback([] {
     std::string table = write_scale_report(runs, out);

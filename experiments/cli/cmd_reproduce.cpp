@@ -7,32 +7,89 @@ namespace ls::cli {
 
 void add_reproduce(CLI::App& app, const char* argv0) {
   auto* cmd = app.add_subcommand(
-      "reproduce", "Rerun the naive-LoRA-summation study: single and merged-data adapters, "
-                   "their sums, perplexities, RMS cosine, fit; tables, CSV/JSON and SVG plots");
+      "reproduce",
+      "Rerun the naive-LoRA-summation study: single and merged-data adapters, "
+      "their sums, perplexities, RMS cosine, fit; tables, CSV/JSON and SVG plots");
   static ReproduceOptions o;
   o.binary = argv0;
-  cmd->add_option("--preset", o.preset, "tiny (embedded data, ~3 min on 2 cores), smoke (seconds), gpt2-shallow (GPT-2 Small's width on 3 layers, ~50 min of pretraining), gpt2-small (needs --model and --data)")->capture_default_str()->check(CLI::IsMember({"tiny", "smoke", "gpt2-shallow", "gpt2-small"}));
+  cmd->add_option(
+         "--preset", o.preset,
+         "tiny (embedded data, ~3 min on 2 cores), smoke (seconds), gpt2-shallow (GPT-2 Small's "
+         "width on 3 layers, ~50 min of pretraining), gpt2-small (needs --model and --data)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"tiny", "smoke", "gpt2-shallow", "gpt2-small"}));
   cmd->add_option("--out", o.out, "Run folder (default runs/<preset>-<date>)");
-  cmd->add_option("--model", o.model_dir, "Base model folder (default: pretrained on the general corpus, cached)");
-  cmd->add_option("--data", o.data_dir, "Folder with <domain>/{train,test}.jsonl for math, medicine, finance (default: generated)")->check(CLI::ExistingDirectory);
-  cmd->add_option("--general", o.general, "Plain-text corpus to pretrain the base model on (default: generated)")->check(CLI::ExistingFile);
-  cmd->add_option("--seeds", o.seeds, "Independent repetitions")->capture_default_str()->check(in_range(1, 100));
-  cmd->add_option("--hparams", o.hparams, "uniform (same for every adapter) or study (the study's per-adapter settings)")->capture_default_str()->check(CLI::IsMember({"uniform", "study"}));
-  cmd->add_option("--lr", o.lr, "Adapter learning rate (default: the preset's; with --hparams study, replaces the study's 5e-5)")->check(positive());
+  cmd->add_option("--model", o.model_dir,
+                  "Base model folder (default: pretrained on the general corpus, cached)");
+  cmd->add_option(
+         "--data", o.data_dir,
+         "Folder with <domain>/{train,test}.jsonl for math, medicine, finance (default: generated)")
+      ->check(CLI::ExistingDirectory);
+  cmd->add_option("--general", o.general,
+                  "Plain-text corpus to pretrain the base model on (default: generated)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--seeds", o.seeds, "Independent repetitions")
+      ->capture_default_str()
+      ->check(in_range(1, 100));
+  cmd->add_option("--hparams", o.hparams,
+                  "uniform (same for every adapter) or study (the study's per-adapter settings)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"uniform", "study"}));
+  cmd->add_option("--lr", o.lr,
+                  "Adapter learning rate (default: the preset's; with --hparams study, replaces "
+                  "the study's 5e-5)")
+      ->check(positive());
   static std::string choices = "none";
-  cmd->add_option("--study-choices", choices, "Choices of the study's code to switch on: none, all, or a comma-separated list of aligned-labels, eval-overlap, merged-subsample, discarded-lm-head, shared-init, cproj-untransposed, half-scale (experiments/README.md)")->capture_default_str();
+  cmd->add_option("--study-choices", choices,
+                  "Choices of the study's code to switch on: none, all, or a comma-separated list "
+                  "of aligned-labels, eval-overlap, merged-subsample, discarded-lm-head, "
+                  "shared-init, cproj-untransposed, half-scale (experiments/README.md)")
+      ->capture_default_str();
   static std::string batching = "by-length";
-  cmd->add_option("--batching", batching, "Adapter micro-batches: by-length (similar lengths together, seeded random order) or random (slices of a seeded shuffle, as the study's DataLoader)")->capture_default_str()->check(CLI::IsMember({"by-length", "random"}));
-  cmd->add_flag("--ablation", o.ablation, "Run the configurations none, each choice alone, and all, sharing every job a choice does not change; writes ablation.md/.csv/.json and plots/ablation.svg");
-  cmd->add_option("--only", o.only, "Run just what one result needs: math+medicine, math+finance, medicine+finance or triple");
-  cmd->add_option("--jobs", o.jobs, "Adapter jobs at once, each in its own process (0 = measure whether one job per core beats one job on all cores; results are the same either way)")->capture_default_str()->check(in_range(0, 1024));
-  cmd->add_option("--max-steps", o.max_steps, "Stop each adapter job after this many steps (0 = the preset's epochs): a cut-short run, e.g. to try gpt2-small end to end")->capture_default_str()->check(at_least(0));
-  cmd->add_option("--eval-limit", o.eval_limit, "Score only the first N examples of each test split (0 = all)")->capture_default_str()->check(at_least(0));
-  cmd->add_flag("--force", o.force, "Redo finished work instead of reusing it (work is reused only when its recorded settings equal this run's)");
-  cmd->add_flag("--plan", o.plan, "Print the training jobs instead of running them, in the --format asked for; by default as shell commands (one per line; the first, pretraining, must finish before the rest), then a last line # estimated total: <duration> on this machine");
-  cmd->add_option("--format", o.format, "How --plan prints the jobs: shell (the default), parallel (a bash script: pretraining, the adapter jobs through GNU parallel, JOBS at once, then the evaluation; JOBS=4 bash plan.sh) or slurm (a bash script that submits the same stages to sbatch, each once the one before succeeded, the adapter jobs as an array)");
-  cmd->add_flag("--evaluate-only", o.evaluate_only, "Train nothing, only evaluate: every job must be finished (each job folder is locked while it is read); else stop with status 2 naming the first unfinished one and its command. The last stage of --format parallel and slurm");
-  cmd->add_flag_callback("--no-progress", [] { o.progress = false; }, "No progress bars");
+  cmd->add_option("--batching", batching,
+                  "Adapter micro-batches: by-length (similar lengths together, seeded random "
+                  "order) or random (slices of a seeded shuffle, as the study's DataLoader)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"by-length", "random"}));
+  cmd->add_flag("--ablation", o.ablation,
+                "Run the configurations none, each choice alone, and all, sharing every job a "
+                "choice does not change; writes ablation.md/.csv/.json and plots/ablation.svg");
+  cmd->add_option(
+      "--only", o.only,
+      "Run just what one result needs: math+medicine, math+finance, medicine+finance or triple");
+  cmd->add_option("--jobs", o.jobs,
+                  "Adapter jobs at once, each in its own process (0 = measure whether one job per "
+                  "core beats one job on all cores; results are the same either way)")
+      ->capture_default_str()
+      ->check(in_range(0, 1024));
+  cmd->add_option("--max-steps", o.max_steps,
+                  "Stop each adapter job after this many steps (0 = the preset's epochs): a "
+                  "cut-short run, e.g. to try gpt2-small end to end")
+      ->capture_default_str()
+      ->check(at_least(0));
+  cmd->add_option("--eval-limit", o.eval_limit,
+                  "Score only the first N examples of each test split (0 = all)")
+      ->capture_default_str()
+      ->check(at_least(0));
+  cmd->add_flag("--force", o.force,
+                "Redo finished work instead of reusing it (work is reused only when its recorded "
+                "settings equal this run's)");
+  cmd->add_flag("--plan", o.plan,
+                "Print the training jobs instead of running them, in the --format asked for; by "
+                "default as shell commands (one per line; the first, pretraining, must finish "
+                "before the rest), then a last line # estimated total: <duration> on this machine");
+  cmd->add_option(
+      "--format", o.format,
+      "How --plan prints the jobs: shell (the default), parallel (a bash script: pretraining, the "
+      "adapter jobs through GNU parallel, JOBS at once, then the evaluation; JOBS=4 bash plan.sh) "
+      "or slurm (a bash script that submits the same stages to sbatch, each once the one before "
+      "succeeded, the adapter jobs as an array)");
+  cmd->add_flag("--evaluate-only", o.evaluate_only,
+                "Train nothing, only evaluate: every job must be finished (each job folder is "
+                "locked while it is read); else stop with status 2 naming the first unfinished one "
+                "and its command. The last stage of --format parallel and slurm");
+  cmd->add_flag_callback(
+      "--no-progress", [] { o.progress = false; }, "No progress bars");
   cmd->callback([] {
     o.choices = parse_study_choices(choices);
     o.batching = parse_batching(batching);

@@ -77,8 +77,10 @@ void print_text(const Results& r) {
     fmt::print("  [{}] {}  (r={}, alpha={:g}{}, {} modules)\n", i + 1, a.name, a.config.r,
                a.config.alpha, a.config.use_rslora ? ", rsLoRA" : "", a.modules.size());
   }
-  fmt::print("\nRMS cosine of the weight deltas ΔW = s·BA over shared modules "
-             "(the default metric)\n{:6}", "");
+  fmt::print(
+      "\nRMS cosine of the weight deltas ΔW = s·BA over shared modules "
+      "(the default metric)\n{:6}",
+      "");
   for (size_t j = 0; j < n; ++j) fmt::print("{:>10}", fmt::format("[{}]", j + 1));
   for (size_t i = 0; i < n; ++i) {
     fmt::print("\n{:6}", fmt::format("[{}]", i + 1));
@@ -138,13 +140,20 @@ nlohmann::json to_json(const Results& r) {
     for (size_t j = i + 1; j < n; ++j) {
       const SimilarityReport& s = r.reports[i][j];
       const Baseline& b = r.baselines[i][j];
-      json pair = {{"a", i}, {"b", j}, {"max_module", s.max_module},
-                   {"baseline", {{"trials", b.trials}, {"rms_mean", b.rms_mean},
-                                 {"rms_std", b.rms_std}, {"analytic_rms", b.analytic_rms}}}};
+      json pair = {{"a", i},
+                   {"b", j},
+                   {"max_module", s.max_module},
+                   {"baseline",
+                    {{"trials", b.trials},
+                     {"rms_mean", b.rms_mean},
+                     {"rms_std", b.rms_std},
+                     {"analytic_rms", b.analytic_rms}}}};
       for (auto [key, field] : summaries) pair[key] = s.*field;
       for (const ModuleCosine& m : s.modules)
-        pair["modules"].push_back({{"module", m.module}, {"cosine", m.cosine},
-                                   {"norm_a", m.norm_a}, {"norm_b", m.norm_b}});
+        pair["modules"].push_back({{"module", m.module},
+                                   {"cosine", m.cosine},
+                                   {"norm_a", m.norm_a},
+                                   {"norm_b", m.norm_b}});
       out["pairs"].push_back(pair);
     }
   return out;
@@ -175,8 +184,8 @@ void write_svg(const Results& r, const std::string& path) {
   svg::Heatmap h = module_grid(s);
   std::string a = short_name(r.adapters[0].name), b = short_name(r.adapters[1].name);
   h.title = fmt::format("Cosine similarity of LoRA weight deltas: {} vs {}", a, b);
-  h.subtitle = fmt::format("RMS cosine over {} modules: {}", s.modules.size(),
-                           format_value(s.rms_cosine));
+  h.subtitle =
+      fmt::format("RMS cosine over {} modules: {}", s.modules.size(), format_value(s.rms_cosine));
   if (r.baselines[0][1].trials > 0)
     h.subtitle += fmt::format("   (random adapters of these shapes: {})",
                               format_value(r.baselines[0][1].rms_mean));
@@ -186,7 +195,8 @@ void write_svg(const Results& r, const std::string& path) {
   write_file_atomic(path, svg::heatmap(h));
 }
 
-const char* kMetrics = R"(Metrics, for each pair over the modules both adapters target (ΔW = s·BA, s = alpha/r):
+const char* kMetrics =
+    R"(Metrics, for each pair over the modules both adapters target (ΔW = s·BA, s = alpha/r):
   RMS cosine (default)  √(mean over modules of cos²), cos = ⟨ΔW₁, ΔW₂⟩_F / (‖ΔW₁‖_F ‖ΔW₂‖_F)
   mean |cos|, max |cos| over the same modules
   flattened ΔW          the cosine of all modules' deltas concatenated into one vector
@@ -212,14 +222,19 @@ void add_similarity(CLI::App& app) {
   cmd->add_option("--adapter", adapters, "PEFT adapter folder; give two or more")->required();
   cmd->add_flag("--json", json, "Print one JSON object instead of text (NaN as null)");
   cmd->add_option("--csv", csv, "Also write the per-module cosines of every pair to this CSV file");
-  cmd->add_option("--svg", svg_path, "Also write a layer × module heatmap of the first two adapters");
-  cmd->add_option("--baseline-trials", trials, "Random adapter pairs for the baseline (0 = none)")->capture_default_str()->check(at_least(0));
+  cmd->add_option("--svg", svg_path,
+                  "Also write a layer × module heatmap of the first two adapters");
+  cmd->add_option("--baseline-trials", trials, "Random adapter pairs for the baseline (0 = none)")
+      ->capture_default_str()
+      ->check(at_least(0));
   cmd->add_option("--seed", seed, "Seed of the random baseline")->capture_default_str();
   cmd->callback([] {
     if (adapters.size() < 2) input_error("similarity needs at least two --adapter folders");
     Results r = measure(adapters, trials, seed);
-    if (json) fmt::print("{}\n", to_json(r).dump(1));
-    else print_text(r);
+    if (json)
+      fmt::print("{}\n", to_json(r).dump(1));
+    else
+      print_text(r);
     if (!csv.empty()) write_csv(r, csv);
     if (!svg_path.empty()) write_svg(r, svg_path);
   });

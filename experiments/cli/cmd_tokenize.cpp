@@ -9,13 +9,17 @@
 namespace ls::cli {
 
 void add_tokenize(CLI::App& app) {
-  auto* cmd = app.add_subcommand("tokenize", "GPT-2 byte-level BPE: print token ids of a text, "
-                                             "or the text of ids with --decode");
+  auto* cmd = app.add_subcommand("tokenize",
+                                 "GPT-2 byte-level BPE: print token ids of a text, "
+                                 "or the text of ids with --decode");
   static std::string dir, text, file, decode;
-  cmd->add_option("--tokenizer", dir, "Folder with vocab.json + merges.txt or encoder.json + "
-                                      "vocab.bpe")->required();
+  cmd->add_option("--tokenizer", dir,
+                  "Folder with vocab.json + merges.txt or encoder.json + "
+                  "vocab.bpe")
+      ->required();
   auto* t = cmd->add_option("--text", text, "Text to encode");
-  auto* f = cmd->add_option("--file", file, "File whose contents to encode")->check(CLI::ExistingFile);
+  auto* f =
+      cmd->add_option("--file", file, "File whose contents to encode")->check(CLI::ExistingFile);
   auto* d = cmd->add_option("--decode", decode, "Comma-separated ids to decode");
   t->excludes(f)->excludes(d);
   f->excludes(d);

@@ -23,10 +23,16 @@ TextFormat DataFlags::resolved() const {
 }
 
 void add_data_flags(CLI::App* cmd, DataFlags& flags) {
-  cmd->add_option("--format", flags.data_format, kFormatHelp)->capture_default_str()->check(CLI::IsMember({"auto", "jsonl", "text"}));
-  cmd->add_option("--question-field", flags.format.question_field, "JSONL question key")->capture_default_str();
-  cmd->add_option("--answer-field", flags.format.answer_field, "JSONL answer key")->capture_default_str();
-  cmd->add_option("--loss-on", flags.loss_on, "Count all tokens, or only the answer's (JSONL)")->capture_default_str()->check(CLI::IsMember({"all", "answer"}));
+  cmd->add_option("--format", flags.data_format, kFormatHelp)
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "jsonl", "text"}));
+  cmd->add_option("--question-field", flags.format.question_field, "JSONL question key")
+      ->capture_default_str();
+  cmd->add_option("--answer-field", flags.format.answer_field, "JSONL answer key")
+      ->capture_default_str();
+  cmd->add_option("--loss-on", flags.loss_on, "Count all tokens, or only the answer's (JSONL)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"all", "answer"}));
 }
 
 }  // namespace ls::cli

@@ -30,8 +30,10 @@ bool runs_over_mpi(const std::string& command) {
 int main(int argc, char** argv) {
   ls::install_interrupt_cleanup();
   if (ls::world::launched_size() > 1 && argc > 1 && !runs_over_mpi(argv[1])) {
-    std::fprintf(stderr, "lorasum: error: '%s' runs in one process; under mpirun only train, "
-                 "pretrain and bench run (as one data-parallel job)\n", argv[1]);
+    std::fprintf(stderr,
+                 "lorasum: error: '%s' runs in one process; under mpirun only train, "
+                 "pretrain and bench run (as one data-parallel job)\n",
+                 argv[1]);
     return input_failure();
   }
   CLI::App app{"lorasum — GPT-2 + LoRA from scratch; trains, composes and measures adapters",
@@ -60,8 +62,10 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --help-all, --version
     std::string unknown = ls::cli::unknown_word_message(app, {argv + 1, argv + argc});
-    if (unknown.empty()) app.exit(e);
-    else std::fprintf(stderr, "lorasum: error: %s\n", unknown.c_str());
+    if (unknown.empty())
+      app.exit(e);
+    else
+      std::fprintf(stderr, "lorasum: error: %s\n", unknown.c_str());
     return input_failure();
   } catch (const ls::InputError& e) {
     std::fprintf(stderr, "lorasum: error: %s\n", e.what());

@@ -60,8 +60,8 @@ std::string unknown(const std::string& what, const std::string& word,
   std::string guess = nearest(word, known);
   if (!guess.empty())
     return fmt::format("unknown {} '{}'; did you mean '{}'? (see {})", what, word, guess, help);
-  return fmt::format("unknown {} '{}' (expected one of {}; see {})", what, word,
-                     quoted_list(known), help);
+  return fmt::format("unknown {} '{}' (expected one of {}; see {})", what, word, quoted_list(known),
+                     help);
 }
 
 }  // namespace
@@ -81,7 +81,8 @@ std::string unknown_word_message(const CLI::App& app, const std::vector<std::str
     const std::string& arg = args[i];
     if (arg.rfind("--", 0) != 0 || arg == "--") continue;  // a value, or the end of options
     std::string name = arg.substr(0, arg.find('='));
-    if (!scope->get_option_no_throw(name)) return unknown("option", name, option_names(*scope), help);
+    if (!scope->get_option_no_throw(name))
+      return unknown("option", name, option_names(*scope), help);
   }
   return "";
 }

@@ -1,10 +1,9 @@
 #include "experiments/datagen/datagen_common.h"
 
-#include <sstream>
-
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <unordered_set>
 
 #include "tensor/error.h"
@@ -134,8 +133,7 @@ std::vector<QAExample> generate_qa(const std::string& domain, int count, uint64_
   for (const Domain& d : kDomains)
     if (domain == d.name) found = &d;
   if (found == nullptr)
-    input_error("unknown QA domain '{}' (expected one of: {})", domain,
-                fmt::join(domains(), ", "));
+    input_error("unknown QA domain '{}' (expected one of: {})", domain, fmt::join(domains(), ", "));
   if (count < 0) input_error("QA example count must be non-negative, got {}", count);
 
   Picker rng(seed);
@@ -187,7 +185,8 @@ std::vector<QAExample> read_jsonl(const std::string& path) {
       auto j = nlohmann::json::parse(line);
       out.push_back({j.at("question").get<std::string>(), j.at("answer").get<std::string>()});
     } catch (const nlohmann::json::exception& e) {
-      input_error("{}:{}: expected {{\"question\": ..., \"answer\": ...}}: {}", path, number, e.what());
+      input_error("{}:{}: expected {{\"question\": ..., \"answer\": ...}}: {}", path, number,
+                  e.what());
     }
   }
   return out;

@@ -18,9 +18,9 @@ class Picker {
  public:
   explicit Picker(uint64_t seed) : state_(seed) {}
   uint64_t next();
-  int below(int n);             // uniform in [0, n)
-  int range(int lo, int hi);    // uniform in [lo, hi]
-  bool chance(int percent);     // true with probability percent / 100
+  int below(int n);           // uniform in [0, n)
+  int range(int lo, int hi);  // uniform in [lo, hi]
+  bool chance(int percent);   // true with probability percent / 100
   template <typename List>
   const auto& pick(const List& list) {
     return list[below(static_cast<int>(std::size(list)))];
@@ -77,7 +77,7 @@ std::string join_list(const std::vector<std::string>& items);  // "a, b and c"
 std::string with_commas(int64_t n);                            // 1234567 -> "1,234,567"
 // num / den rounded half away from zero to `places` decimals, in exact integer arithmetic.
 std::string decimal(int64_t num, int64_t den, int places);
-std::string dollars(int64_t cents);                            // 123456 -> "$1,234.56"
+std::string dollars(int64_t cents);  // 123456 -> "$1,234.56"
 
 // One random example per call; generate_qa removes repeated questions.
 QAExample make_math_example(Picker& rng);

@@ -274,8 +274,8 @@ void set_company(Picker& r, Vars& v) {
   v.set("segment", segments.pick(r));
   int first = r.below(static_cast<int>(drivers.size()));
   v.set("driver", drivers[first]);
-  v.set("driver2", drivers[(first + r.range(1, static_cast<int>(drivers.size()) - 1)) %
-                           drivers.size()]);
+  v.set("driver2",
+        drivers[(first + r.range(1, static_cast<int>(drivers.size()) - 1)) % drivers.size()]);
   v.set("headwind", Choices(sector.headwinds).pick(r));
   v.set("risks", join_list(Choices(sector.risks).all()));
 }

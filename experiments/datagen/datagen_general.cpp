@@ -16,167 +16,221 @@ struct Rule {
 // Lowercase keys are grammar symbols; the paragraph's cast is bound under {H} {F} {T} {R} {A} {O}.
 const Rule kRules[] = {
     // Cast.
-    {"name_f", "Anna|Clara|Ida|Lena|Mira|Nora|Selma|Tilda|Vera|Greta|Hazel|Iris|Maud|Edith|Olive|"
-               "Ruth|Alma|Elsie|Frida|Agnes|Beatrix|Dora|Ingrid|Wren"},
-    {"name_m", "Arthur|Bram|Cyril|Edgar|Felix|Gideon|Hugo|Ivo|Jasper|Leon|Magnus|Otto|Rufus|Silas|"
-               "Tobias|Viktor|Walter|Emil|Oscar|Roland|Cedric|Fergus|Lorcan|Percy"},
-    {"town_a", "Ash|Bram|Cold|Elder|Fen|Glen|Hart|Kings|Lang|Mill|North|Oak|Red|Stone|Thorn|West|"
-               "Wil|Wood|Raven|Swan|Bright|Heather"},
+    {"name_f",
+     "Anna|Clara|Ida|Lena|Mira|Nora|Selma|Tilda|Vera|Greta|Hazel|Iris|Maud|Edith|Olive|"
+     "Ruth|Alma|Elsie|Frida|Agnes|Beatrix|Dora|Ingrid|Wren"},
+    {"name_m",
+     "Arthur|Bram|Cyril|Edgar|Felix|Gideon|Hugo|Ivo|Jasper|Leon|Magnus|Otto|Rufus|Silas|"
+     "Tobias|Viktor|Walter|Emil|Oscar|Roland|Cedric|Fergus|Lorcan|Percy"},
+    {"town_a",
+     "Ash|Bram|Cold|Elder|Fen|Glen|Hart|Kings|Lang|Mill|North|Oak|Red|Stone|Thorn|West|"
+     "Wil|Wood|Raven|Swan|Bright|Heather"},
     {"town_b", "ford|bury|wick|ton|mere|by|haven|ley|bridge|more|holt|dale|combe|port"},
     {"river", "Avel|Dorn|Esk|Liss|Marra|Ombre|Severin|Tarrow|Velde|Wyre|Alder|Calla|Brenn|Isca"},
-    {"animal", "red fox|otter|grey heron|badger|brown hare|barn owl|kingfisher|beaver|red deer|"
-               "hedgehog|lynx|grey wolf|white stork|pine marten|mountain goat|harbour seal|"
-               "swallow|wild boar|raven|salmon|dormouse|golden eagle|water vole|curlew"},
+    {"animal",
+     "red fox|otter|grey heron|badger|brown hare|barn owl|kingfisher|beaver|red deer|"
+     "hedgehog|lynx|grey wolf|white stork|pine marten|mountain goat|harbour seal|"
+     "swallow|wild boar|raven|salmon|dormouse|golden eagle|water vole|curlew"},
     // Stories.
-    {"time_past", "long ago|many years ago|one autumn|not so long ago|once upon a time|late one "
-                  "winter|in the year of the great storm|when the old king was still alive"},
-    {"adj_home", "small|crooked|whitewashed|drafty|cosy|narrow|stone|timber|tall|lopsided|"
-                 "ivy-covered|tidy|weathered|cheerful"},
-    {"home", "cottage|farmhouse|cabin|house|flat above a bakery|mill|lighthouse|houseboat|room at "
-             "the inn|caravan|gatehouse"},
-    {"home_loc", "at the edge of {T}|beside the {R}|on a hill above {T}|in the old quarter of {T}|"
-                 "at the end of a long lane|near the harbour of {T}|in a valley full of {plants}"},
-    {"plants", "oak trees|birches|willows|wild roses|foxgloves|pines|apple trees|ferns|poppies|"
-               "hawthorn hedges|lavender|sunflowers|bluebells|heather|reeds|chestnut trees"},
-    {"routine", "fed the hens|swept the yard|walked along the {R}|read by the window|mended old "
-                "nets|drew water from the well|climbed the hill behind the house|practised the "
-                "violin|watered the garden|wrote letters to distant friends|baked bread for the "
-                "neighbours|chopped firewood"},
+    {"time_past",
+     "long ago|many years ago|one autumn|not so long ago|once upon a time|late one "
+     "winter|in the year of the great storm|when the old king was still alive"},
+    {"adj_home",
+     "small|crooked|whitewashed|drafty|cosy|narrow|stone|timber|tall|lopsided|"
+     "ivy-covered|tidy|weathered|cheerful"},
+    {"home",
+     "cottage|farmhouse|cabin|house|flat above a bakery|mill|lighthouse|houseboat|room at "
+     "the inn|caravan|gatehouse"},
+    {"home_loc",
+     "at the edge of {T}|beside the {R}|on a hill above {T}|in the old quarter of {T}|"
+     "at the end of a long lane|near the harbour of {T}|in a valley full of {plants}"},
+    {"plants",
+     "oak trees|birches|willows|wild roses|foxgloves|pines|apple trees|ferns|poppies|"
+     "hawthorn hedges|lavender|sunflowers|bluebells|heather|reeds|chestnut trees"},
+    {"routine",
+     "fed the hens|swept the yard|walked along the {R}|read by the window|mended old "
+     "nets|drew water from the well|climbed the hill behind the house|practised the "
+     "violin|watered the garden|wrote letters to distant friends|baked bread for the "
+     "neighbours|chopped firewood"},
     {"day_part", "evening|morning|afternoon|night|Sunday|market day"},
     {"found", "found|discovered|noticed|came across|dug up|spotted|stumbled upon"},
-    {"adj_obj", "rusty|tiny|painted|curious|dusty|silver|broken|wooden|heavy|faded|glittering|"
-                "ancient|carved|battered|delicate|enormous"},
-    {"object", "key|music box|map|lantern|compass|locket|letter|bottle|clock|chest|telescope|drum|"
-               "kettle|mirror|bell|ring|violin|hat|feather|shell|book of poems"},
-    {"found_loc", "under the floorboards|in the attic|at the bottom of the well|behind a loose "
-                  "stone|in the reeds by the river|among the roots of an old tree|inside a hollow "
-                  "log|on the beach after a storm|in a drawer that had been locked for years"},
-    {"to_place", "home|to the village square|down to the harbour|to the workshop of {F}|across "
-                 "the fields|up to the ruined tower|to the inn by the bridge"},
-    {"job", "clockmaker|fisherman|schoolteacher|baker|blacksmith|shepherd|librarian|ferryman|"
-            "carpenter|weaver|potter|innkeeper|miller|gardener|painter|sailor|tailor|bookseller"},
+    {"adj_obj",
+     "rusty|tiny|painted|curious|dusty|silver|broken|wooden|heavy|faded|glittering|"
+     "ancient|carved|battered|delicate|enormous"},
+    {"object",
+     "key|music box|map|lantern|compass|locket|letter|bottle|clock|chest|telescope|drum|"
+     "kettle|mirror|bell|ring|violin|hat|feather|shell|book of poems"},
+    {"found_loc",
+     "under the floorboards|in the attic|at the bottom of the well|behind a loose "
+     "stone|in the reeds by the river|among the roots of an old tree|inside a hollow "
+     "log|on the beach after a storm|in a drawer that had been locked for years"},
+    {"to_place",
+     "home|to the village square|down to the harbour|to the workshop of {F}|across "
+     "the fields|up to the ruined tower|to the inn by the bridge"},
+    {"job",
+     "clockmaker|fisherman|schoolteacher|baker|blacksmith|shepherd|librarian|ferryman|"
+     "carpenter|weaver|potter|innkeeper|miller|gardener|painter|sailor|tailor|bookseller"},
     {"wind", "a cold wind|a warm breeze|a gusty wind|a soft wind|a salty wind from the sea"},
-    {"path", "along the muddy path|through the orchard|over the old bridge|past the churchyard|"
-             "beside the frozen pond|down the winding road"},
-    {"emotion", "curious|uneasy|hopeful|restless|cheerful|lonely|proud|nervous|excited|calm|"
-                "puzzled|determined|homesick|grateful"},
-    {"plan", "find out where it had come from|keep it a secret|write to {his} sister|ask the "
-             "oldest people in {T}|follow the old road north|visit the library in the city|wait "
-             "until the spring|return it to its owner"},
-    {"landmark", "old bridge|chapel|crossroads|windmill|market hall|lighthouse|town gate|stone "
-                 "circle|fountain|clock tower|ruined abbey|watermill"},
+    {"path",
+     "along the muddy path|through the orchard|over the old bridge|past the churchyard|"
+     "beside the frozen pond|down the winding road"},
+    {"emotion",
+     "curious|uneasy|hopeful|restless|cheerful|lonely|proud|nervous|excited|calm|"
+     "puzzled|determined|homesick|grateful"},
+    {"plan",
+     "find out where it had come from|keep it a secret|write to {his} sister|ask the "
+     "oldest people in {T}|follow the old road north|visit the library in the city|wait "
+     "until the spring|return it to its owner"},
+    {"landmark",
+     "old bridge|chapel|crossroads|windmill|market hall|lighthouse|town gate|stone "
+     "circle|fountain|clock tower|ruined abbey|watermill"},
     {"color", "grey|pink|deep blue|gold|orange|violet|silver|amber|crimson|pale yellow"},
     {"said", "said|whispered|called|replied|muttered|laughed"},
-    {"line", "We should tell someone about this|I have a feeling this is only the beginning|Let "
-             "us go before it gets dark|My grandmother used to tell a story like this|Nobody "
-             "will believe us|Put the kettle on and we will think about it|I knew something "
-             "strange would happen today"},
+    {"line",
+     "We should tell someone about this|I have a feeling this is only the beginning|Let "
+     "us go before it gets dark|My grandmother used to tell a story like this|Nobody "
+     "will believe us|Put the kettle on and we will think about it|I knew something "
+     "strange would happen today"},
     {"time_unit", "week|summer|winter|day|year|journey|spring"},
     // Places.
-    {"adj_place", "quiet|busy|sleepy|windswept|prosperous|crowded|remote|peaceful|lively|"
-                  "picturesque|old|small|hilly|colourful|walled"},
-    {"settlement", "village|market town|fishing port|river town|mountain village|cathedral city|"
-                   "harbour town|hamlet|county town"},
-    {"region", "in the hills of the north|on the edge of a great forest|at the mouth of the {R}|on "
-               "the banks of the {R}|between two long ridges|on a rocky stretch of coast|in a "
-               "broad green valley|beside a wide grey lake"},
-    {"buildings", "timber-framed houses|small shops|stone cottages|old warehouses|cafes|churches|"
-                  "tall brick houses|workshops|tea rooms|walled gardens"},
+    {"adj_place",
+     "quiet|busy|sleepy|windswept|prosperous|crowded|remote|peaceful|lively|"
+     "picturesque|old|small|hilly|colourful|walled"},
+    {"settlement",
+     "village|market town|fishing port|river town|mountain village|cathedral city|"
+     "harbour town|hamlet|county town"},
+    {"region",
+     "in the hills of the north|on the edge of a great forest|at the mouth of the {R}|on "
+     "the banks of the {R}|between two long ridges|on a rocky stretch of coast|in a "
+     "broad green valley|beside a wide grey lake"},
+    {"buildings",
+     "timber-framed houses|small shops|stone cottages|old warehouses|cafes|churches|"
+     "tall brick houses|workshops|tea rooms|walled gardens"},
     {"season", "spring|summer|autumn|winter|early spring|late autumn|midsummer"},
-    {"nature_scene", "the hills around the town turn {color}|the {R} floods the meadows|swallows "
-                     "nest under every roof|the fields are full of {plants}|snow closes the "
-                     "mountain passes|fog rolls in from the sea every morning|the orchards are "
-                     "heavy with fruit"},
+    {"nature_scene",
+     "the hills around the town turn {color}|the {R} floods the meadows|swallows "
+     "nest under every roof|the fields are full of {plants}|snow closes the "
+     "mountain passes|fog rolls in from the sea every morning|the orchards are "
+     "heavy with fruit"},
     {"adj_old", "old|famous|crumbling|restored|medieval|great|ancient|beloved"},
-    {"landmark_fact", "was built by local masons|overlooks the main square|can be seen from miles "
-                      "away|is lit with lanterns at night|appears in many paintings|was once used "
-                      "as a prison|still rings its bell every morning"},
-    {"jobs", "farmers|fishermen|weavers|shopkeepers|carpenters|teachers|potters|boat builders|"
-             "shepherds|bakers|musicians|beekeepers|stonemasons"},
-    {"market_scene", "farmers bring cheese, bread and honey from the nearby villages|the square "
-                     "fills with stalls selling cloth and pottery|musicians play on the steps of "
-                     "the town hall|traders arrive from across the {R}"},
+    {"landmark_fact",
+     "was built by local masons|overlooks the main square|can be seen from miles "
+     "away|is lit with lanterns at night|appears in many paintings|was once used "
+     "as a prison|still rings its bell every morning"},
+    {"jobs",
+     "farmers|fishermen|weavers|shopkeepers|carpenters|teachers|potters|boat builders|"
+     "shepherds|bakers|musicians|beekeepers|stonemasons"},
+    {"market_scene",
+     "farmers bring cheese, bread and honey from the nearby villages|the square "
+     "fills with stalls selling cloth and pottery|musicians play on the steps of "
+     "the town hall|traders arrive from across the {R}"},
     {"weekday", "Monday|Wednesday|Thursday|Saturday|Sunday morning"},
     {"high_point", "hill|church tower|old wall|lighthouse|ridge"},
-    {"view", "the whole valley|the sea and the distant islands|the snowy peaks to the north|the "
-             "{R} winding through the fields|the roofs of the old town"},
-    {"quality", "hospitality|stubbornness|love of music|fine embroidery|strong cheese|long "
-                "memories|skill with boats|sense of humour|autumn festival"},
+    {"view",
+     "the whole valley|the sea and the distant islands|the snowy peaks to the north|the "
+     "{R} winding through the fields|the roofs of the old town"},
+    {"quality",
+     "hospitality|stubbornness|love of music|fine embroidery|strong cheese|long "
+     "memories|skill with boats|sense of humour|autumn festival"},
     {"distance", "a day's ride|half a day's walk|several hours by train|two days by cart"},
-    {"road", "winds through the forest|follows the {R}|climbs over the pass|is often closed by "
-             "snow"},
+    {"road",
+     "winds through the forest|follows the {R}|climbs over the pass|is often closed by "
+     "snow"},
     {"adj_praise", "charming|beautiful|peaceful|welcoming|remarkable|unusual|delightful"},
     // History.
     {"ordinal", "ninth|tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth"},
-    {"founders", "monks from the south|a group of fishing families|traders travelling along the "
-                 "{R}|farmers escaping a long war|a minor lord and his followers|settlers from "
-                 "across the sea|miners looking for silver"},
+    {"founders",
+     "monks from the south|a group of fishing families|traders travelling along the "
+     "{R}|farmers escaping a long war|a minor lord and his followers|settlers from "
+     "across the sea|miners looking for silver"},
     {"small_adj", "small|modest|poor|quiet|humble"},
-    {"product", "wool|salted fish|pottery|apples|timber|wine|iron tools|linen|cheese|rope|glass|"
-                "honey|lace|slate"},
-    {"era", "age of sail|years of peace that followed|reign of the old kings|time of the great "
-            "fairs|coming of the railway|boom in the wool trade"},
-    {"growth", "merchants built warehouses along the {R}|new roads connected it to the capital|"
-               "craftsmen arrived from distant towns|its harbour was deepened for larger ships"},
-    {"building", "town hall|cathedral|stone bridge|market cross|guild hall|castle|library|abbey "
-                 "church"},
-    {"builders", "local craftsmen|a wealthy merchant family|the monks of the abbey|masons from "
-                 "the capital|the town council"},
+    {"product",
+     "wool|salted fish|pottery|apples|timber|wine|iron tools|linen|cheese|rope|glass|"
+     "honey|lace|slate"},
+    {"era",
+     "age of sail|years of peace that followed|reign of the old kings|time of the great "
+     "fairs|coming of the railway|boom in the wool trade"},
+    {"growth",
+     "merchants built warehouses along the {R}|new roads connected it to the capital|"
+     "craftsmen arrived from distant towns|its harbour was deepened for larger ships"},
+    {"building",
+     "town hall|cathedral|stone bridge|market cross|guild hall|castle|library|abbey "
+     "church"},
+    {"builders",
+     "local craftsmen|a wealthy merchant family|the monks of the abbey|masons from "
+     "the capital|the town council"},
     {"disaster", "fire|flood|storm|earthquake"},
     {"material", "stone|brick|timber|grey granite|red sandstone"},
-    {"profession", "poet|painter|explorer|astronomer|composer|mapmaker|architect|novelist|"
-                   "botanist|engineer|sculptor"},
+    {"profession",
+     "poet|painter|explorer|astronomer|composer|mapmaker|architect|novelist|"
+     "botanist|engineer|sculptor"},
     {"name_any", "{name_f}|{name_m}"},
-    {"achievement", "wrote a famous history of the region|sailed to the far islands|designed the "
-                    "bridge over the {R}|collected the old songs of the valley|charted the "
-                    "northern coast|built the first observatory in the country"},
+    {"achievement",
+     "wrote a famous history of the region|sailed to the far islands|designed the "
+     "bridge over the {R}|collected the old songs of the valley|charted the "
+     "northern coast|built the first observatory in the country"},
     {"document", "oldest charter|earliest tax roll|parish register|town chronicle"},
-    {"record", "the market was granted its rights by the king|the town once had seven mills|the "
-               "{R} froze solid for three months|a travelling circus visited every summer|two "
-               "rival families fought over the harbour for a generation"},
+    {"record",
+     "the market was granted its rights by the king|the town once had seven mills|the "
+     "{R} froze solid for three months|a travelling circus visited every summer|two "
+     "rival families fought over the harbour for a generation"},
     {"old_trade", "wool trade|fishing fleet|silver mines|salt works|shipyards"},
     {"new_trade", "farming|tourism|small crafts|brewing|printing|orchards"},
     // Nature.
     {"shy_adj", "shy|curious|patient|clever|graceful|hardy|secretive|restless|watchful|sociable"},
-    {"habitat", "in woods and hedgerows across the region|along rivers and quiet streams|on rocky "
-                "coasts and islands|in high mountain meadows|in marshes and reed beds|in farmland "
-                "and open country|in old forests far from towns"},
-    {"food", "insects and worms|fish and frogs|berries and roots|small rodents|seeds and grasses|"
-             "acorns and beetles|shellfish|leaves and bark"},
-    {"active_time", "at dawn and dusk|at night|in the early morning|during the warmer months|on "
-                    "calm grey days"},
-    {"seasonal", "raises its young in a hidden den|gathers in large groups|travels long distances "
-                 "to find food|grows a thicker coat|builds a nest of sticks and moss|becomes "
-                 "much harder to find"},
-    {"feature", "keen eyesight|thick coat|long legs|sharp hearing|sharp claws|sense of smell|"
-                "quiet movement|colouring"},
-    {"help", "survive the cold winters|hide from larger animals|catch its prey|move quickly "
-             "through dense cover|find food under the snow"},
-    {"myth", "bring good luck to travellers|guard hidden treasure|know the way through any forest|"
-             "warn villagers of coming storms|carry messages between the living and the spirits"},
+    {"habitat",
+     "in woods and hedgerows across the region|along rivers and quiet streams|on rocky "
+     "coasts and islands|in high mountain meadows|in marshes and reed beds|in farmland "
+     "and open country|in old forests far from towns"},
+    {"food",
+     "insects and worms|fish and frogs|berries and roots|small rodents|seeds and grasses|"
+     "acorns and beetles|shellfish|leaves and bark"},
+    {"active_time",
+     "at dawn and dusk|at night|in the early morning|during the warmer months|on "
+     "calm grey days"},
+    {"seasonal",
+     "raises its young in a hidden den|gathers in large groups|travels long distances "
+     "to find food|grows a thicker coat|builds a nest of sticks and moss|becomes "
+     "much harder to find"},
+    {"feature",
+     "keen eyesight|thick coat|long legs|sharp hearing|sharp claws|sense of smell|"
+     "quiet movement|colouring"},
+    {"help",
+     "survive the cold winters|hide from larger animals|catch its prey|move quickly "
+     "through dense cover|find food under the snow"},
+    {"myth",
+     "bring good luck to travellers|guard hidden treasure|know the way through any forest|"
+     "warn villagers of coming storms|carry messages between the living and the spirits"},
     {"trend", "grown|fallen|recovered"},
-    {"reason", "of changes in farming|hedgerows were replanted|rivers became cleaner|old "
-               "woodlands were cut down|new reserves were created"},
+    {"reason",
+     "of changes in farming|hedgerows were replanted|rivers became cleaner|old "
+     "woodlands were cut down|new reserves were created"},
     // Dialogue.
     {"greeting", "Good morning|Hello|Good evening|Hello there|Ah, there you are"},
-    {"question_line", "Have you seen my {object}?|Are you going to the market today?|Did you hear "
-                      "the news from {T}?|Would you like to come for a walk?|Is it true that the "
-                      "bridge is closed?|What are you reading?|Could you help me carry these "
-                      "boxes?"},
-    {"answer_line", "Not since yesterday|I was just about to leave|Only a little, but tell me "
-                    "everything|Of course, give me a moment to find my coat|I think so, but "
-                    "nobody seems sure|It is a book about old ships|Yes, if you carry the "
-                    "lighter ones"},
-    {"comment_line", "I have been looking everywhere|The weather looks like it will turn|"
-                     "Everyone is talking about it|I thought you might say that|We could stop "
-                     "at the bakery on the way|My brother says the {R} is higher than ever"},
-    {"gesture", "smiling|shaking {his} head|looking out of the window|pulling on {his} gloves|"
-                "laughing softly|sitting down by the fire"},
-    {"pause", "paused for a moment|put down the cup|looked up from the garden|thought about it|"
-              "nodded slowly"},
-    {"reply_line", "Then we had better go now.|Let me ask my neighbour first.|I remember something "
-                   "like this happening years ago.|Perhaps it is in the kitchen after all.|That "
-                   "would be lovely."},
+    {"question_line",
+     "Have you seen my {object}?|Are you going to the market today?|Did you hear "
+     "the news from {T}?|Would you like to come for a walk?|Is it true that the "
+     "bridge is closed?|What are you reading?|Could you help me carry these "
+     "boxes?"},
+    {"answer_line",
+     "Not since yesterday|I was just about to leave|Only a little, but tell me "
+     "everything|Of course, give me a moment to find my coat|I think so, but "
+     "nobody seems sure|It is a book about old ships|Yes, if you carry the "
+     "lighter ones"},
+    {"comment_line",
+     "I have been looking everywhere|The weather looks like it will turn|"
+     "Everyone is talking about it|I thought you might say that|We could stop "
+     "at the bakery on the way|My brother says the {R} is higher than ever"},
+    {"gesture",
+     "smiling|shaking {his} head|looking out of the window|pulling on {his} gloves|"
+     "laughing softly|sitting down by the fire"},
+    {"pause",
+     "paused for a moment|put down the cup|looked up from the garden|thought about it|"
+     "nodded slowly"},
+    {"reply_line",
+     "Then we had better go now.|Let me ask my neighbour first.|I remember something "
+     "like this happening years ago.|Perhaps it is in the kitchen after all.|That "
+     "would be lovely."},
 };
 
 // A paragraph is an opener, three to five sentences from its pool, and a closer.

@@ -15,14 +15,14 @@ struct Person {
   bool female;
 };
 constexpr Person kPeople[] = {
-    {"Maya", true},    {"Liam", false},   {"Sofia", true},   {"Noah", false},   {"Priya", true},
-    {"Mateo", false},  {"Chloe", true},   {"Ethan", false},  {"Amara", true},   {"Lucas", false},
-    {"Zoe", true},     {"Omar", false},   {"Hannah", true},  {"Diego", false},  {"Aisha", true},
-    {"Kenji", false},  {"Grace", true},   {"Samuel", false}, {"Leila", true},   {"Ryan", false},
-    {"Nadia", true},   {"Tariq", false},  {"Emily", true},   {"Jonah", false},  {"Ines", true},
-    {"Marcus", false}, {"Fatima", true},  {"Ben", false},    {"Yuki", true},    {"Carlos", false},
-    {"Lucy", true},    {"Andre", false},  {"Mei", true},     {"Isaac", false},  {"Rosa", true},
-    {"Tomas", false},  {"Julia", true},   {"Kwame", false},  {"Nina", true},    {"Daniel", false},
+    {"Maya", true},    {"Liam", false},  {"Sofia", true},   {"Noah", false},  {"Priya", true},
+    {"Mateo", false},  {"Chloe", true},  {"Ethan", false},  {"Amara", true},  {"Lucas", false},
+    {"Zoe", true},     {"Omar", false},  {"Hannah", true},  {"Diego", false}, {"Aisha", true},
+    {"Kenji", false},  {"Grace", true},  {"Samuel", false}, {"Leila", true},  {"Ryan", false},
+    {"Nadia", true},   {"Tariq", false}, {"Emily", true},   {"Jonah", false}, {"Ines", true},
+    {"Marcus", false}, {"Fatima", true}, {"Ben", false},    {"Yuki", true},   {"Carlos", false},
+    {"Lucy", true},    {"Andre", false}, {"Mei", true},     {"Isaac", false}, {"Rosa", true},
+    {"Tomas", false},  {"Julia", true},  {"Kwame", false},  {"Nina", true},   {"Daniel", false},
 };
 
 // singular/plural pairs of things children buy, collect and share.

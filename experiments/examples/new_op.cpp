@@ -39,7 +39,8 @@ int main() {
 
   // The check reduces the op's output to Σ w·y with random w, then compares ∂/∂x from
   // backward() with (L(x+h) − L(x−h)) / 2h, element by element.
-  GradCheckResult good = gradcheck([](const std::vector<Tensor>& in) { return softplus(in[0]); }, {x});
+  GradCheckResult good =
+      gradcheck([](const std::vector<Tensor>& in) { return softplus(in[0]); }, {x});
   GradCheckResult bad =
       gradcheck([](const std::vector<Tensor>& in) { return softplus(in[0], true); }, {x});
   fmt::print("softplus, correct backward: worst relative error {:.1e}\n", good.worst);

@@ -6,9 +6,9 @@
 
 #include "gpt2/bpe/bpe_trainer.h"
 #include "gpt2/training/evaluate.h"
+#include "gpt2/training/trainer.h"
 #include "lora/lora.h"
 #include "lora/similarity.h"
-#include "gpt2/training/trainer.h"
 
 using namespace ls;
 
@@ -66,7 +66,8 @@ int main() {
                evaluate_perplexity(model, data[1], 8, 32).value());
   };
   perplexities("base model");
-  for (auto [adapter, label] : {std::pair{numbers, "numbers adapter"}, {colours, "colours adapter"}}) {
+  for (auto [adapter, label] :
+       {std::pair{numbers, "numbers adapter"}, {colours, "colours adapter"}}) {
     adapter->attach(model);
     perplexities(label);
     adapter->detach(model);

@@ -8,16 +8,15 @@
 
 #include "gpt2/bpe/bpe_trainer.h"
 #include "gpt2/training/evaluate.h"
-#include "lora/lora.h"
 #include "gpt2/training/trainer.h"
+#include "lora/lora.h"
 
 using namespace ls;
 
 int main() {
   // A toy task with a rule to learn: the answer is the question's number doubled.
   std::string text;
-  for (int i = 0; i < 200; ++i)
-    text += fmt::format("Double {} is {}.\n", i, 2 * i);
+  for (int i = 0; i < 200; ++i) text += fmt::format("Double {} is {}.\n", i, 2 * i);
   Tokenizer tokenizer = train_bpe(text, 400);
   std::vector<Example> examples = text_windows(tokenizer.encode(text), /*seq_len=*/32);
 
@@ -39,9 +38,8 @@ int main() {
   double before = evaluate_perplexity(model, examples, 8, 32).value();
 
   // Train the factors only: the Trainable names them and reseeds their dropout.
-  Trainable trainable{adapter->named_parameters(), [&](uint64_t seed) {
-                        adapter->reseed_dropout(seed);
-                      }};
+  Trainable trainable{adapter->named_parameters(),
+                      [&](uint64_t seed) { adapter->reseed_dropout(seed); }};
   TrainOptions options;
   options.lr = 1e-2f;
   options.batch = 8;

@@ -1,8 +1,9 @@
 #include "experiments/plots/charts.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
 #include <limits>
 
 #include "experiments/plots/svg.h"
@@ -13,10 +14,12 @@ namespace {
 
 constexpr double kWidth = 720, kHeight = 480;
 constexpr double kLeft = 80, kRight = 200, kTop = 70, kBottom = 60;  // plot margins
-const char* kPalette[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b"};
+const char* kPalette[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd",
+                          "#ff7f0e", "#17becf", "#8c564b"};
 
 struct Range {
-  double lo = std::numeric_limits<double>::infinity(), hi = -std::numeric_limits<double>::infinity();
+  double lo = std::numeric_limits<double>::infinity(),
+         hi = -std::numeric_limits<double>::infinity();
   void add(double v) {
     if (!std::isfinite(v)) return;
     lo = std::min(lo, v);
@@ -139,7 +142,8 @@ std::string bar_chart(const BarChart& chart) {
   }
   c.line(kLeft, y(0), kWidth - kRight, y(0), {"none", "#888", 1});
   size_t groups = std::max<size_t>(1, chart.categories.size()), n = chart.series.size();
-  double group_w = plot_w / static_cast<double>(groups), bar_w = 0.8 * group_w / std::max<size_t>(1, n);
+  double group_w = plot_w / static_cast<double>(groups),
+         bar_w = 0.8 * group_w / std::max<size_t>(1, n);
   for (size_t k = 0; k < n; ++k) {
     const BarSeries& s = chart.series[k];
     std::string colour = kPalette[k % std::size(kPalette)];
@@ -147,16 +151,22 @@ std::string bar_chart(const BarChart& chart) {
       double x = kLeft + group_w * (static_cast<double>(g) + 0.1) + bar_w * static_cast<double>(k);
       double v = s.values[g], e = g < s.errors.size() ? s.errors[g] : 0.0;
       c.rect(x, std::min(y(v), y(0)), bar_w, std::fabs(y(v) - y(0)), {colour, "none", 0},
-             fmt::format("{} — {}: {} ± {}", chart.categories[g], s.name, format_value(v), format_value(e)));
+             fmt::format("{} — {}: {} ± {}", chart.categories[g], s.name, format_value(v),
+                         format_value(e)));
       c.line(x + bar_w / 2, y(v - e), x + bar_w / 2, y(v + e), {"none", "#222", 1});
     }
     if (std::isfinite(s.reference)) {
       Style dashed{"none", colour, 1.5};
-      for (double x = kLeft; x < kWidth - kRight; x += 12) c.line(x, y(s.reference), std::min(x + 6, kWidth - kRight), y(s.reference), dashed);
+      for (double x = kLeft; x < kWidth - kRight; x += 12)
+        c.line(x, y(s.reference), std::min(x + 6, kWidth - kRight), y(s.reference), dashed);
     }
     double ly = kTop + 14 + 18 * static_cast<double>(k);  // legend
     c.rect(kWidth - kRight + 12, ly - 10, 14, 10, {colour, "none", 0});
-    c.text(kWidth - kRight + 32, ly, s.name + (std::isfinite(s.reference) ? fmt::format(" (study {}: dashed)", format_value(s.reference)) : ""), {11});
+    c.text(kWidth - kRight + 32, ly,
+           s.name + (std::isfinite(s.reference)
+                         ? fmt::format(" (study {}: dashed)", format_value(s.reference))
+                         : ""),
+           {11});
   }
   for (size_t g = 0; g < chart.categories.size(); ++g)
     c.text(kLeft + group_w * (static_cast<double>(g) + 0.5), kHeight - kBottom + 14,

@@ -48,22 +48,24 @@ void Canvas::text(double x, double y, const std::string& content, const TextStyl
 std::string Canvas::gradient(const std::vector<std::pair<double, std::string>>& stops,
                              bool vertical) {
   std::string id = fmt::format("gradient{}", next_id_++);
-  defs_ += fmt::format(R"(<linearGradient id="{}" x1="0" y1="0" x2="{}" y2="{}">)" "\n", id,
-                       vertical ? 0 : 1, vertical ? 1 : 0);
+  defs_ += fmt::format(R"(<linearGradient id="{}" x1="0" y1="0" x2="{}" y2="{}">)"
+                       "\n",
+                       id, vertical ? 0 : 1, vertical ? 1 : 0);
   for (auto& [offset, colour] : stops)
-    defs_ += fmt::format(R"(  <stop offset="{:g}" stop-color="{}"/>)" "\n", offset, escape(colour));
+    defs_ += fmt::format(R"(  <stop offset="{:g}" stop-color="{}"/>)"
+                         "\n",
+                         offset, escape(colour));
   defs_ += "</linearGradient>\n";
   return "url(#" + id + ")";
 }
 
 std::string Canvas::str() const {
-  return fmt::format(
-      R"(<svg xmlns="http://www.w3.org/2000/svg" width="{0:g}" height="{1:g}" )"
-      R"(viewBox="0 0 {0:g} {1:g}" font-family="Helvetica, Arial, sans-serif">)"
-      "\n<defs>\n{2}</defs>\n"
-      R"(<rect width="100%" height="100%" fill="white"/>)"
-      "\n{3}</svg>\n",
-      width_, height_, defs_, body_);
+  return fmt::format(R"(<svg xmlns="http://www.w3.org/2000/svg" width="{0:g}" height="{1:g}" )"
+                     R"(viewBox="0 0 {0:g} {1:g}" font-family="Helvetica, Arial, sans-serif">)"
+                     "\n<defs>\n{2}</defs>\n"
+                     R"(<rect width="100%" height="100%" fill="white"/>)"
+                     "\n{3}</svg>\n",
+                     width_, height_, defs_, body_);
 }
 
 void Canvas::save(const std::string& path) const { write_file_atomic(path, str()); }
@@ -72,12 +74,23 @@ std::string escape(const std::string& text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;

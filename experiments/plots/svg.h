@@ -64,7 +64,7 @@ struct Heatmap {
   std::string title, subtitle, x_label, y_label, value_label;
   std::vector<std::string> columns, rows;
   std::vector<std::vector<double>> values;  // [row][column]; NaN: no value, drawn grey
-  double limit = 0.0;  // colours span ±limit; 0: the largest |value|
+  double limit = 0.0;                       // colours span ±limit; 0: the largest |value|
 };
 // The SVG document: coloured cells with their values written in, row and column labels,
 // axis labels, title, and a colour bar with ticks.

@@ -16,14 +16,17 @@ namespace {
 
 using nlohmann::json;
 
-
-
 json combination_json(const PairResult& p) {
   return {{"domains", p.domains},
-          {"change_pct", p.change_pct.mean()}, {"rms_cos", p.rms_cos.mean()},
-          {"ppl_sum", p.ppl_sum.mean()}, {"ppl_merged", p.ppl_merged.mean()},
-          {"std", {{"change_pct", p.change_pct.std()}, {"rms_cos", p.rms_cos.std()},
-                   {"ppl_sum", p.ppl_sum.std()}, {"ppl_merged", p.ppl_merged.std()}}},
+          {"change_pct", p.change_pct.mean()},
+          {"rms_cos", p.rms_cos.mean()},
+          {"ppl_sum", p.ppl_sum.mean()},
+          {"ppl_merged", p.ppl_merged.mean()},
+          {"std",
+           {{"change_pct", p.change_pct.std()},
+            {"rms_cos", p.rms_cos.std()},
+            {"ppl_sum", p.ppl_sum.std()},
+            {"ppl_merged", p.ppl_merged.std()}}},
           {"per_seed", {{"change_pct", p.change_pct.values}, {"rms_cos", p.rms_cos.values}}}};
 }
 
@@ -48,13 +51,15 @@ std::string markdown(const std::vector<StudyResults>& configs) {
   for (const StudyResults& R : configs) {
     o << "| " << choices_label(R.choices) << " |";
     for (const PairResult* p : combinations(R))
-      o << " " << mean_pm(p->change_pct, "{:+.2f}", "{:.2f}") << "<br>cos " << mean_pm(p->rms_cos, "{:.4f}") << " |";
+      o << " " << mean_pm(p->change_pct, "{:+.2f}", "{:.2f}") << "<br>cos "
+        << mean_pm(p->rms_cos, "{:.4f}") << " |";
     o << fmt::format(" {:.2f} / {:.2f} |\n", R.fit.pearson_r, R.fit_all.pearson_r);
   }
   o << "| **study (GPT-2 Small)** |";
   for (const PairResult* p : combinations(first)) {
     auto found = published_change().find(domains_label(p->domains));
-    o << " " << (found == published_change().end() ? "—" : fmt::format("{:+.2f}", found->second)) << " |";
+    o << " " << (found == published_change().end() ? "—" : fmt::format("{:+.2f}", found->second))
+      << " |";
   }
   o << " — |\n";
   return o.str();
@@ -66,8 +71,8 @@ std::string csv(const std::vector<StudyResults>& configs) {
     for (const PairResult* p : combinations(R))
       for (size_t s = 0; s < p->change_pct.values.size(); ++s)
         out += fmt::format("\"{}\",{},{},{:.4f},{:.6f},{:.6f},{:.6f}\n", choices_label(R.choices),
-                           domains_label(p->domains), s, p->change_pct.values[s], p->rms_cos.values[s],
-                           p->ppl_sum.values[s], p->ppl_merged.values[s]);
+                           domains_label(p->domains), s, p->change_pct.values[s],
+                           p->rms_cos.values[s], p->ppl_sum.values[s], p->ppl_merged.values[s]);
   return out;
 }
 
@@ -76,7 +81,9 @@ json ablation_json(const std::vector<StudyResults>& configs) {
   for (const StudyResults& R : configs) {
     json pairs = json::array();
     for (const PairResult& p : R.pairs) pairs.push_back(combination_json(p));
-    list.push_back({{"choices", R.choices}, {"label", choices_label(R.choices)}, {"pairs", pairs},
+    list.push_back({{"choices", R.choices},
+                    {"label", choices_label(R.choices)},
+                    {"pairs", pairs},
                     {"triple", R.has_triple ? combination_json(R.triple) : json(nullptr)},
                     {"fit_pearson_r", {{"pairs", R.fit.pearson_r}, {"all", R.fit_all.pearson_r}}}});
   }
@@ -112,9 +119,11 @@ std::string write_ablation_report(const std::vector<StudyResults>& configs,
   write_file_atomic(run_dir + "/ablation.json", ablation_json(configs).dump(2) + "\n");
   std::filesystem::create_directories(run_dir + "/plots");
   write_file_atomic(run_dir + "/plots/ablation.svg", chart(configs));
-  return "\n" + md + fmt::format("\nAblation: {0}/ablation.md, .csv, .json, plots/ablation.svg; "
-                                 "each configuration's full results in {0}/ablation/<choices>/.\n",
-                                 run_dir);
+  return "\n" + md +
+         fmt::format(
+             "\nAblation: {0}/ablation.md, .csv, .json, plots/ablation.svg; "
+             "each configuration's full results in {0}/ablation/<choices>/.\n",
+             run_dir);
 }
 
 }  // namespace ls

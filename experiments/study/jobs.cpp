@@ -59,9 +59,7 @@ void apply_study_hparams(AdapterJob& j, float lr_override) {
 }
 
 // The fraction of the union each pair-merged script trained on (torch random_split).
-double merged_fraction(const std::string& label) {
-  return label == "math+finance" ? 0.8 : 0.5;
-}
+double merged_fraction(const std::string& label) { return label == "math+finance" ? 0.8 : 0.5; }
 
 void apply_study_choices(AdapterJob& j, const std::vector<std::string>& choices) {
   LoraJob& job = j.job;
@@ -123,8 +121,8 @@ std::vector<AdapterJob> adapter_jobs(const ReproduceOptions& o, const Preset& pr
       if (o.max_steps > 0) job.train.max_steps = o.max_steps;
       j.settings = adapter_settings(job, model_id);
       // The folder name carries the settings' digest: other settings never reuse it.
-      job.out = fmt::format("{}/{}-{}", run_dir, j.name(),
-                            settings_identity(j.settings).substr(0, 8));
+      job.out =
+          fmt::format("{}/{}-{}", run_dir, j.name(), settings_identity(j.settings).substr(0, 8));
       jobs.push_back(std::move(j));
     }
   }
@@ -166,8 +164,10 @@ std::vector<std::string> job_args(const AdapterJob& j) {
 }
 
 std::string shell_quoted(const std::string& word) {
-  bool plain = !word.empty() && word.find_first_not_of(
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+-=./,:@%") == std::string::npos;
+  bool plain = !word.empty() &&
+               word.find_first_not_of(
+                   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+-=./,:@%") ==
+                   std::string::npos;
   if (plain) return word;
   std::string out = "'";
   for (char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);

@@ -11,18 +11,18 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <system_error>
-#include <memory>
 #include <thread>
 
 #include "experiments/bench/bench.h"
 #include "lora/lora.h"
-#include "tensor/io/progress.h"
 #include "nn/optim.h"
 #include "tensor/error.h"
-#include "tensor/io/file_io.h"
 #include "tensor/interrupt.h"
+#include "tensor/io/file_io.h"
+#include "tensor/io/progress.h"
 #include "tensor/parallel.h"
 
 namespace ls {

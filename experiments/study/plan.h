@@ -35,14 +35,14 @@ PlanFormat parse_plan_format(const std::string& name);
 
 // What --plan prints, in the order it must run.
 struct Plan {
-  std::string workdir;                  // where relative paths in the commands start
-  std::string run_dir;                  // <run>: logs go to <run>/logs
-  std::optional<std::string> pretrain;  // the base model's command, when it is to be trained
-  std::vector<std::string> jobs;        // the pending adapter jobs' commands
-  std::string evaluate;                 // reproduce --evaluate-only, once every job is done
+  std::string workdir;                   // where relative paths in the commands start
+  std::string run_dir;                   // <run>: logs go to <run>/logs
+  std::optional<std::string> pretrain;   // the base model's command, when it is to be trained
+  std::vector<std::string> jobs;         // the pending adapter jobs' commands
+  std::string evaluate;                  // reproduce --evaluate-only, once every job is done
   std::optional<PlanEstimate> estimate;  // none when there is nothing to train
-  int workers = 1;                      // the parallel script's default jobs at once
-  int cores = 1;                        // of this machine, where the estimate was measured
+  int workers = 1;                       // the parallel script's default jobs at once
+  int cores = 1;                         // of this machine, where the estimate was measured
 };
 
 // The reproduce command that evaluates what the plan trained: this run's flags, with

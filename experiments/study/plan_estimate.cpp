@@ -56,8 +56,8 @@ PlanEstimate estimate_plan(const std::vector<const AdapterJob*>& jobs, const Pre
   }
   // Each job at its mean length when the base model (and so the tokenizer) exists, else at the
   // full sequence length (an upper bound); each shape timed once (its length rounded up to 8).
-  bool tokenizer = !jobs.empty() &&
-                   std::filesystem::exists(jobs.front()->job.model_dir + "/vocab.json");
+  bool tokenizer =
+      !jobs.empty() && std::filesystem::exists(jobs.front()->job.model_dir + "/vocab.json");
   std::map<std::pair<int64_t, int64_t>, double> step_of;  // (batch, length) → seconds
   for (const AdapterJob* j : jobs) {
     const TrainOptions& t = j->job.train;
@@ -77,9 +77,10 @@ std::string PlanEstimate::line() const {
   double seconds = pretrain_seconds;
   for (double s : job_seconds) seconds += s;
   double rate = seconds > 0 ? tokens / seconds : 0.0;
-  return fmt::format("# estimated total: {} on this machine ({} tokens at {:.0f} tokens/s; "
-                     "training only, one job at a time on all cores)",
-                     format_duration(seconds), token_words(tokens), rate);
+  return fmt::format(
+      "# estimated total: {} on this machine ({} tokens at {:.0f} tokens/s; "
+      "training only, one job at a time on all cores)",
+      format_duration(seconds), token_words(tokens), rate);
 }
 
 }  // namespace ls

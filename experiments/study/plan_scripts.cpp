@@ -37,8 +37,10 @@ class Stages {
 
 // The comment that opens both scripts: what they are, how to run them, the plan's estimate.
 std::string script_head(const Plan& plan, const std::string& usage) {
-  std::string head = "#!/usr/bin/env bash\n# lorasum reproduce, stage by stage: the base model "
-                     "(unless it is there), the\n# adapter jobs, the evaluation.\n" + usage;
+  std::string head =
+      "#!/usr/bin/env bash\n# lorasum reproduce, stage by stage: the base model "
+      "(unless it is there), the\n# adapter jobs, the evaluation.\n" +
+      usage;
   if (plan.estimate) head += plan.estimate->line() + "\n";
   return head + "set -euo pipefail\n";
 }
@@ -61,8 +63,10 @@ std::string shell_text(const Plan& plan) {
 std::string parallel_script(const Plan& plan) {
   for (const std::string& job : plan.jobs)
     if (job.find('\n') != std::string::npos)
-      input_error("a job's paths hold a line break, so it cannot be one line of GNU parallel's "
-                  "input; use --format shell or slurm, or other paths:\n{}", job);
+      input_error(
+          "a job's paths hold a line break, so it cannot be one line of GNU parallel's "
+          "input; use --format shell or slurm, or other paths:\n{}",
+          job);
   std::string s = script_head(
       plan, fmt::format("# Run it with bash, e.g. `JOBS=4 bash plan.sh`. JOBS: adapter jobs at "
                         "once (default {}, as\n# reproduce would run them on the machine that "
@@ -81,9 +85,10 @@ std::string parallel_script(const Plan& plan) {
         "The {}, JOBS at once: one a line, each run with --threads appended.\n# The first "
         "failure stops the others (they keep their checkpoints); the joblog lists each.",
         job_count(plan.jobs.size())));
-    s += fmt::format("parallel --halt now,fail=1 -j \"$JOBS\" --joblog {}/parallel.joblog "
-                     "eval {{}} --threads \"$THREADS\" <<'{}'\n",
-                     logs, kEnd);
+    s += fmt::format(
+        "parallel --halt now,fail=1 -j \"$JOBS\" --joblog {}/parallel.joblog "
+        "eval {{}} --threads \"$THREADS\" <<'{}'\n",
+        logs, kEnd);
     for (const std::string& job : plan.jobs) s += job + "\n";
     s += std::string(kEnd) + "\n";
   }
@@ -135,13 +140,14 @@ class SlurmStages {
 std::string slurm_script(const Plan& plan) {
   size_t n = plan.jobs.size();
   std::string s = script_head(
-      plan, "# Submit it with `bash plan.sh` where sbatch runs; each stage starts once the one "
-            "before\n# succeeded. Partition and account come from sbatch's environment "
-            "(SBATCH_PARTITION,\n# SBATCH_ACCOUNT).\n");
+      plan,
+      "# Submit it with `bash plan.sh` where sbatch runs; each stage starts once the one "
+      "before\n# succeeded. Partition and account come from sbatch's environment "
+      "(SBATCH_PARTITION,\n# SBATCH_ACCOUNT).\n");
   const PlanEstimate none;
   const PlanEstimate& e = plan.estimate ? *plan.estimate : none;
-  double longest_job = e.job_seconds.empty()
-                           ? 0.0 : *std::max_element(e.job_seconds.begin(), e.job_seconds.end());
+  double longest_job =
+      e.job_seconds.empty() ? 0.0 : *std::max_element(e.job_seconds.begin(), e.job_seconds.end());
   s += fmt::format(
       "\n# Resources of each stage: edit to fit the cluster. Time limits: three times the "
       "estimate\n# on the {} cores of the machine that made the plan, at least 10 minutes; the "
@@ -162,9 +168,9 @@ std::string slurm_script(const Plan& plan) {
   Stages stages;
   SlurmStages slurm;
   if (plan.pretrain)
-    s += stages.next(kPretrainStage) +
-         slurm.submit("pretrain", "PRETRAIN", "--output=\"$LOGS/pretrain-%j.log\"",
-                      *plan.pretrain + " " + threads + "\n");
+    s += stages.next(kPretrainStage) + slurm.submit("pretrain", "PRETRAIN",
+                                                    "--output=\"$LOGS/pretrain-%j.log\"",
+                                                    *plan.pretrain + " " + threads + "\n");
   if (n > 0) {
     std::string list;
     for (const std::string& job : plan.jobs) list += "  " + shell_quoted(job) + "\n";
@@ -176,7 +182,8 @@ std::string slurm_script(const Plan& plan) {
         "adapters", "JOB",
         fmt::format("--array=0-{} --ntasks=\"$JOB_TASKS\" --output=\"$LOGS/adapter-%A_%a.log\"",
                     n - 1),
-        "jobs=(\n" + list + ")\nlaunch=\"\"\n[ \"${SLURM_NTASKS:-1}\" -gt 1 ] && launch=\"srun \"\n" +
+        "jobs=(\n" + list +
+            ")\nlaunch=\"\"\n[ \"${SLURM_NTASKS:-1}\" -gt 1 ] && launch=\"srun \"\n" +
             "eval \"$launch${jobs[$SLURM_ARRAY_TASK_ID]}\" " + threads + "\n");
   }
   s += stages.next(kEvaluateStage) +
@@ -195,8 +202,8 @@ PlanFormat parse_plan_format(const std::string& name) {
 
 std::string evaluate_command(const ReproduceOptions& o, const std::string& run_dir) {
   const ReproduceOptions defaults;
-  std::vector<std::string> words = {o.binary, "reproduce", "--preset", o.preset, "--out", run_dir,
-                                    "--seeds", std::to_string(o.seeds)};
+  std::vector<std::string> words = {o.binary, "reproduce", "--preset", o.preset,
+                                    "--out",  run_dir,     "--seeds",  std::to_string(o.seeds)};
   auto add = [&words](bool given, const char* flag, const std::string& value = "") {
     if (!given) return;
     words.push_back(flag);
@@ -223,9 +230,12 @@ std::string evaluate_command(const ReproduceOptions& o, const std::string& run_d
 
 std::string plan_text(const Plan& plan, PlanFormat format) {
   switch (format) {
-    case PlanFormat::shell: return shell_text(plan);
-    case PlanFormat::parallel: return parallel_script(plan);
-    case PlanFormat::slurm: return slurm_script(plan);
+    case PlanFormat::shell:
+      return shell_text(plan);
+    case PlanFormat::parallel:
+      return parallel_script(plan);
+    case PlanFormat::slurm:
+      return slurm_script(plan);
   }
   return "";
 }

@@ -46,12 +46,14 @@ std::string default_run_dir(const std::string& preset) {
 }
 
 bool finished(const std::string& dir, const std::string& main_file) {
-  return fs::exists(fs::path(dir) / main_file) && !fs::exists(fs::path(dir) / "checkpoint.safetensors");
+  return fs::exists(fs::path(dir) / main_file) &&
+         !fs::exists(fs::path(dir) / "checkpoint.safetensors");
 }
 
 std::string qa_text(const std::vector<datagen::QAExample>& examples) {
   std::string text;
-  for (const auto& ex : examples) text += "Question: " + ex.question + "\nAnswer: " + ex.answer + "\n\n";
+  for (const auto& ex : examples)
+    text += "Question: " + ex.question + "\nAnswer: " + ex.answer + "\n\n";
   return text;
 }
 
@@ -67,8 +69,10 @@ std::vector<datagen::QAExample> sample(std::vector<datagen::QAExample> examples,
 
 // Where the run's data come from, as their settings record holds it.
 nlohmann::json data_source(const ReproduceOptions& o, const Preset& p) {
-  nlohmann::json sizes = {{"train", p.train_per_domain}, {"test", p.test_per_domain},
-                          {"pretrain", p.pretrain_per_domain}, {"seed", kDataSeed}};
+  nlohmann::json sizes = {{"train", p.train_per_domain},
+                          {"test", p.test_per_domain},
+                          {"pretrain", p.pretrain_per_domain},
+                          {"seed", kDataSeed}};
   if (o.data_dir.empty()) return {{"generated", sizes}};
   nlohmann::json files;
   for (const std::string& d : study_domains())
@@ -119,8 +123,10 @@ std::string prepare_data(const ReproduceOptions& o, const Preset& p, const std::
   nlohmann::json settings = data_settings(data_source(o, p));
   if (!o.force && check_settings(dir, settings)) return dir;
   if (o.evaluate_only)  // its jobs, which read the data, cannot be finished either
-    input_error("{}: the run's data are not prepared yet; --evaluate-only trains nothing, so run "
-                "the plan's jobs first", dir);
+    input_error(
+        "{}: the run's data are not prepared yet; --evaluate-only trains nothing, so run "
+        "the plan's jobs first",
+        dir);
   uint64_t seed = kDataSeed;
   for (const std::string& d : study_domains()) write_domain_data(o, p, d, dir + "/" + d, ++seed);
   write_settings(dir, settings);
@@ -145,9 +151,10 @@ std::string pretrain_command(const PretrainJob& j, const std::string& binary) {
       "{} pretrain --data {} --out {} --vocab-size {} --n-layer {} --n-head {} --n-embd {} "
       "--n-positions {} --dropout {} --lr {} --batch {} --seq-len {} --warmup {} --max-steps {} "
       "--schedule cosine --weight-decay {} --seed {} --resume --no-progress",
-      shell_quoted(binary), shell_quoted(j.corpus), shell_quoted(j.out), j.vocab_size, j.config.n_layer, j.config.n_head, j.config.n_embd,
-      j.config.n_positions, j.config.resid_pdrop, t.lr, t.batch, t.seq_len, t.warmup,
-      t.max_steps, t.weight_decay, t.seed);
+      shell_quoted(binary), shell_quoted(j.corpus), shell_quoted(j.out), j.vocab_size,
+      j.config.n_layer, j.config.n_head, j.config.n_embd, j.config.n_positions,
+      j.config.resid_pdrop, t.lr, t.batch, t.seq_len, t.warmup, t.max_steps, t.weight_decay,
+      t.seed);
 }
 
 struct BaseModel {
@@ -191,8 +198,9 @@ void check_options(const ReproduceOptions& o) {
   if (!o.only.empty() && std::find(results.begin(), results.end(), o.only) == results.end())
     input_error("--only {}: expected one of {}", o.only, fmt::join(results, ", "));
   if (o.ablation && !o.choices.empty())
-    input_error("--ablation runs its own configurations (none, each choice, all); drop "
-                "--study-choices");
+    input_error(
+        "--ablation runs its own configurations (none, each choice, all); drop "
+        "--study-choices");
   if (!o.format.empty()) {
     parse_plan_format(o.format);
     if (!o.plan) input_error("--format {} says how --plan prints the jobs; add --plan", o.format);
@@ -221,15 +229,16 @@ int job_workers(const ReproduceOptions& o, const std::vector<const AdapterJob*>&
                     : std::min(job.train.seq_len, config.n_positions);
   WorkerChoice c = measure_job_workers(config, job.lora, job.train.batch, seq);
   if (c.measured)
-    fmt::print(stderr, "adapter jobs: {} at once (one job per core trains {:.2f}x as many "
-               "tokens/s as one job on all {} cores; --jobs sets this)\n", c.workers, c.speedup,
-               num_threads());
+    fmt::print(stderr,
+               "adapter jobs: {} at once (one job per core trains {:.2f}x as many "
+               "tokens/s as one job on all {} cores; --jobs sets this)\n",
+               c.workers, c.speedup, num_threads());
   return c.workers;
 }
 
 // Every job not finished with its settings; jobs that several configurations share, once.
-std::vector<const AdapterJob*> pending_jobs(const ReproduceOptions& o,
-                                            const std::vector<std::vector<AdapterJob>>& per_config) {
+std::vector<const AdapterJob*> pending_jobs(
+    const ReproduceOptions& o, const std::vector<std::vector<AdapterJob>>& per_config) {
   std::set<std::string> seen;
   std::vector<const AdapterJob*> pending;
   for (const auto& jobs : per_config)
@@ -335,13 +344,16 @@ int run_reproduce(const ReproduceOptions& o) {
     return 0;
   }
   std::vector<std::unique_ptr<FolderLock>> held;  // --evaluate-only: the jobs it reads
-  if (o.evaluate_only) held = hold_finished_jobs(o, model, per_config, pending);
-  else run_jobs(o, preset, model, pending);
+  if (o.evaluate_only)
+    held = hold_finished_jobs(o, model, per_config, pending);
+  else
+    run_jobs(o, preset, model, pending);
   std::vector<StudyResults> results;
   for (size_t c = 0; c < configs.size(); ++c) {
     results.push_back(evaluate_study(o, preset, configs[c], per_config[c], model.dir, data_dir));
     std::string dir = o.ablation ? run_dir + "/ablation/" + choices_label(configs[c]) : run_dir;
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
     std::string tables = write_study_report(results.back(), o, preset, per_config[c], dir, seconds);
     if (!o.ablation) fmt::print("{}", tables);
   }

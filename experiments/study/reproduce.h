@@ -2,35 +2,34 @@
 // The reproduction of "naive LoRA summation" (arXiv 2508.11985): single-domain adapters,
 // merged-data adapters, their naive sums, perplexities, similarity, and the fit between RMS
 // cosine and the perplexity change. See experiments/README.md for the protocol.
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "experiments/study/training.h"
 
 namespace ls {
 
 struct ReproduceOptions {
-  std::string preset = "tiny";   // tiny, smoke or gpt2-small
-  std::string out;               // run folder; default runs/<preset>-<date>
-  std::string model_dir;         // base model; default: pretrained by the run (cached)
-  std::string data_dir;          // <domain>/{train,test}.jsonl; default: generated
-  std::string general;           // pretraining corpus; default: generated
+  std::string preset = "tiny";  // tiny, smoke or gpt2-small
+  std::string out;              // run folder; default runs/<preset>-<date>
+  std::string model_dir;        // base model; default: pretrained by the run (cached)
+  std::string data_dir;         // <domain>/{train,test}.jsonl; default: generated
+  std::string general;          // pretraining corpus; default: generated
   int seeds = 3;
-  std::string hparams = "uniform";  // uniform or study
-  float lr = 0.0f;                  // adapter learning rate; 0 = the preset's (or the study's)
+  std::string hparams = "uniform";   // uniform or study
+  float lr = 0.0f;                   // adapter learning rate; 0 = the preset's (or the study's)
   std::vector<std::string> choices;  // the study's code's choices to switch on (--study-choices)
   BatchOrder batching = BatchOrder::by_length;  // of the adapter jobs (--batching)
-  bool ablation = false;         // run none, each choice alone, and all
-  std::string only;              // one result: a pair ("math+medicine") or "triple"; "" = all
-  int jobs = 0;                  // adapter jobs at once (0 = measure which is faster)
-  int64_t max_steps = 0;         // > 0: each adapter job stops after this many steps
-  int64_t eval_limit = 0;        // > 0: the first this many examples of each test split
-  bool force = false;            // redo finished jobs
-  bool plan = false;             // print the jobs (as `format` says) and stop
-  std::string format;            // how --plan prints them: shell (when ""), parallel or slurm
-  bool evaluate_only = false;    // train nothing: refuse when a job is not finished
+  bool ablation = false;                        // run none, each choice alone, and all
+  std::string only;                // one result: a pair ("math+medicine") or "triple"; "" = all
+  int jobs = 0;                    // adapter jobs at once (0 = measure which is faster)
+  int64_t max_steps = 0;           // > 0: each adapter job stops after this many steps
+  int64_t eval_limit = 0;          // > 0: the first this many examples of each test split
+  bool force = false;              // redo finished jobs
+  bool plan = false;               // print the jobs (as `format` says) and stop
+  std::string format;              // how --plan prints them: shell (when ""), parallel or slurm
+  bool evaluate_only = false;      // train nothing: refuse when a job is not finished
   std::string binary = "lorasum";  // how --plan names this program
   bool progress = true;
 };
@@ -76,7 +75,7 @@ struct AdapterJob {
   std::string label() const;  // "math", "math+medicine", …
   std::string name() const;   // "seed0/math", as results.json lists it
   LoraJob job;
-  nlohmann::json settings;    // what settings.json in job.out must hold
+  nlohmann::json settings;  // what settings.json in job.out must hold
 };
 
 // Runs (or with options.plan, prints) the whole study; returns the process exit status.

@@ -57,8 +57,10 @@ void read_size(const json& j, const std::string& dir, const std::string& path, R
   }
   std::string config = dir + "/base-model/config.json";
   if (!fs::exists(config))
-    input_error("{} records no base-model size (an older lorasum wrote it) and {} is missing: "
-                "rerun lorasum reproduce on the run folder to refresh its results", path, config);
+    input_error(
+        "{} records no base-model size (an older lorasum wrote it) and {} is missing: "
+        "rerun lorasum reproduce on the run folder to refresh its results",
+        path, config);
   GPT2Config c = GPT2Config::load(config);
   r.parameters = c.parameter_count();
   r.block_parameters = c.block_parameter_count();
@@ -66,7 +68,8 @@ void read_size(const json& j, const std::string& dir, const std::string& path, R
 
 RunFigures read_run(const std::string& dir) {
   std::string path = dir + "/results.json";
-  if (!fs::exists(path)) input_error("{}: no results.json (a finished reproduce run is expected)", dir);
+  if (!fs::exists(path))
+    input_error("{}: no results.json (a finished reproduce run is expected)", dir);
   json j = json::parse(read_file(path), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object() || !j.contains("pairs") || !j["pairs"].is_array())
     input_error("{}: not a results.json of lorasum reproduce", path);
@@ -118,8 +121,9 @@ std::string table(const std::vector<RunFigures>& runs, double study_parameters) 
     out += fmt::format(" {} | {} |\n", pm(r.triple, r.seeds, "{:+.1f}", "{:.1f}"),
                        std::isnan(r.fit_r) ? "—" : fmt::format("{:.2f}", r.fit_r));
   }
-  out += fmt::format("| the study (one run) | gpt2-small | 1 | {} | {} |", millions(study_parameters),
-                     millions(GPT2Config::preset("gpt2").block_parameter_count()));
+  out +=
+      fmt::format("| the study (one run) | gpt2-small | 1 | {} | {} |", millions(study_parameters),
+                  millions(GPT2Config::preset("gpt2").block_parameter_count()));
   for (const std::string& p : pair_labels())
     out += fmt::format(" {:+.2f} | — |", published_change().at(p));
   return out + " — | — |\n";
@@ -128,13 +132,20 @@ std::string table(const std::vector<RunFigures>& runs, double study_parameters) 
 json run_json(const RunFigures& r) {
   json pairs;
   for (const auto& [label, c] : r.change)
-    pairs[label] = {{"change_pct", c.mean}, {"change_pct_std", c.std},
-                    {"rms_cos", r.cos.at(label).mean}, {"rms_cos_std", r.cos.at(label).std}};
+    pairs[label] = {{"change_pct", c.mean},
+                    {"change_pct_std", c.std},
+                    {"rms_cos", r.cos.at(label).mean},
+                    {"rms_cos_std", r.cos.at(label).std}};
   auto or_null = [](double v) { return std::isnan(v) ? json(nullptr) : json(v); };
-  return {{"run", r.dir}, {"preset", r.preset}, {"seeds", r.seeds}, {"parameters", r.parameters},
-          {"block_parameters", r.block_parameters}, {"pairs", pairs},
+  return {{"run", r.dir},
+          {"preset", r.preset},
+          {"seeds", r.seeds},
+          {"parameters", r.parameters},
+          {"block_parameters", r.block_parameters},
+          {"pairs", pairs},
           {"triple_change_pct", or_null(r.triple.mean)},
-          {"triple_change_pct_std", or_null(r.triple.std)}, {"fit_pearson_r", or_null(r.fit_r)}};
+          {"triple_change_pct_std", or_null(r.triple.std)},
+          {"fit_pearson_r", or_null(r.fit_r)}};
 }
 
 // One figure against log10(parameters), a point per pair and run (and the study's).
@@ -175,7 +186,8 @@ std::string write_scale_report(const std::vector<std::string>& run_dirs, const s
   for (const RunFigures& r : runs) j["runs"].push_back(run_json(r));
   fs::create_directories(out + "/plots");
   write_file_atomic(out + "/scale.md", "# Change % and RMS cosine against base-model size\n\n" +
-                                           std::string("Mean ± std over each run's seeds.\n\n") + md);
+                                           std::string("Mean ± std over each run's seeds.\n\n") +
+                                           md);
   write_file_atomic(out + "/scale.json", j.dump(2) + "\n");
   write_plot(runs, study_parameters, false, out + "/plots/scale.svg");
   write_plot(runs, study_parameters, true, out + "/plots/scale_cos.svg");

@@ -26,10 +26,17 @@ uint64_t fnv1a(std::string_view bytes, uint64_t h = 0xcbf29ce484222325ULL) {
 }
 
 json train_json(const TrainOptions& t) {
-  return {{"lr", decimal(t.lr)},  {"epochs", t.epochs},   {"batch", t.batch},
-          {"seq_len", t.seq_len}, {"warmup", t.warmup},   {"weight_decay", decimal(t.weight_decay)},
-          {"grad_clip", decimal(t.grad_clip)}, {"grad_accum", t.grad_accum}, {"seed", t.seed},
-          {"schedule", decay_name(t.decay)}, {"max_steps", t.max_steps},
+  return {{"lr", decimal(t.lr)},
+          {"epochs", t.epochs},
+          {"batch", t.batch},
+          {"seq_len", t.seq_len},
+          {"warmup", t.warmup},
+          {"weight_decay", decimal(t.weight_decay)},
+          {"grad_clip", decimal(t.grad_clip)},
+          {"grad_accum", t.grad_accum},
+          {"seed", t.seed},
+          {"schedule", decay_name(t.decay)},
+          {"max_steps", t.max_steps},
           {"keep_best", t.keep_best}};
 }
 
@@ -72,9 +79,13 @@ json pretrain_settings(const PretrainJob& job) {
           {"kind", "pretrain"},
           {"corpus", file_digest(job.corpus)},
           {"vocab_size", job.vocab_size},
-          {"model", {{"n_layer", c.n_layer}, {"n_head", c.n_head}, {"n_embd", c.n_embd},
-                     {"n_positions", c.n_positions}, {"resid_pdrop", decimal(c.resid_pdrop)},
-                     {"embd_pdrop", decimal(c.embd_pdrop)}}},
+          {"model",
+           {{"n_layer", c.n_layer},
+            {"n_head", c.n_head},
+            {"n_embd", c.n_embd},
+            {"n_positions", c.n_positions},
+            {"resid_pdrop", decimal(c.resid_pdrop)},
+            {"embd_pdrop", decimal(c.embd_pdrop)}}},
           {"validation_fraction", job.validation_fraction},
           {"train", train_json(job.train)}};
 }
@@ -84,21 +95,26 @@ json adapter_settings(const LoraJob& job, const std::string& model_id) {
   for (const std::string& f : job.data) data.push_back(file_digest(f));
   const LoraConfig& l = job.lora;
   json record = {{"format", kFormatVersion},
-          {"kind", "adapter"},
-          {"base_model", model_id.empty() ? model_identity(job.model_dir) : model_id},
-          {"data", data},
-          {"eval_data", job.eval_data.empty() ? "" : file_digest(job.eval_data)},
-          {"text", {{"question_field", job.format.question_field},
-                    {"answer_field", job.format.answer_field},
-                    {"loss_on_answer_only", job.format.loss_on_answer_only},
-                    {"aligned_length", job.format.aligned_length}}},
-          {"lora", {{"r", l.r}, {"alpha", decimal(l.alpha)}, {"dropout", decimal(l.dropout)},
-                    {"targets", l.target_modules}, {"target_regex", l.target_regex},
-                    {"rslora", l.use_rslora}}},
-          {"train", train_json(job.train)},
-          {"subsample", job.subsample},
-          {"head_copy", job.train_head_copy},
-          {"init_seed", job.init_seed.has_value() ? json(*job.init_seed) : json(nullptr)}};
+                 {"kind", "adapter"},
+                 {"base_model", model_id.empty() ? model_identity(job.model_dir) : model_id},
+                 {"data", data},
+                 {"eval_data", job.eval_data.empty() ? "" : file_digest(job.eval_data)},
+                 {"text",
+                  {{"question_field", job.format.question_field},
+                   {"answer_field", job.format.answer_field},
+                   {"loss_on_answer_only", job.format.loss_on_answer_only},
+                   {"aligned_length", job.format.aligned_length}}},
+                 {"lora",
+                  {{"r", l.r},
+                   {"alpha", decimal(l.alpha)},
+                   {"dropout", decimal(l.dropout)},
+                   {"targets", l.target_modules},
+                   {"target_regex", l.target_regex},
+                   {"rslora", l.use_rslora}}},
+                 {"train", train_json(job.train)},
+                 {"subsample", job.subsample},
+                 {"head_copy", job.train_head_copy},
+                 {"init_seed", job.init_seed.has_value() ? json(*job.init_seed) : json(nullptr)}};
   // Absent means random: the only order before --batching existed, so older folders still match.
   if (job.train.batching == BatchOrder::by_length)
     record["train"]["batching"] = batching_name(job.train.batching);
@@ -127,8 +143,10 @@ json read_settings(const std::string& dir) {
   if (!fs::exists(path)) return nullptr;
   json j = json::parse(read_file(path), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object())
-    input_error("{}: not a lorasum settings record (not a JSON object); remove the folder or "
-                "choose another", path);
+    input_error(
+        "{}: not a lorasum settings record (not a JSON object); remove the folder or "
+        "choose another",
+        path);
   return j;
 }
 
@@ -143,9 +161,11 @@ std::string settings_difference(const json& here, const json& there) {
   std::vector<std::string> parts;
   for (const auto& [key, value] : a)
     if (!b.count(key) || b.at(key) != value)
-      parts.push_back(fmt::format("{}: {} here, {} in the folder", key, value.dump(), shown(b, key)));
+      parts.push_back(
+          fmt::format("{}: {} here, {} in the folder", key, value.dump(), shown(b, key)));
   for (const auto& [key, value] : b)
-    if (!a.count(key)) parts.push_back(fmt::format("{}: absent here, {} in the folder", key, value.dump()));
+    if (!a.count(key))
+      parts.push_back(fmt::format("{}: absent here, {} in the folder", key, value.dump()));
   return fmt::format("{}", fmt::join(parts, "; "));
 }
 
@@ -153,8 +173,10 @@ bool check_settings(const std::string& dir, const json& expected) {
   json found = read_settings(dir);
   if (found.is_null()) return false;
   if (found != expected)
-    input_error("{} was made with other settings ({}); choose another output folder or remove "
-                "this one", dir, settings_difference(expected, found));
+    input_error(
+        "{} was made with other settings ({}); choose another output folder or remove "
+        "this one",
+        dir, settings_difference(expected, found));
   return true;
 }
 

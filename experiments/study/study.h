@@ -15,7 +15,7 @@ namespace ls {
 struct Stat {
   std::vector<double> values;  // one per seed
   double mean() const;
-  double std() const;          // sample standard deviation (0 for one seed)
+  double std() const;  // sample standard deviation (0 for one seed)
 };
 
 // "math+medicine" for {"math", "medicine"}.

@@ -6,8 +6,8 @@
 #include <sstream>
 
 #include "experiments/study/study.h"
-#include "lora/config.h"
 #include "gpt2/training/data.h"
+#include "lora/config.h"
 #include "tensor/error.h"
 
 namespace ls {
@@ -28,8 +28,10 @@ std::vector<std::string> parse_study_choices(const std::string& list) {
   std::string item;
   while (std::getline(in, item, ',')) {
     if (std::find(names.begin(), names.end(), item) == names.end())
-      input_error("--study-choices: unknown choice '{}' (expected none, all, or a comma-separated "
-                  "list of {})", item, fmt::join(names, ", "));
+      input_error(
+          "--study-choices: unknown choice '{}' (expected none, all, or a comma-separated "
+          "list of {})",
+          item, fmt::join(names, ", "));
     given.push_back(item);
   }
   std::vector<std::string> ordered;

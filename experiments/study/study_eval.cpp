@@ -7,8 +7,8 @@
 #include "experiments/study/study.h"
 #include "gpt2/checkpoint.h"
 #include "lora/factors.h"
-#include "tensor/io/progress.h"
 #include "tensor/error.h"
+#include "tensor/io/progress.h"
 
 namespace ls {
 
@@ -63,7 +63,8 @@ constexpr uint64_t kOverlapSeed = 42;  // the study's SEED
 constexpr uint64_t kBaselineSeed = 7;
 
 // Perplexity over the union of several domains' test sets, from their totals.
-double union_ppl(const std::map<std::string, Perplexity>& p, const std::vector<std::string>& domains) {
+double union_ppl(const std::map<std::string, Perplexity>& p,
+                 const std::vector<std::string>& domains) {
   Perplexity total;
   for (const std::string& d : domains) {
     total.total_nll += p.at(d).total_nll;
@@ -75,7 +76,6 @@ double union_ppl(const std::map<std::string, Perplexity>& p, const std::vector<s
 double change_pct(double ppl_sum, double ppl_merged) {
   return (ppl_sum - ppl_merged) / ppl_merged * 100.0;
 }
-
 
 // RMS over all modules of several similarity reports together.
 double pooled_rms(const std::vector<SimilarityReport>& reports) {
@@ -98,11 +98,8 @@ struct EvalSet {
 
 class Evaluator {
  public:
-  Evaluator(const std::string& model_dir, const Preset& preset, int64_t evaluations,
-            bool progress)
-      : model_(load_gpt2(model_dir)),
-        preset_(preset),
-        bar_("evaluate", evaluations, progress) {}
+  Evaluator(const std::string& model_dir, const Preset& preset, int64_t evaluations, bool progress)
+      : model_(load_gpt2(model_dir)), preset_(preset), bar_("evaluate", evaluations, progress) {}
 
   GPT2& model() { return *model_; }
 
@@ -132,7 +129,10 @@ class StudyEvaluation {
   StudyEvaluation(const ReproduceOptions& o, const Preset& p, const std::vector<std::string>& c,
                   const std::vector<AdapterJob>& jobs, const std::string& model_dir,
                   const std::string& data_dir)
-      : o_(o), choices_(c), jobs_(jobs), data_dir_(data_dir),
+      : o_(o),
+        choices_(c),
+        jobs_(jobs),
+        data_dir_(data_dir),
         tok_(Tokenizer::load(model_dir)),
         eval_(model_dir, p, 1 + count_models(jobs), o.progress),
         length_(std::min(p.adapter.seq_len, eval_.model().config().n_positions)) {
@@ -251,8 +251,8 @@ class StudyEvaluation {
     if (a.count(domains_label(R_.domains))) run_triple(a, reports);
     if (seed == 0) {
       const LoraAdapter& first = *a.begin()->second;  // every adapter has the same shapes
-      R_.random_cos = random_baseline(AdapterFactors::of(first), AdapterFactors::of(first), 8,
-                                      kBaselineSeed);
+      R_.random_cos =
+          random_baseline(AdapterFactors::of(first), AdapterFactors::of(first), 8, kBaselineSeed);
     }
   }
 
@@ -305,7 +305,8 @@ class StudyEvaluation {
     std::vector<SimilarityReport> reports = pair_reports;
     if (reports.size() != 3) {  // --only triple: the pairs' cosines without their merged runs
       reports.clear();
-      for (const auto& pair : all_pairs()) reports.push_back(adapter_similarity(*a[pair[0]], *a[pair[1]]));
+      for (const auto& pair : all_pairs())
+        reports.push_back(adapter_similarity(*a[pair[0]], *a[pair[1]]));
     }
     R_.triple.ppl_merged.values.push_back(m);
     R_.triple.ppl_sum.values.push_back(s);

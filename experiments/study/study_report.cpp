@@ -8,9 +8,9 @@
 #include <sstream>
 
 #include "experiments/plots/charts.h"
+#include "experiments/plots/svg.h"
 #include "experiments/study/settings.h"
 #include "experiments/study/study.h"
-#include "experiments/plots/svg.h"
 #include "lora/factors.h"
 #include "tensor/io/file_io.h"
 
@@ -27,9 +27,9 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-
-
-json stat_json(const Stat& s) { return {{"mean", s.mean()}, {"std", s.std()}, {"per_seed", s.values}}; }
+json stat_json(const Stat& s) {
+  return {{"mean", s.mean()}, {"std", s.std()}, {"per_seed", s.values}};
+}
 
 std::string pair_table(const StudyResults& R) {
   std::ostringstream o;
@@ -38,9 +38,9 @@ std::string pair_table(const StudyResults& R) {
     << "|---|---|---|---|---|---|---|\n";
   for (const PairResult& p : R.pairs) {
     auto pub = published_change().find(domains_label(p.domains));
-    o << fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", domains_label(p.domains), mean_pm(p.ppl_merged),
-                     mean_pm(p.ppl_sum), mean_pm(p.change_pct), mean_pm(p.rms_cos, "{:.4f}"),
-                     mean_pm(p.mean_abs_cos, "{:.4f}"),
+    o << fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", domains_label(p.domains),
+                     mean_pm(p.ppl_merged), mean_pm(p.ppl_sum), mean_pm(p.change_pct),
+                     mean_pm(p.rms_cos, "{:.4f}"), mean_pm(p.mean_abs_cos, "{:.4f}"),
                      pub == published_change().end() ? "—" : fmt::format("{:+.2f}", pub->second));
   }
   o << "\n### Pair models on each domain's test split (perplexity)\n\n| pair | model |";
@@ -49,8 +49,8 @@ std::string pair_table(const StudyResults& R) {
   for (size_t i = 0; i < R.domains.size(); ++i) o << "---|";
   o << "\n";
   for (const PairResult& p : R.pairs)
-    for (const auto& [model, by_domain] : {std::pair{"merged", &p.merged_by_domain},
-                                           std::pair{"sum", &p.sum_by_domain}}) {
+    for (const auto& [model, by_domain] :
+         {std::pair{"merged", &p.merged_by_domain}, std::pair{"sum", &p.sum_by_domain}}) {
       o << "| " << domains_label(p.domains) << " | " << model << " |";
       for (const auto& d : R.domains) o << " " << mean_pm(by_domain->at(d)) << " |";
       o << "\n";
@@ -66,8 +66,8 @@ std::string triple_table(const StudyResults& R) {
   o << fmt::format("| sum of the three singles | {} | {} | {} |\n", mean_pm(R.triple.ppl_sum),
                    mean_pm(R.triple.change_pct), mean_pm(R.triple.rms_cos, "{:.4f}"));
   for (const VariantResult& v : R.variants)
-    o << fmt::format("| merged {} + single {} | {} | {} | {} |\n", domains_label(v.merged), v.single,
-                     mean_pm(v.ppl), mean_pm(v.change_pct), mean_pm(v.rms_cos, "{:.4f}"));
+    o << fmt::format("| merged {} + single {} | {} | {} | {} |\n", domains_label(v.merged),
+                     v.single, mean_pm(v.ppl), mean_pm(v.change_pct), mean_pm(v.rms_cos, "{:.4f}"));
   return o.str();
 }
 
@@ -101,9 +101,10 @@ std::string tables(const StudyResults& R) {
   out += singles_table(R);
   out += "\n### Fit\n\n- " + fit_line("pairs", R.fit) + "\n- " +
          fit_line("all combinations (pairs, triple, variants)", R.fit_all) + "\n";
-  out += fmt::format("\nRandom-adapter baseline at these shapes: RMS cos {:.4f} ± {:.4f} "
-                     "(analytic ≈ {:.4f}).\n",
-                     R.random_cos.rms_mean, R.random_cos.rms_std, R.random_cos.analytic_rms);
+  out += fmt::format(
+      "\nRandom-adapter baseline at these shapes: RMS cos {:.4f} ± {:.4f} "
+      "(analytic ≈ {:.4f}).\n",
+      R.random_cos.rms_mean, R.random_cos.rms_std, R.random_cos.analytic_rms);
   return out;
 }
 
@@ -116,11 +117,14 @@ std::string csv(const StudyResults& R) {
                          merged.values.empty() ? NAN : merged.values[s], sum.values[s],
                          change.values[s], cos.values[s]);
   };
-  for (const PairResult& p : R.pairs) rows("pair", domains_label(p.domains), p.ppl_merged, p.ppl_sum, p.change_pct, p.rms_cos);
+  for (const PairResult& p : R.pairs)
+    rows("pair", domains_label(p.domains), p.ppl_merged, p.ppl_sum, p.change_pct, p.rms_cos);
   if (R.has_triple)
-    rows("triple", domains_label(R.triple.domains), R.triple.ppl_merged, R.triple.ppl_sum, R.triple.change_pct, R.triple.rms_cos);
+    rows("triple", domains_label(R.triple.domains), R.triple.ppl_merged, R.triple.ppl_sum,
+         R.triple.change_pct, R.triple.rms_cos);
   for (const VariantResult& v : R.variants)
-    rows("variant", domains_label(v.merged) + "|" + v.single, R.triple.ppl_merged, v.ppl, v.change_pct, v.rms_cos);
+    rows("variant", domains_label(v.merged) + "|" + v.single, R.triple.ppl_merged, v.ppl,
+         v.change_pct, v.rms_cos);
   return out;
 }
 
@@ -131,12 +135,19 @@ json by_domain_json(const std::map<std::string, Stat>& m) {
 }
 
 json pair_json(const PairResult& r) {
-  return {{"domains", r.domains}, {"ppl_merged", r.ppl_merged.mean()},
-          {"ppl_sum", r.ppl_sum.mean()}, {"change_pct", r.change_pct.mean()},
-          {"rms_cos", r.rms_cos.mean()}, {"mean_abs_cos", r.mean_abs_cos.mean()},
-          {"max_abs_cos", r.max_abs_cos.mean()}, {"param_cos", r.param_cos.mean()},
-          {"per_seed", {{"ppl_merged", r.ppl_merged.values}, {"ppl_sum", r.ppl_sum.values},
-                        {"change_pct", r.change_pct.values}, {"rms_cos", r.rms_cos.values}}},
+  return {{"domains", r.domains},
+          {"ppl_merged", r.ppl_merged.mean()},
+          {"ppl_sum", r.ppl_sum.mean()},
+          {"change_pct", r.change_pct.mean()},
+          {"rms_cos", r.rms_cos.mean()},
+          {"mean_abs_cos", r.mean_abs_cos.mean()},
+          {"max_abs_cos", r.max_abs_cos.mean()},
+          {"param_cos", r.param_cos.mean()},
+          {"per_seed",
+           {{"ppl_merged", r.ppl_merged.values},
+            {"ppl_sum", r.ppl_sum.values},
+            {"change_pct", r.change_pct.values},
+            {"rms_cos", r.rms_cos.values}}},
           {"std", {{"change_pct", r.change_pct.std()}, {"rms_cos", r.rms_cos.std()}}},
           {"merged_by_domain", by_domain_json(r.merged_by_domain)},
           {"sum_by_domain", by_domain_json(r.sum_by_domain)}};
@@ -146,15 +157,22 @@ json triple_json(const StudyResults& R) {
   if (!R.has_triple) return nullptr;
   json variants = json::array();
   for (const VariantResult& v : R.variants)
-    variants.push_back({{"merged", v.merged}, {"single", v.single}, {"ppl", stat_json(v.ppl)},
-                        {"change_pct", stat_json(v.change_pct)}, {"rms_cos", stat_json(v.rms_cos)}});
+    variants.push_back({{"merged", v.merged},
+                        {"single", v.single},
+                        {"ppl", stat_json(v.ppl)},
+                        {"change_pct", stat_json(v.change_pct)},
+                        {"rms_cos", stat_json(v.rms_cos)}});
   const PairResult& t = R.triple;
-  return {{"domains", t.domains}, {"ppl_merged", t.ppl_merged.mean()},
-          {"ppl_sum", t.ppl_sum.mean()}, {"change_pct", t.change_pct.mean()},
+  return {{"domains", t.domains},
+          {"ppl_merged", t.ppl_merged.mean()},
+          {"ppl_sum", t.ppl_sum.mean()},
+          {"change_pct", t.change_pct.mean()},
           {"rms_cos", t.rms_cos.mean()},
           {"std", {{"change_pct", t.change_pct.std()}, {"rms_cos", t.rms_cos.std()}}},
-          {"per_seed", {{"ppl_merged", t.ppl_merged.values}, {"ppl_sum", t.ppl_sum.values},
-                        {"change_pct", t.change_pct.values}}},
+          {"per_seed",
+           {{"ppl_merged", t.ppl_merged.values},
+            {"ppl_sum", t.ppl_sum.values},
+            {"change_pct", t.change_pct.values}}},
           {"variants", variants}};
 }
 
@@ -163,14 +181,20 @@ json jobs_json(const std::vector<AdapterJob>& jobs) {
   json out = json::array();
   for (const AdapterJob& j : jobs) {
     const LoraJob& job = j.job;
-    out.push_back({{"name", j.name()}, {"folder", job.out}, {"lr", decimal(job.train.lr)},
-                   {"epochs", job.train.epochs}, {"batch", job.train.batch},
-                   {"seq_len", job.train.seq_len}, {"dropout", decimal(job.lora.dropout)},
-                   {"warmup", job.train.warmup}, {"weight_decay", decimal(job.train.weight_decay)},
+    out.push_back({{"name", j.name()},
+                   {"folder", job.out},
+                   {"lr", decimal(job.train.lr)},
+                   {"epochs", job.train.epochs},
+                   {"batch", job.train.batch},
+                   {"seq_len", job.train.seq_len},
+                   {"dropout", decimal(job.lora.dropout)},
+                   {"warmup", job.train.warmup},
+                   {"weight_decay", decimal(job.train.weight_decay)},
                    {"seed", job.train.seed},
                    {"batching", batching_name(job.train.batching)},
                    {"label_layout", job.format.aligned_length > 0 ? "aligned" : "joined"},
-                   {"subsample", job.subsample}, {"head_copy", job.train_head_copy},
+                   {"subsample", job.subsample},
+                   {"head_copy", job.train_head_copy},
                    {"init_seed", job.init_seed ? json(*job.init_seed) : json(nullptr)}});
   }
   return out;
@@ -180,13 +204,19 @@ json jobs_json(const std::vector<AdapterJob>& jobs) {
 json base_model_json(const std::vector<AdapterJob>& jobs) {
   if (jobs.empty()) return nullptr;
   GPT2Config c = GPT2Config::load(jobs.front().job.model_dir + "/config.json");
-  return {{"n_layer", c.n_layer}, {"n_head", c.n_head}, {"n_embd", c.n_embd},
-          {"n_positions", c.n_positions}, {"vocab_size", c.vocab_size},
-          {"parameters", c.parameter_count()}, {"block_parameters", c.block_parameter_count()}};
+  return {{"n_layer", c.n_layer},
+          {"n_head", c.n_head},
+          {"n_embd", c.n_embd},
+          {"n_positions", c.n_positions},
+          {"vocab_size", c.vocab_size},
+          {"parameters", c.parameter_count()},
+          {"block_parameters", c.block_parameter_count()}};
 }
 
 json fit_json(const Fit& f) {
-  return {{"slope", f.slope}, {"intercept", f.intercept}, {"pearson_r", f.pearson_r},
+  return {{"slope", f.slope},
+          {"intercept", f.intercept},
+          {"pearson_r", f.pearson_r},
           {"points", f.points}};
 }
 
@@ -213,8 +243,10 @@ json results_json(const StudyResults& R, const ReproduceOptions& o, const Preset
           {"base", base},
           {"fit", fit_json(R.fit)},
           {"fit_all", fit_json(R.fit_all)},
-          {"random_baseline_rms_cos", {{"mean", R.random_cos.rms_mean}, {"std", R.random_cos.rms_std},
-                                       {"analytic", R.random_cos.analytic_rms}}},
+          {"random_baseline_rms_cos",
+           {{"mean", R.random_cos.rms_mean},
+            {"std", R.random_cos.rms_std},
+            {"analytic", R.random_cos.analytic_rms}}},
           {"published_change_pct", published_change()},
           {"base_model", base_model_json(jobs)},
           {"seconds", seconds}};
@@ -239,7 +271,8 @@ svg::Scatter change_vs_cosine(const StudyResults& R) {
 svg::Heatmap module_cosines(const std::string& pair, const SimilarityReport& report) {
   svg::Heatmap h;
   h.title = "Per-module cosine of the deltas: " + pair + " (seed 0)";
-  h.subtitle = fmt::format("RMS {:.4f}, mean |cos| {:.4f}", report.rms_cosine, report.mean_abs_cosine);
+  h.subtitle =
+      fmt::format("RMS {:.4f}, mean |cos| {:.4f}", report.rms_cosine, report.mean_abs_cosine);
   h.x_label = "module";
   h.y_label = "layer";
   h.value_label = "cosine";
@@ -281,13 +314,14 @@ svg::Series smoothed_losses(const AdapterJob& j) {
   return series;
 }
 
-void write_plots(const StudyResults& R, const std::vector<AdapterJob>& jobs, const std::string& dir) {
+void write_plots(const StudyResults& R, const std::vector<AdapterJob>& jobs,
+                 const std::string& dir) {
   fs::create_directories(dir);
   write_file_atomic(dir + "/change_vs_cosine.svg", svg::scatter(change_vs_cosine(R)));
   for (const auto& [pair, report] : R.pair_similarity)
     write_file_atomic(dir + "/cosine_" + pair + ".svg", svg::heatmap(module_cosines(pair, report)));
-  svg::LineChart curves{"Training loss of the seed-0 adapters (mean of the last 10 steps)",
-                        "step", "loss", {}};
+  svg::LineChart curves{
+      "Training loss of the seed-0 adapters (mean of the last 10 steps)", "step", "loss", {}};
   for (const AdapterJob& j : jobs)
     if (j.seed == 0) curves.series.push_back(smoothed_losses(j));
   write_file_atomic(dir + "/training_curves.svg", svg::line_chart(curves));
@@ -309,8 +343,11 @@ std::string write_study_report(const StudyResults& R, const ReproduceOptions& o,
   write_file_atomic(run_dir + "/results.csv", csv(R));
   write_file_atomic(run_dir + "/results.json", results_json(R, o, p, jobs, seconds).dump(2) + "\n");
   write_plots(R, jobs, run_dir + "/plots");
-  return "\n" + body + fmt::format("\nResults, adapters and plots: {}/ (results.md, results.csv, "
-                                   "results.json, plots/*.svg); {:.0f} s.\n", run_dir, seconds);
+  return "\n" + body +
+         fmt::format(
+             "\nResults, adapters and plots: {}/ (results.md, results.csv, "
+             "results.json, plots/*.svg); {:.0f} s.\n",
+             run_dir, seconds);
 }
 
 }  // namespace ls

@@ -9,11 +9,11 @@
 #include "experiments/study/workspace.h"
 #include "gpt2/bpe/bpe_trainer.h"
 #include "gpt2/checkpoint.h"
-#include "tensor/io/safetensors.h"
 #include "tensor/distributed.h"
 #include "tensor/error.h"
 #include "tensor/io/file_io.h"
 #include "tensor/io/output_folder.h"
+#include "tensor/io/safetensors.h"
 
 namespace ls {
 
@@ -41,7 +41,8 @@ std::vector<Example> job_examples(const LoraJob& job, const Tokenizer& tok, int6
   if (job.subsample == 1.0) return all;
   // As torch's random_split(data, [int(f·n), …]): a random int(f·n) of the examples.
   auto keep = static_cast<size_t>(job.subsample * static_cast<double>(all.size()));
-  if (keep == 0) input_error("--subsample {} of {} examples leaves none", job.subsample, all.size());
+  if (keep == 0)
+    input_error("--subsample {} of {} examples leaves none", job.subsample, all.size());
   std::vector<size_t> order =
       shuffled_indices(all.size(), derive_seed(job.train.seed, SeedStream::Subsample));
   std::vector<Example> kept;
@@ -65,14 +66,16 @@ void check_checkpoint_settings(const std::string& path, const nlohmann::json& se
   SafetensorsFile file = SafetensorsFile::open(path);
   const auto& meta = file.metadata();
   auto found = meta.find("settings");
-  auto recorded = found == meta.end() ? nlohmann::json()
-                                      : nlohmann::json::parse(found->second, nullptr, false);
+  auto recorded =
+      found == meta.end() ? nlohmann::json() : nlohmann::json::parse(found->second, nullptr, false);
   if (!recorded.is_object())
-    input_error("{} holds no settings record (made by an older lorasum), so it cannot be "
-                "checked against this run: remove it or choose another --out", path);
+    input_error(
+        "{} holds no settings record (made by an older lorasum), so it cannot be "
+        "checked against this run: remove it or choose another --out",
+        path);
   if (recorded != settings)
-    input_error("{} was written with other settings ({}); resume with those, or remove it",
-                path, settings_difference(settings, recorded));
+    input_error("{} was written with other settings ({}); resume with those, or remove it", path,
+                settings_difference(settings, recorded));
 }
 
 // With --resume: true when `out` holds this job finished (its `result` file, a matching
@@ -87,9 +90,10 @@ bool finished_before(const std::string& out, const std::string& result,
   }
   if (!fs::exists(fs::path(out) / result)) return false;
   if (!check_settings(out, settings))
-    input_error("{} holds a {} without a settings record (made by an older lorasum), so it "
-                "cannot be checked against this run: choose another --out or remove it", out,
-                result);
+    input_error(
+        "{} holds a {} without a settings record (made by an older lorasum), so it "
+        "cannot be checked against this run: choose another --out or remove it",
+        out, result);
   if (world::is_root())
     fmt::print(stderr, "{}: already trained with these settings; nothing to do\n", out);
   return true;
@@ -144,11 +148,12 @@ TrainResult run_lora_job(const LoraJob& job) {
   if (job.train_head_copy) add_head_copy(*model, t);
   TrainResult result = train(*model, t, train_set, eval_set, o);
   // The whole folder at once (the checkpoint goes with the old contents).
-  if (out) out->replace([&](const std::string& staging) {
-    adapter->save(staging);
-    write_file_atomic(staging + "/train_log.csv", log_csv(result.log));
-    write_settings(staging, settings);
-  });
+  if (out)
+    out->replace([&](const std::string& staging) {
+      adapter->save(staging);
+      write_file_atomic(staging + "/train_log.csv", log_csv(result.log));
+      write_settings(staging, settings);
+    });
   return result;
 }
 
@@ -174,12 +179,13 @@ TrainResult run_pretrain_job(const PretrainJob& job) {
   o.checkpoint_settings = settings.dump();
   Trainable t{model.named_parameters(), [&model](uint64_t seed) { model.reseed_dropout(seed); }};
   TrainResult result = train(model, t, train_set, valid_set, o);
-  if (out) out->replace([&](const std::string& staging) {
-    tok.save(staging);
-    save_gpt2(model, staging);
-    write_file_atomic(staging + "/train_log.csv", log_csv(result.log));
-    write_settings(staging, settings);
-  });
+  if (out)
+    out->replace([&](const std::string& staging) {
+      tok.save(staging);
+      save_gpt2(model, staging);
+      write_file_atomic(staging + "/train_log.csv", log_csv(result.log));
+      write_settings(staging, settings);
+    });
   return result;
 }
 

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "lora/lora.h"
 #include "gpt2/training/trainer.h"
+#include "lora/lora.h"
 
 namespace ls {
 
@@ -18,8 +18,8 @@ struct LoraJob {
   TextFormat format;
   TrainOptions train;
   // Choices the study's code made (off by default):
-  double subsample = 1.0;           // train on a seeded fraction of the mixed data files
-  bool train_head_copy = false;     // also train a copy of the LM head, which is not saved
+  double subsample = 1.0;             // train on a seeded fraction of the mixed data files
+  bool train_head_copy = false;       // also train a copy of the LM head, which is not saved
   std::optional<uint64_t> init_seed;  // seed of A's initialisation (default: train.seed)
 };
 
@@ -36,8 +36,8 @@ int64_t mean_example_length(const LoraJob& job, int64_t context);
 TrainResult run_lora_job(const LoraJob& job);
 
 struct PretrainJob {
-  std::string corpus;   // plain-text file
-  std::string out;      // model folder to write
+  std::string corpus;  // plain-text file
+  std::string out;     // model folder to write
   int64_t vocab_size = 2048;
   GPT2Config config;
   double validation_fraction = 0.02;

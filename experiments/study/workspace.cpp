@@ -32,14 +32,16 @@ AdapterSpec AdapterSpec::parse(const std::string& text) {
   std::optional<float> scale = parse_scale(suffix);
   bool whole_is_folder = fs::is_directory(text);
   if (whole_is_folder && scale && fs::is_directory(dir))
-    input_error("--adapter {}: ambiguous: both the folder {} and the folder {} at scale {} exist; "
-                "write {}@1 for the first or {}/@{} for the second", text, text, dir, suffix,
-                text, dir, suffix);
+    input_error(
+        "--adapter {}: ambiguous: both the folder {} and the folder {} at scale {} exist; "
+        "write {}@1 for the first or {}/@{} for the second",
+        text, text, dir, suffix, text, dir, suffix);
   if (whole_is_folder) return {text, 1.0f};
   if (!scale)
-    input_error("--adapter {}: no such folder, and '{}' after the last @ is not a scale (expected "
-                "DIR or DIR@SCALE; for a folder whose name has an @, add a scale: {}@1)", text,
-                suffix, text);
+    input_error(
+        "--adapter {}: no such folder, and '{}' after the last @ is not a scale (expected "
+        "DIR or DIR@SCALE; for a folder whose name has an @, add a scale: {}@1)",
+        text, suffix, text);
   return {dir, *scale};
 }
 
@@ -66,8 +68,8 @@ Tokenizer load_tokenizer(const std::string& model_dir) {
   if (std::filesystem::exists(config_path)) {
     int64_t vocab_size = GPT2Config::load(config_path).vocab_size;
     if (tokenizer.vocab_size() > vocab_size)
-      input_error("{}: the tokenizer has {} tokens, more than the vocab_size = {} of {}",
-                  model_dir, tokenizer.vocab_size(), vocab_size, config_path);
+      input_error("{}: the tokenizer has {} tokens, more than the vocab_size = {} of {}", model_dir,
+                  tokenizer.vocab_size(), vocab_size, config_path);
   }
   return tokenizer;
 }

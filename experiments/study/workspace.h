@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "gpt2/checkpoint.h"
 #include "gpt2/bpe/tokenizer.h"
+#include "gpt2/checkpoint.h"
 #include "lora/lora.h"
 
 namespace ls {

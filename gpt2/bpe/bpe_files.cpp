@@ -4,10 +4,10 @@
 #include <nlohmann/json.hpp>
 
 #include "gpt2/bpe/bpe_text.h"
-#include "tensor/io/json_brief.h"
 #include "gpt2/bpe/tokenizer.h"
 #include "tensor/error.h"
 #include "tensor/io/file_io.h"
+#include "tensor/io/json_brief.h"
 
 namespace ls {
 
@@ -44,8 +44,8 @@ std::vector<std::string> read_vocab(const std::string& path, TokenIds& ids) {
                   json_brief(value));
     int64_t id = value.get<int64_t>();
     if (id < 0 || id >= size)
-      input_error("{}: token \"{}\" has id {}; expected ids 0..{}, one per token", path, token,
-                  id, size - 1);
+      input_error("{}: token \"{}\" has id {}; expected ids 0..{}, one per token", path, token, id,
+                  size - 1);
     if (taken[id])
       input_error("{}: id {} belongs to both \"{}\" and \"{}\"", path, id, tokens[id], token);
     taken[id] = true;
@@ -74,8 +74,8 @@ std::vector<Merge> read_merges(const std::string& path, const TokenIds& ids,
     size_t space = line.find(' ');
     if (space == 0 || space == std::string_view::npos || space + 1 == line.size() ||
         line.find(' ', space + 1) != std::string_view::npos)
-      input_error("{}:{}: expected two tokens separated by one space, got \"{}\"", path,
-                  line_no, line);
+      input_error("{}:{}: expected two tokens separated by one space, got \"{}\"", path, line_no,
+                  line);
     auto id_of = [&](const std::string& token) {
       auto it = ids.find(token);
       if (it == ids.end())
@@ -84,7 +84,8 @@ std::vector<Merge> read_merges(const std::string& path, const TokenIds& ids,
     };
     std::string left(line.substr(0, space)), right(line.substr(space + 1));
     auto [seen, fresh] = first_seen.emplace(line, line_no);
-    if (!fresh) input_error("{}:{}: merge \"{}\" repeats line {}", path, line_no, line, seen->second);
+    if (!fresh)
+      input_error("{}:{}: merge \"{}\" repeats line {}", path, line_no, line, seen->second);
     merges.push_back({id_of(left), id_of(right), id_of(left + right)});
   }
   return merges;
@@ -108,8 +109,10 @@ Tokenizer Tokenizer::load(const std::string& dir) {
       input_error("{}: not found (needed with {})", have_vocab ? merges : vocab,
                   have_vocab ? vocab : merges);
   }
-  input_error("{}: no tokenizer files (expected vocab.json + merges.txt or encoder.json + "
-              "vocab.bpe)", dir);
+  input_error(
+      "{}: no tokenizer files (expected vocab.json + merges.txt or encoder.json + "
+      "vocab.bpe)",
+      dir);
 }
 
 Tokenizer Tokenizer::load_files(const std::string& vocab_path, const std::string& merges_path) {

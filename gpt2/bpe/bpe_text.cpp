@@ -68,8 +68,7 @@ struct Regex {
     PCRE2_SIZE offset = 0;
     // MATCH_INVALID_UTF: invalid UTF-8 is skipped over instead of failing the whole match.
     code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(kPattern), PCRE2_ZERO_TERMINATED,
-                         PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF, &error, &offset,
-                         nullptr);
+                         PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF, &error, &offset, nullptr);
     LS_CHECK(code != nullptr, "pre-tokenizer regex: {}", message(error));
     pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);  // without JIT, matching is just slower
   }

@@ -138,8 +138,8 @@ class Trainer {
   }
 
   std::vector<Word> words_;
-  std::vector<std::string> tokens_;          // id -> bytes
-  std::unordered_set<std::string> known_;    // the same bytes, as a set
+  std::vector<std::string> tokens_;        // id -> bytes
+  std::unordered_set<std::string> known_;  // the same bytes, as a set
   std::unordered_map<Pair, int64_t> pair_count_;
   std::unordered_map<Pair, std::vector<int>> pair_words_;  // pair -> words that may hold it
   std::priority_queue<Candidate> heap_;
@@ -149,8 +149,10 @@ class Trainer {
 
 Tokenizer train_bpe(std::string_view corpus, int vocab_size) {
   if (vocab_size < 257)
-    input_error("BPE vocabulary size {} is too small: it needs at least 257 (the 256 bytes and "
-                "\"{}\")", vocab_size, kEndOfText);
+    input_error(
+        "BPE vocabulary size {} is too small: it needs at least 257 (the 256 bytes and "
+        "\"{}\")",
+        vocab_size, kEndOfText);
   auto merges = Trainer(corpus).run(vocab_size - 257);
   for (auto& [left, right] : merges) {
     left = bytes_to_symbols(left);

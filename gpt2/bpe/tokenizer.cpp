@@ -28,7 +28,8 @@ struct Tokenizer::WordCache {
 
 Tokenizer::Tokenizer(std::vector<std::string> tokens, std::vector<Merge> merges,
                      const std::string& where)
-    : tokens_(std::move(tokens)), merges_(std::move(merges)),
+    : tokens_(std::move(tokens)),
+      merges_(std::move(merges)),
       cache_(std::make_shared<WordCache>()) {
   std::fill(std::begin(byte_id_), std::end(byte_id_), -1);
   bytes_.reserve(tokens_.size());
@@ -75,8 +76,10 @@ std::vector<int> Tokenizer::encode(std::string_view text) const {
   std::vector<int> ids;
   ids.reserve(text.size() / 4 + 1);
   pretokenize(text, [&](std::string_view piece, bool special) {
-    if (special) ids.push_back(eot_id_);
-    else encode_word(piece, ids);
+    if (special)
+      ids.push_back(eot_id_);
+    else
+      encode_word(piece, ids);
   });
   return ids;
 }

@@ -27,7 +27,8 @@ class Tokenizer {
   std::string decode(const std::vector<int>& ids) const;  // throws InputError on id out of range
   int eot_id() const { return eot_id_; }
   int vocab_size() const { return static_cast<int>(tokens_.size()); }
-  void save(const std::string& dir) const;  // writes vocab.json + merges.txt (HF format), atomically
+  void save(
+      const std::string& dir) const;  // writes vocab.json + merges.txt (HF format), atomically
 
   const std::string& token(int id) const { return tokens_.at(id); }  // alphabet form
 
@@ -50,9 +51,9 @@ class Tokenizer {
     return (uint64_t(uint32_t(left)) << 32) | uint32_t(right);
   }
 
-  std::vector<std::string> tokens_;  // alphabet form, as in the files
-  std::vector<std::string> bytes_;   // what each token decodes to
-  std::vector<Merge> merges_;        // rank order
+  std::vector<std::string> tokens_;         // alphabet form, as in the files
+  std::vector<std::string> bytes_;          // what each token decodes to
+  std::vector<Merge> merges_;               // rank order
   std::unordered_map<uint64_t, int> rank_;  // pair_key(left, right) -> index into merges_
   int byte_id_[256] = {};
   int eot_id_ = -1;

@@ -32,8 +32,8 @@ size_t utf8_length(std::string_view s, size_t i) {
   for (size_t k = 1; k < n; ++k)
     if ((byte(i + k) & 0xC0) != 0x80) return 0;
   unsigned char d = byte(i + 1);
-  bool bad_second = (c == 0xE0 && d < 0xA0) || (c == 0xED && d > 0x9F) ||
-                    (c == 0xF0 && d < 0x90) || (c == 0xF4 && d > 0x8F);
+  bool bad_second = (c == 0xE0 && d < 0xA0) || (c == 0xED && d > 0x9F) || (c == 0xF0 && d < 0x90) ||
+                    (c == 0xF4 && d > 0x8F);
   return bad_second ? 0 : n;
 }
 
@@ -90,12 +90,12 @@ std::vector<Example> load_qa_jsonl(const std::string& path, const Tokenizer& tok
     if (!obj.is_object()) input_error("{}:{}: expected a JSON object", path, number);
     if (format.aligned_length > 0) {
       examples.push_back(aligned_example(field(obj, format.question_field, path, number),
-                                         field(obj, format.answer_field, path, number),
-                                         tokenizer, format.aligned_length));
+                                         field(obj, format.answer_field, path, number), tokenizer,
+                                         format.aligned_length));
       continue;
     }
-    std::string prompt = "Question: " + field(obj, format.question_field, path, number) +
-                         "\nAnswer:";
+    std::string prompt =
+        "Question: " + field(obj, format.question_field, path, number) + "\nAnswer:";
     std::string answer = " ";  // appended, not `" " + …`, which trips GCC 12's -Wrestrict
     answer += field(obj, format.answer_field, path, number);
     Example ex;
@@ -132,7 +132,8 @@ namespace {
 
 bool named_jsonl(const std::string& path) {
   std::string ext = std::filesystem::path(path).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return ext == ".jsonl";
 }
 
@@ -150,8 +151,10 @@ DataFormat resolve_format(const std::string& path, DataFormat requested) {
   if (named_jsonl(path)) return DataFormat::jsonl;
   if (!first_line_is_object(path)) return DataFormat::text;
   // The name says otherwise (qa.json, data.txt): reading it as text would be silently wrong.
-  fmt::print(stderr, "note: {}: read as QA JSONL since its first line is a JSON object "
-                     "(--format text reads it as plain text)\n", path);
+  fmt::print(stderr,
+             "note: {}: read as QA JSONL since its first line is a JSON object "
+             "(--format text reads it as plain text)\n",
+             path);
   return DataFormat::jsonl;
 }
 
@@ -175,12 +178,14 @@ std::vector<Example> load_examples(const std::string& path, const Tokenizer& tok
                                       : load_plain_text(path, tokenizer, seq_len);
   Truncation t = count_truncation(examples, seq_len);
   if (t.uncounted == static_cast<int64_t>(examples.size()))
-    input_error("{}: no token to count: every answer starts past the first {} tokens (--seq-len, "
-                "at most the model's n_positions), and --loss-on answer counts only answers; "
-                "raise --seq-len, shorten the questions or use --loss-on all", path, seq_len);
+    input_error(
+        "{}: no token to count: every answer starts past the first {} tokens (--seq-len, "
+        "at most the model's n_positions), and --loss-on answer counts only answers; "
+        "raise --seq-len, shorten the questions or use --loss-on all",
+        path, seq_len);
   if (t.truncated > 0)
-    fmt::print(stderr, "note: {} of {} examples in {} were truncated to {} tokens{}\n",
-               t.truncated, examples.size(), path, seq_len,
+    fmt::print(stderr, "note: {} of {} examples in {} were truncated to {} tokens{}\n", t.truncated,
+               examples.size(), path, seq_len,
                t.uncounted ? fmt::format(" ({} of them keep no answer token and count nothing)",
                                          t.uncounted)
                            : "");
@@ -234,8 +239,8 @@ BatchOrder parse_batching(const std::string& name) {
   input_error("unknown batching '{}' (expected by-length or random)", name);
 }
 
-std::vector<std::vector<size_t>> epoch_batches(const std::vector<Example>& examples,
-                                               int64_t batch, uint64_t seed, BatchOrder order) {
+std::vector<std::vector<size_t>> epoch_batches(const std::vector<Example>& examples, int64_t batch,
+                                               uint64_t seed, BatchOrder order) {
   std::vector<size_t> shuffled = shuffled_indices(examples.size(), seed);
   auto pool = static_cast<size_t>(batch * (order == BatchOrder::by_length ? kLengthPool : 1));
   std::vector<std::vector<size_t>> batches;

@@ -90,8 +90,8 @@ enum class BatchOrder {
 constexpr int64_t kLengthPool = 32;
 const char* batching_name(BatchOrder order);  // "random" or "by-length", as --batching spells it
 BatchOrder parse_batching(const std::string& name);
-std::vector<std::vector<size_t>> epoch_batches(const std::vector<Example>& examples,
-                                               int64_t batch, uint64_t seed, BatchOrder order);
+std::vector<std::vector<size_t>> epoch_batches(const std::vector<Example>& examples, int64_t batch,
+                                               uint64_t seed, BatchOrder order);
 
 // Deterministic permutation of 0..n-1 (Fisher–Yates with the project's Rng).
 std::vector<size_t> shuffled_indices(size_t n, uint64_t seed);

@@ -85,8 +85,9 @@ void add_examples(Fnv& f, const std::vector<Example>& set) {
 
 }  // namespace
 
-uint64_t training_digest(const std::vector<Example>& train_set, const std::vector<Example>& eval_set,
-                         const std::vector<Tensor>& params, const std::string& settings) {
+uint64_t training_digest(const std::vector<Example>& train_set,
+                         const std::vector<Example>& eval_set, const std::vector<Tensor>& params,
+                         const std::string& settings) {
   Fnv f;
   add_examples(f, train_set);
   add_examples(f, eval_set);

@@ -32,7 +32,8 @@ void sum_gradients(const std::vector<Tensor>& params);
 
 // One digest of what all ranks must share: the examples, the parameters' current values and
 // the caller's settings record.
-uint64_t training_digest(const std::vector<Example>& train_set, const std::vector<Example>& eval_set,
-                         const std::vector<Tensor>& params, const std::string& settings);
+uint64_t training_digest(const std::vector<Example>& train_set,
+                         const std::vector<Example>& eval_set, const std::vector<Tensor>& params,
+                         const std::string& settings);
 
 }  // namespace ls

@@ -8,12 +8,12 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "tensor/io/safetensors.h"
 #include "gpt2/training/data_parallel.h"
 #include "gpt2/training/evaluate.h"
-#include "tensor/io/progress.h"
 #include "tensor/distributed.h"
 #include "tensor/error.h"
+#include "tensor/io/progress.h"
+#include "tensor/io/safetensors.h"
 #include "tensor/random.h"
 
 namespace ls {
@@ -57,8 +57,10 @@ int64_t load_checkpoint(const std::string& path, Trainable& t, AdamW& opt,
   }
   // The step and one log row per step, as save_checkpoint writes them.
   auto not_ours = [&] {
-    input_error("{}: not a training checkpoint (its step and log metadata are missing or "
-                "malformed)", path);
+    input_error(
+        "{}: not a training checkpoint (its step and log metadata are missing or "
+        "malformed)",
+        path);
   };
   auto step_text = file.metadata().find("step"), log_text = file.metadata().find("log");
   if (step_text == file.metadata().end() || log_text == file.metadata().end()) not_ours();
@@ -95,8 +97,10 @@ void TrainOptions::validate() const {
                 kMaxCount);
   bool finite = std::isfinite(lr) && std::isfinite(weight_decay) && std::isfinite(grad_clip);
   if (!finite || lr <= 0 || weight_decay < 0 || grad_clip < 0)
-    input_error("the learning rate must be a positive number, weight decay and gradient clipping "
-                "non-negative ones (got {}, {}, {})", lr, weight_decay, grad_clip);
+    input_error(
+        "the learning rate must be a positive number, weight decay and gradient clipping "
+        "non-negative ones (got {}, {}, {})",
+        lr, weight_decay, grad_clip);
 }
 
 std::string log_csv(const std::vector<LogRow>& rows) {
@@ -125,7 +129,11 @@ class TrainLoop {
  public:
   TrainLoop(GPT2& model, Trainable& t, const std::vector<Example>& train_set,
             const std::vector<Example>& eval_set, const TrainOptions& o)
-      : model_(model), t_(t), train_set_(train_set), eval_set_(eval_set), o_(o),
+      : model_(model),
+        t_(t),
+        train_set_(train_set),
+        eval_set_(eval_set),
+        o_(o),
         seq_len_(std::min(o.seq_len, model.config().n_positions)),
         micro_per_epoch_((static_cast<int64_t>(train_set.size()) + o.batch - 1) / o.batch),
         total_(total_steps()),
@@ -176,8 +184,13 @@ class TrainLoop {
     opt_.step(lr);
     counted_total_ += tokens;
     double seconds = seconds_since(began);
-    LogRow row{step + 1, static_cast<double>((step + 1) * o_.grad_accum) / micro_per_epoch_,
-               loss, lr, tokens / std::max(seconds, 1e-9), -1.0, seconds};
+    LogRow row{step + 1,
+               static_cast<double>((step + 1) * o_.grad_accum) / micro_per_epoch_,
+               loss,
+               lr,
+               tokens / std::max(seconds, 1e-9),
+               -1.0,
+               seconds};
     bool last = step + 1 == total_;
     if (!eval_set_.empty() && ((o_.eval_every > 0 && (step + 1) % o_.eval_every == 0) || last))
       row.eval_loss = evaluate();
@@ -212,8 +225,7 @@ class TrainLoop {
   void check_finite(int64_t step, double loss, float norm) const {
     if (std::isfinite(loss) && std::isfinite(norm)) return;
     bool kept = !o_.checkpoint_path.empty() && std::filesystem::exists(o_.checkpoint_path);
-    input_error("training diverged at step {}: loss {}, gradient norm {}; {}", step + 1, loss,
-                norm,
+    input_error("training diverged at step {}: loss {}, gradient norm {}; {}", step + 1, loss, norm,
                 kept ? fmt::format("the last checkpoint, {}, is kept", o_.checkpoint_path)
                      : std::string("no checkpoint had been written yet"));
   }
@@ -256,7 +268,7 @@ class TrainLoop {
   ProgressBar bar_;
   Clock::time_point began_ = Clock::now();
   int64_t counted_total_ = 0;
-  std::vector<Tensor> best_;                 // parameters at the best evaluation (keep_best)
+  std::vector<Tensor> best_;                  // parameters at the best evaluation (keep_best)
   std::vector<std::vector<size_t>> batches_;  // of order_epoch_
   int64_t order_epoch_ = -1;
 };

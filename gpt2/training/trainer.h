@@ -25,11 +25,11 @@ struct TrainOptions {
   uint64_t seed = 0;
   BatchOrder batching = BatchOrder::by_length;
   LrSchedule::Decay decay = LrSchedule::Decay::Linear;
-  int64_t max_steps = 0;         // stop after this many optimizer steps (0 = all epochs)
-  int64_t eval_every = 0;        // steps between evaluations (0 = only at the end)
-  bool keep_best = false;        // restore the parameters with the best evaluation loss
-  int64_t checkpoint_every = 50; // steps between checkpoints (0 = never)
-  std::string checkpoint_path;   // "" = no checkpoints
+  int64_t max_steps = 0;            // stop after this many optimizer steps (0 = all epochs)
+  int64_t eval_every = 0;           // steps between evaluations (0 = only at the end)
+  bool keep_best = false;           // restore the parameters with the best evaluation loss
+  int64_t checkpoint_every = 50;    // steps between checkpoints (0 = never)
+  std::string checkpoint_path;      // "" = no checkpoints
   std::string checkpoint_settings;  // the caller's settings record, kept in each checkpoint
   bool resume = false;
   bool progress = true;
@@ -57,8 +57,8 @@ struct LogRow {
 
 struct TrainResult {
   int64_t steps = 0;
-  double final_loss = 0.0;       // mean training loss of the last step
-  double tokens_per_s = 0.0;     // counted tokens per second over the run
+  double final_loss = 0.0;    // mean training loss of the last step
+  double tokens_per_s = 0.0;  // counted tokens per second over the run
   double best_eval_loss = -1.0;
   std::vector<LogRow> log;
 };

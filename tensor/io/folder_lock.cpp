@@ -32,8 +32,8 @@ FolderLock::FolderLock(const std::string& dir) : dir_(dir), file_(dir + "/" + kF
     std::string pid = holder_pid(fd_);
     ::close(fd_);
     fd_ = -1;
-    input_error("{} is in use by another lorasum process{}; wait for it to finish or stop it",
-                dir, pid.empty() ? "" : " (pid " + pid + ")");
+    input_error("{} is in use by another lorasum process{}; wait for it to finish or stop it", dir,
+                pid.empty() ? "" : " (pid " + pid + ")");
   }
   std::string me = std::to_string(getpid());
   // The pid is only for other processes' messages; the lock holds whether or not it is written.

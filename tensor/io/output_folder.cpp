@@ -50,8 +50,10 @@ void require_replaceable(const std::string& dir, const std::string& flag) {
     bool folder = fs::is_directory(entry.symlink_status());
     std::string held = folder ? "the folder " + name : name + " and no " + FolderLock::kFileName;
     if (folder || !ours)
-      input_error("{} {} is not a folder lorasum wrote (it holds {}); lorasum replaces its "
-                  "output folder as a whole, so name a new or empty folder", flag, dir, held);
+      input_error(
+          "{} {} is not a folder lorasum wrote (it holds {}); lorasum replaces its "
+          "output folder as a whole, so name a new or empty folder",
+          flag, dir, held);
   }
 }
 
@@ -119,7 +121,9 @@ void remove_stale_temporaries(const FolderLock& held) {
 
 OutputFolder::OutputFolder(const std::string& dir, const std::vector<std::string>& inputs,
                            const std::string& flag)
-    : real_(resolved(checked(dir, inputs, flag))), made_(!fs::exists(real_)), lock_(dir),
+    : real_(resolved(checked(dir, inputs, flag))),
+      made_(!fs::exists(real_)),
+      lock_(dir),
       kept_(dir) {
   remove_stale_temporaries(lock_);
 }

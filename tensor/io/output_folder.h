@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "tensor/io/folder_lock.h"
 #include "tensor/interrupt.h"
+#include "tensor/io/folder_lock.h"
 
 namespace ls {
 

@@ -27,7 +27,8 @@ std::string ProgressBar::line(int64_t done, const std::string& fields, double to
                     std::string(std::max(0, kWidth - filled - 1), ' ');
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - began_).count();
   int64_t fresh = done - start_;
-  double eta = fresh > 0 ? elapsed / static_cast<double>(fresh) * static_cast<double>(total_ - done) : 0.0;
+  double eta =
+      fresh > 0 ? elapsed / static_cast<double>(fresh) * static_cast<double>(total_ - done) : 0.0;
   std::string speed = tokens_per_s > 0 ? fmt::format(" {:.0f} tok/s", tokens_per_s) : "";
   return fmt::format("{} [{}] {}/{} {}{} ETA {}", label_, bar, done, total_, fields, speed,
                      format_duration(eta));

@@ -1,6 +1,8 @@
 #include "tensor/io/safetensors.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,17 +12,15 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string_view>
 #include <utility>
 
-#include "tensor/io/json_brief.h"
 #include "tensor/error.h"
 #include "tensor/io/file_io.h"
+#include "tensor/io/json_brief.h"
 
 namespace ls {
 namespace {
@@ -59,7 +59,7 @@ std::string shape_str(const std::vector<int64_t>& shape) {
 struct RawHeader {
   json root;
   std::vector<std::string> order;
-  std::string duplicate;       // first repeated key, empty if none
+  std::string duplicate;        // first repeated key, empty if none
   std::string duplicate_owner;  // the top-level key it sits under, empty at top level
 };
 
@@ -119,9 +119,10 @@ std::string parse_dtype(const std::string& path, const std::string& name, const 
     input_error("{}: tensor '{}': dtype must be a string, got {}", path, name, json_brief(value));
   std::string dtype = value.get<std::string>();
   if (dtype_size(dtype) == 0)
-    input_error("{}: tensor '{}': unknown dtype '{}', expected one of F64, F32, F16, BF16, "
-                "I64, I32, I16, I8, U8, BOOL",
-                path, name, dtype);
+    input_error(
+        "{}: tensor '{}': unknown dtype '{}', expected one of F64, F32, F16, BF16, "
+        "I64, I32, I16, I8, U8, BOOL",
+        path, name, dtype);
   return dtype;
 }
 
@@ -134,8 +135,8 @@ std::vector<int64_t> parse_shape(const std::string& path, const std::string& nam
   for (const json& dim : value) {
     auto d = as_count(dim, static_cast<uint64_t>(INT64_MAX));
     if (!d)
-      input_error("{}: tensor '{}': shape dimensions must be non-negative integers, got {}",
-                  path, name, json_brief(dim));
+      input_error("{}: tensor '{}': shape dimensions must be non-negative integers, got {}", path,
+                  name, json_brief(dim));
     shape.push_back(static_cast<int64_t>(*d));
   }
   return shape;
@@ -155,15 +156,15 @@ size_t byte_size(const std::string& path, const std::string& name,
 std::pair<size_t, size_t> parse_offsets(const std::string& path, const std::string& name,
                                         const json& value, size_t buffer_bytes) {
   if (!value.is_array() || value.size() != 2)
-    input_error("{}: tensor '{}': data_offsets must be an array [begin, end], got {}", path,
-                name, json_brief(value));
+    input_error("{}: tensor '{}': data_offsets must be an array [begin, end], got {}", path, name,
+                json_brief(value));
   auto begin = as_count(value[0], SIZE_MAX), end = as_count(value[1], SIZE_MAX);
   if (!begin || !end)
-    input_error("{}: tensor '{}': data_offsets must be non-negative integers, got [{}, {}]",
-                path, name, json_brief(value[0]), json_brief(value[1]));
+    input_error("{}: tensor '{}': data_offsets must be non-negative integers, got [{}, {}]", path,
+                name, json_brief(value[0]), json_brief(value[1]));
   if (*begin > *end)
-    input_error("{}: tensor '{}': data_offsets [{}, {}] begin after they end", path, name,
-                *begin, *end);
+    input_error("{}: tensor '{}': data_offsets [{}, {}] begin after they end", path, name, *begin,
+                *end);
   if (*end > buffer_bytes)
     input_error("{}: tensor '{}': data_offsets [{}, {}] run past the {}-byte data buffer", path,
                 name, *begin, *end, buffer_bytes);
@@ -207,8 +208,9 @@ void check_no_overlap(const std::string& path, const std::vector<SafetensorInfo>
   std::vector<const SafetensorInfo*> by_offset;
   for (const SafetensorInfo& t : tensors)
     if (t.begin < t.end) by_offset.push_back(&t);
-  std::sort(by_offset.begin(), by_offset.end(),
-            [](auto* a, auto* b) { return std::tie(a->begin, a->end) < std::tie(b->begin, b->end); });
+  std::sort(by_offset.begin(), by_offset.end(), [](auto* a, auto* b) {
+    return std::tie(a->begin, a->end) < std::tie(b->begin, b->end);
+  });
   const SafetensorInfo* furthest = nullptr;  // of those seen, the one reaching furthest
   for (const SafetensorInfo* t : by_offset) {
     if (furthest && t->begin < furthest->end)
@@ -319,8 +321,8 @@ SafetensorsFile SafetensorsFile::open(const std::string& path) {
   if (!raw.duplicate.empty()) {
     if (raw.duplicate_owner.empty())
       input_error("{}: tensor '{}' appears twice in the header", path, raw.duplicate);
-    input_error("{}: tensor '{}': header entry repeats the key \"{}\"", path,
-                raw.duplicate_owner, raw.duplicate);
+    input_error("{}: tensor '{}': header entry repeats the key \"{}\"", path, raw.duplicate_owner,
+                raw.duplicate);
   }
   for (const std::string& key : raw.order) {
     const json& value = raw.root.at(key);
@@ -350,8 +352,8 @@ std::vector<float> SafetensorsFile::read_f32(const std::string& name) const {
   if (t.dtype == "BF16") return convert<uint16_t>(src, count, bf16_to_float);
   if (t.dtype == "F64")
     return convert<double>(src, count, [](double v) { return static_cast<float>(v); });
-  input_error("{}: tensor '{}' has dtype {}; only F32, F16, BF16 and F64 convert to float32",
-              path_, name, t.dtype);
+  input_error("{}: tensor '{}' has dtype {}; only F32, F16, BF16 and F64 convert to float32", path_,
+              name, t.dtype);
 }
 
 void write_safetensors(const std::string& path, const std::vector<SafetensorView>& tensors,
@@ -370,16 +372,15 @@ void write_safetensors(const std::string& path, const std::vector<SafetensorView
     for (size_t i = 0; i < sorted.size(); ++i) {
       const SafetensorView& t = *sorted[i];
       if (t.name == kMetadataKey || (i > 0 && t.name == sorted[i - 1]->name))
-        input_error("{}: cannot write tensor '{}': the name is reserved or repeated", path,
-                    t.name);
+        input_error("{}: cannot write tensor '{}': the name is reserved or repeated", path, t.name);
       for (int64_t dim : t.shape)
         if (dim < 0)
           input_error("{}: cannot write tensor '{}' with shape {}", path, t.name,
                       shape_str(t.shape));
       size_t bytes = byte_size(path, t.name, t.shape, sizeof(float));
       header += fmt::format("{}{}:{{\"dtype\":\"F32\",\"shape\":[{}],\"data_offsets\":[{},{}]}}",
-                            i > 0 ? "," : "", json(t.name).dump(), fmt::join(t.shape, ","),
-                            offset, offset + bytes);
+                            i > 0 ? "," : "", json(t.name).dump(), fmt::join(t.shape, ","), offset,
+                            offset + bytes);
       sizes.push_back(bytes);
       offset += bytes;
     }

@@ -17,11 +17,11 @@
 
 #include "gpt2/bpe/bpe_trainer.h"
 #include "gpt2/checkpoint.h"
-#include "tensor/io/safetensors.h"
+#include "gpt2/training/data.h"
 #include "lora/config.h"
 #include "lora/factors.h"
-#include "gpt2/training/data.h"
 #include "tensor/error.h"
+#include "tensor/io/safetensors.h"
 
 namespace ls::fuzz {
 
@@ -86,8 +86,7 @@ inline void safetensors(std::string_view bytes) {
   refused_or_read([&] {
     put("adapter/adapter_model.safetensors", bytes);
     for (const auto& [module, f] : AdapterFactors::read(adapter.string()).modules)
-      require(f.rank() == 2 && f.B.size(1) == 2 && f.A.numel() == 2 * f.in(),
-              "factors of rank r");
+      require(f.rank() == 2 && f.B.size(1) == 2 && f.A.numel() == 2 * f.in(), "factors of rank r");
   });
   std::string path = put("input.safetensors", bytes);
   refused_or_read([&] {
@@ -171,15 +170,17 @@ inline void data(std::string_view bytes) {
 }
 
 using Target = void (*)(std::string_view);
-inline const std::vector<std::pair<std::string, Target>> kTargets = {
-    {"safetensors", safetensors}, {"configs", configs}, {"bpe_files", bpe_files},
-    {"tokenizer", tokenizer},     {"data", data}};
+inline const std::vector<std::pair<std::string, Target>> kTargets = {{"safetensors", safetensors},
+                                                                     {"configs", configs},
+                                                                     {"bpe_files", bpe_files},
+                                                                     {"tokenizer", tokenizer},
+                                                                     {"data", data}};
 
 }  // namespace ls::fuzz
 
 // The libFuzzer entry point of a fuzz_<reader>.cpp program.
-#define LORASUM_FUZZ_TARGET(reader)                                          \
+#define LORASUM_FUZZ_TARGET(reader)                                         \
   extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) { \
     ls::fuzz::reader({reinterpret_cast<const char*>(data), size});          \
-    return 0;                                                                \
+    return 0;                                                               \
   }
