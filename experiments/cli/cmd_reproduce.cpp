@@ -5,58 +5,64 @@
 
 namespace ls::cli {
 
-void add_reproduce(CLI::App& app, const char* argv0) {
-  auto* cmd = app.add_subcommand(
-      "reproduce",
-      "Rerun the naive-LoRA-summation study: single and merged-data adapters, "
-      "their sums, perplexities, RMS cosine, fit; tables, CSV/JSON and SVG plots");
-  static ReproduceOptions o;
-  o.binary = argv0;
+namespace {
+
+// What the flags fill: the options, and the two flags parsed from words once all are read.
+struct ReproduceFlags {
+  ReproduceOptions o;
+  std::string choices = "none";
+  std::string batching = "by-length";
+};
+
+// What the study is: preset, inputs, seeds, hyperparameters, choices, configurations.
+void add_study_flags(CLI::App* cmd, ReproduceFlags& f) {
   cmd->add_option(
-         "--preset", o.preset,
+         "--preset", f.o.preset,
          "tiny (embedded data, ~3 min on 2 cores), smoke (seconds), gpt2-shallow (GPT-2 Small's "
          "width on 3 layers, ~50 min of pretraining), gpt2-small (needs --model and --data)")
       ->capture_default_str()
       ->check(CLI::IsMember({"tiny", "smoke", "gpt2-shallow", "gpt2-small"}));
-  cmd->add_option("--out", o.out, "Run folder (default runs/<preset>-<date>)");
-  cmd->add_option("--model", o.model_dir,
+  cmd->add_option("--out", f.o.out, "Run folder (default runs/<preset>-<date>)");
+  cmd->add_option("--model", f.o.model_dir,
                   "Base model folder (default: pretrained on the general corpus, cached)");
   cmd->add_option(
-         "--data", o.data_dir,
+         "--data", f.o.data_dir,
          "Folder with <domain>/{train,test}.jsonl for math, medicine, finance (default: generated)")
       ->check(CLI::ExistingDirectory);
-  cmd->add_option("--general", o.general,
+  cmd->add_option("--general", f.o.general,
                   "Plain-text corpus to pretrain the base model on (default: generated)")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--seeds", o.seeds, "Independent repetitions")
+  cmd->add_option("--seeds", f.o.seeds, "Independent repetitions")
       ->capture_default_str()
       ->check(in_range(1, 100));
-  cmd->add_option("--hparams", o.hparams,
+  cmd->add_option("--hparams", f.o.hparams,
                   "uniform (same for every adapter) or study (the study's per-adapter settings)")
       ->capture_default_str()
       ->check(CLI::IsMember({"uniform", "study"}));
-  cmd->add_option("--lr", o.lr,
+  cmd->add_option("--lr", f.o.lr,
                   "Adapter learning rate (default: the preset's; with --hparams study, replaces "
                   "the study's 5e-5)")
       ->check(positive());
-  static std::string choices = "none";
-  cmd->add_option("--study-choices", choices,
+  cmd->add_option("--study-choices", f.choices,
                   "Choices of the study's code to switch on: none, all, or a comma-separated list "
                   "of aligned-labels, eval-overlap, merged-subsample, discarded-lm-head, "
                   "shared-init, cproj-untransposed, half-scale (experiments/README.md)")
       ->capture_default_str();
-  static std::string batching = "by-length";
-  cmd->add_option("--batching", batching,
+  cmd->add_option("--batching", f.batching,
                   "Adapter micro-batches: by-length (similar lengths together, seeded random "
                   "order) or random (slices of a seeded shuffle, as the study's DataLoader)")
       ->capture_default_str()
       ->check(CLI::IsMember({"by-length", "random"}));
-  cmd->add_flag("--ablation", o.ablation,
+  cmd->add_flag("--ablation", f.o.ablation,
                 "Run the configurations none, each choice alone, and all, sharing every job a "
                 "choice does not change; writes ablation.md/.csv/.json and plots/ablation.svg");
   cmd->add_option(
-      "--only", o.only,
+      "--only", f.o.only,
       "Run just what one result needs: math+medicine, math+finance, medicine+finance or triple");
+}
+
+// How it runs: jobs at once, cut short, reuse, plans, evaluation only.
+void add_run_flags(CLI::App* cmd, ReproduceOptions& o) {
   cmd->add_option("--jobs", o.jobs,
                   "Adapter jobs at once, each in its own process (0 = measure whether one job per "
                   "core beats one job on all cores; results are the same either way)")
@@ -88,12 +94,25 @@ void add_reproduce(CLI::App& app, const char* argv0) {
                 "Train nothing, only evaluate: every job must be finished (each job folder is "
                 "locked while it is read); else stop with status 2 naming the first unfinished one "
                 "and its command. The last stage of --format parallel and slurm");
+}
+
+}  // namespace
+
+void add_reproduce(CLI::App& app, const char* argv0) {
+  auto* cmd = app.add_subcommand(
+      "reproduce",
+      "Rerun the naive-LoRA-summation study: single and merged-data adapters, "
+      "their sums, perplexities, RMS cosine, fit; tables, CSV/JSON and SVG plots");
+  static ReproduceFlags f;
+  f.o.binary = argv0;
+  add_study_flags(cmd, f);
+  add_run_flags(cmd, f.o);
   cmd->add_flag_callback(
-      "--no-progress", [] { o.progress = false; }, "No progress bars");
+      "--no-progress", [] { f.o.progress = false; }, "No progress bars");
   cmd->callback([] {
-    o.choices = parse_study_choices(choices);
-    o.batching = parse_batching(batching);
-    run_reproduce(o);
+    f.o.choices = parse_study_choices(f.choices);
+    f.o.batching = parse_batching(f.batching);
+    run_reproduce(f.o);
   });
 }
 

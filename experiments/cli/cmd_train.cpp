@@ -75,6 +75,22 @@ void add_training_flags(CLI::App* cmd, TrainOptions& o, std::string& decay) {
       "--no-progress", [&o] { o.progress = false; }, "No progress bar");
 }
 
+// The adapter's shape: rank, alpha, targets, dropout, rsLoRA.
+void add_adapter_flags(CLI::App* cmd, LoraConfig& lora, std::string& targets) {
+  cmd->add_option("--rank", lora.r, "LoRA rank r")->capture_default_str()->check(in_range(1, 4096));
+  cmd->add_option("--alpha", lora.alpha, "LoRA alpha (scaling = alpha / r)")
+      ->capture_default_str()
+      ->check(kFinite);
+  cmd->add_option("--targets", targets,
+                  "Comma-separated module names, matched as PEFT does (a full name or its ending, "
+                  "e.g. c_attn, c_proj, c_fc, mlp.c_proj)")
+      ->capture_default_str();
+  cmd->add_option("--dropout", lora.dropout, "Dropout on the LoRA input")
+      ->capture_default_str()
+      ->check(in_range(0.0, 0.99));
+  cmd->add_flag("--rslora", lora.use_rslora, "Scale by alpha / sqrt(r) (rsLoRA)");
+}
+
 }  // namespace
 
 void add_train(CLI::App& app) {
@@ -93,20 +109,7 @@ void add_train(CLI::App& app) {
   cmd->add_option("--eval-data", job.eval_data, "Held-out file for evaluation")
       ->check(CLI::ExistingFile);
   cmd->add_option("--out", job.out, "Adapter folder to write")->required();
-  cmd->add_option("--rank", job.lora.r, "LoRA rank r")
-      ->capture_default_str()
-      ->check(in_range(1, 4096));
-  cmd->add_option("--alpha", job.lora.alpha, "LoRA alpha (scaling = alpha / r)")
-      ->capture_default_str()
-      ->check(kFinite);
-  cmd->add_option("--targets", targets,
-                  "Comma-separated module names, matched as PEFT does (a full name or its ending, "
-                  "e.g. c_attn, c_proj, c_fc, mlp.c_proj)")
-      ->capture_default_str();
-  cmd->add_option("--dropout", job.lora.dropout, "Dropout on the LoRA input")
-      ->capture_default_str()
-      ->check(in_range(0.0, 0.99));
-  cmd->add_flag("--rslora", job.lora.use_rslora, "Scale by alpha / sqrt(r) (rsLoRA)");
+  add_adapter_flags(cmd, job.lora, targets);
   add_data_flags(cmd, data_flags);
   cmd->add_option("--label-layout", layout,
                   "joined: one causal text per example; aligned: the study's code (answer ids as "
