@@ -76,7 +76,7 @@ void fix_signs(SVD& s) {
 
 // C = op(a)·b for contiguous 2-D float tensors.
 Tensor product(const Tensor& a, bool transpose_a, const Tensor& b) {
-  Tensor c = Tensor::zeros({a.size(transpose_a ? 1 : 0), b.size(1)});
+  Tensor c = Tensor::empty({a.size(transpose_a ? 1 : 0), b.size(1)});  // beta 0: never read
   ops::gemm(c, a, b, {.trans_a = transpose_a});
   return c;
 }
