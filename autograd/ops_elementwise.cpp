@@ -70,8 +70,8 @@ Tensor log(const Tensor& a) {
 Tensor tanh(const Tensor& a) {
   return record_using_output(
       ops::tanh(a), "tanh", {a}, [](const Tensor& y, const Tensor& g, Grads& d) {
-        d[0] = ops::mul(g, ops::add_scalar(ops::scale(ops::mul(y, y), -1.0f),
-                                           1.0f));  // 1 - tanh²
+        // d tanh = 1 - tanh²
+        d[0] = ops::mul(g, ops::add_scalar(ops::scale(ops::mul(y, y), -1.0f), 1.0f));
       });
 }
 
