@@ -70,10 +70,9 @@ std::string listing(const std::string& dir) {
     std::error_code error;
     fs::remove_all(path, error);
   }
-  std::string message = fmt::format(
-      "lorasum: interrupted by {}; removed the files it had not "
-      "finished",
-      sig == SIGINT ? "SIGINT" : "SIGTERM");
+  std::string message =
+      fmt::format("lorasum: interrupted by {}; removed the files it had not finished",
+                  sig == SIGINT ? "SIGINT" : "SIGTERM");
   for (const std::string& dir : r.kept)
     message += fmt::format("; kept in {}: {}", dir, listing(dir));
   std::fprintf(stderr, "%s\n", message.c_str());

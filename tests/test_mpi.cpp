@@ -144,11 +144,14 @@ TEST_CASE("a two-rank training stopped mid-run resumes to the adapter of an unbr
   std::string whole = s.path("whole"), broken = s.path("broken");
   auto args = [&](const std::string& out) {
     return "train --model " + s.model() + " --data " + s.data() + " --out " + out +
-           " --rank 2 --dropout 0.1 --lr 1e-3 --batch 6 --seq-len 32 --epochs 40 --warmup 5 "
+           " --rank 2 --dropout 0.1 --lr 1e-3 --batch 6 --seq-len 32 --epochs 200 --warmup 5 "
            "--checkpoint-every 5 --seed 9 --threads 1 --resume --no-progress";
   };
   REQUIRE(test::run_lorasum(args(whole), kMpirun2).status == 0);
   // Interrupt mpirun (it passes SIGINT on to the ranks) once the first checkpoint is there.
+  // The run goes on until the signal lands, so it is long (200 epochs of 8 steps, ~1,600 after
+  // the first checkpoint): with 40 epochs a loaded machine once let it finish first, leaving no
+  // checkpoint to resume from.
   std::string checkpoint = broken + "/checkpoint.safetensors";
   test::CliResult stopped =
       test::run_shell("{ " + kMpirun2 + " " + LORASUM_BINARY + " " + args(broken) +
