@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <utility>
 
 #include "tests/cli_runner.h"
 
@@ -227,18 +228,24 @@ TEST_CASE("report sets runs against base-model size, with the study at 124 M", "
   fs::remove_all(out);
 }
 
-TEST_CASE("the gpt2-shallow preset plans GPT-2 Small's widths on 3 layers", "[reproduce]") {
-  std::string dir = fresh_dir("reproduce_shallow_plan");
-  test::CliResult plan =
-      test::run_lorasum("reproduce --preset gpt2-shallow --seeds 1 --plan --out " + dir);
-  INFO(plan.err);
-  REQUIRE(plan.status == 0);
-  std::istringstream lines(plan.out);
-  std::string first;
-  std::getline(lines, first);
-  CHECK_THAT(first, Catch::Contains(" pretrain ") && Catch::Contains(" --vocab-size 8192 ") &&
-                        Catch::Contains(" --n-layer 3 --n-head 12 --n-embd 768 ") &&
-                        Catch::Contains(" --n-positions 256 "));
-  CHECK_THAT(plan.out, Catch::Contains("\n# estimated total: "));
-  fs::remove_all(dir);
+TEST_CASE("the gpt2-shallow and mid presets plan 3 layers at GPT-2 Small's width and at half of it",
+          "[reproduce]") {
+  const std::pair<std::string, std::string> rungs[] = {
+      {"gpt2-shallow", " --n-layer 3 --n-head 12 --n-embd 768 "},
+      {"mid", " --n-layer 3 --n-head 6 --n-embd 384 "}};
+  for (const auto& [preset, shape] : rungs) {
+    INFO(preset);
+    std::string dir = fresh_dir("reproduce_" + preset + "_plan");
+    test::CliResult plan =
+        test::run_lorasum("reproduce --preset " + preset + " --seeds 1 --plan --out " + dir);
+    INFO(plan.err);
+    REQUIRE(plan.status == 0);
+    std::istringstream lines(plan.out);
+    std::string first;
+    std::getline(lines, first);
+    CHECK_THAT(first, Catch::Contains(" pretrain ") && Catch::Contains(" --vocab-size 8192 ") &&
+                          Catch::Contains(shape) && Catch::Contains(" --n-positions 256 "));
+    CHECK_THAT(plan.out, Catch::Contains("\n# estimated total: "));
+    fs::remove_all(dir);
+  }
 }

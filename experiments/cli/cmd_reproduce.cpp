@@ -19,9 +19,10 @@ void add_study_flags(CLI::App* cmd, ReproduceFlags& f) {
   cmd->add_option(
          "--preset", f.o.preset,
          "tiny (embedded data, ~3 min on 2 cores), smoke (seconds), gpt2-shallow (GPT-2 Small's "
-         "width on 3 layers, ~50 min of pretraining), gpt2-small (needs --model and --data)")
+         "width on 3 layers, ~50 min of pretraining), mid (gpt2-shallow at width 384), "
+         "gpt2-small (needs --model and --data)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"tiny", "smoke", "gpt2-shallow", "gpt2-small"}));
+      ->check(CLI::IsMember({"tiny", "smoke", "mid", "gpt2-shallow", "gpt2-small"}));
   cmd->add_option("--out", f.o.out, "Run folder (default runs/<preset>-<date>)");
   cmd->add_option("--model", f.o.model_dir,
                   "Base model folder (default: pretrained on the general corpus, cached)");
