@@ -6,6 +6,7 @@
 #include <sstream>
 #include <utility>
 
+#include "tensor/io/file_io.h"
 #include "tests/cli_runner.h"
 
 using namespace ls;
@@ -226,6 +227,39 @@ TEST_CASE("report sets runs against base-model size, with the study at 124 M", "
   CHECK_THAT(bad.err, Catch::Contains(out + ": no results.json"));
   fs::remove_all(run);
   fs::remove_all(out);
+}
+
+TEST_CASE("report refuses runs that differ in more than their base models", "[reproduce]") {
+  std::string a = fresh_dir("report_mixed_a"), b = fresh_dir("report_mixed_b"),
+              c = fresh_dir("report_mixed_c"), out = fresh_dir("report_mixed_out");
+  const std::string smoke = "reproduce --preset smoke --seeds 1 --eval-limit 4 --max-steps ";
+  REQUIRE(test::run_lorasum(smoke + "2 --out " + a).status == 0);
+  REQUIRE(test::run_lorasum(smoke + "3 --out " + b).status == 0);
+  test::CliResult mixed = test::run_lorasum("report --runs " + a + " " + b + " --out " + out);
+  CHECK(mixed.status == 2);
+  CHECK_THAT(mixed.err, Catch::Contains("max_steps: " + a + " has 2, " + b + " has 3"));
+  CHECK_FALSE(fs::exists(out + "/scale.md"));  // nothing half-written
+
+  // The same run under another name agrees with itself; with one data file changed it does not.
+  fs::create_directories(c);
+  fs::copy(a + "/results.json", c + "/results.json");
+  CHECK(test::run_lorasum("report --runs " + a + " " + c + " --out " + out).status == 0);
+  json results = json::parse(read_file(c + "/results.json"));
+  REQUIRE(results["data"].contains("math/test"));
+  results["data"]["math/test"] = "0000000000000000";
+  write_file_atomic(c + "/results.json", results.dump());
+  test::CliResult data = test::run_lorasum("report --runs " + a + " " + c + " --out " + out);
+  CHECK(data.status == 2);
+  CHECK_THAT(data.err, Catch::Contains("data.math/test: " + a + " has") &&
+                           Catch::Contains(c + " has \"0000000000000000\""));
+
+  test::CliResult allowed =
+      test::run_lorasum("report --runs " + a + " " + b + " --allow-mixed --out " + out);
+  INFO(allowed.err);
+  REQUIRE(allowed.status == 0);
+  CHECK_THAT(read_file(out + "/scale.md"), Catch::Contains("- max_steps: " + a + " has 2"));
+  CHECK(json::parse(read_file(out + "/scale.json"))["differences"].size() == 1);
+  for (const std::string& dir : {a, b, c, out}) fs::remove_all(dir);
 }
 
 TEST_CASE("the gpt2-shallow and mid presets plan 3 layers at GPT-2 Small's width and at half of it",

@@ -16,9 +16,13 @@ void add_report(CLI::App& app) {
   cmd->add_option("--runs", runs, "Finished reproduce run folders (each with results.json)")
       ->required()
       ->check(CLI::ExistingDirectory);
+  static bool allow_mixed = false;
   cmd->add_option("--out", out, "Folder for scale.md, scale.json and plots/")->required();
+  cmd->add_flag("--allow-mixed", allow_mixed,
+                "Report runs that differ in more than their base models (data, hyperparameters, "
+                "study choices, limits), listing the differences");
   cmd->callback([] {
-    std::string table = write_scale_report(runs, out);
+    std::string table = write_scale_report(runs, out, allow_mixed);
     fmt::print("{}\nWritten: {}/scale.md, scale.json, plots/scale.svg, plots/scale_cos.svg\n",
                table, out);
   });

@@ -7,8 +7,10 @@
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "experiments/plots/charts.h"
+#include "experiments/study/settings.h"
 #include "experiments/study/study.h"
 #include "gpt2/config.h"
 #include "tensor/error.h"
@@ -33,6 +35,7 @@ struct RunFigures {
   std::map<std::string, MeanStd> change, cos;  // by pair label
   MeanStd triple;
   double fit_r = NAN;
+  json protocol;  // everything but the base model that made the figures; see protocol()
 };
 
 // A number at `key` of `j`, or InputError naming the file and the key.
@@ -66,6 +69,68 @@ void read_size(const json& j, const std::string& dir, const std::string& path, R
   r.block_parameters = c.block_parameter_count();
 }
 
+// The data a run's jobs trained on and were scored on: recorded in results.json, or (results
+// of an older lorasum) the digests of the run's own data/ files, or null when unknown.
+json data_record(const json& j, const std::string& dir) {
+  if (j.contains("data")) return j["data"];
+  json files;
+  for (const std::string& d : study_domains())
+    for (const char* split : {"train", "test"}) {
+      std::string path = fmt::format("{}/data/{}/{}.jsonl", dir, d, split);
+      if (!fs::exists(path)) return nullptr;
+      files[fmt::format("{}/{}", d, split)] = file_digest(path);
+    }
+  return files;
+}
+
+// What must agree between runs for their differences to be the base model's alone: the data,
+// the adapters' shape, the study's choices and hyperparameters, the cut-short limits, and
+// each adapter job's training settings (less its name, folder and seeds).
+json protocol(const json& j, const std::string& dir) {
+  json p = {{"data", data_record(j, dir)}};
+  for (const char* key : {"hparams", "lora", "study_choices", "only", "max_steps", "eval_limit"})
+    p[key] = j.contains(key) ? j[key] : json(nullptr);
+  std::set<json> training;  // the distinct settings, in a fixed order
+  for (json job : j.value("jobs", json::array())) {
+    for (const char* key : {"name", "folder", "seed", "init_seed"}) job.erase(key);
+    training.insert(job);
+  }
+  p["training"] = training;
+  return p;
+}
+
+// "path: A has x, B has y" for each leaf where two protocol records differ; objects and
+// equal-length arrays are followed down, so a message names the setting, not the whole record.
+void diff_leaves(const json& a, const json& b, const std::string& path, const std::string& a_dir,
+                 const std::string& b_dir, std::vector<std::string>& lines) {
+  if (a == b) return;
+  if (a.is_object() && b.is_object()) {
+    std::set<std::string> keys;
+    for (const auto& item : a.items()) keys.insert(item.key());
+    for (const auto& item : b.items()) keys.insert(item.key());
+    for (const std::string& k : keys)
+      diff_leaves(a.value(k, json()), b.value(k, json()), path + "." + k, a_dir, b_dir, lines);
+  } else if (a.is_array() && b.is_array() && a.size() == b.size()) {
+    for (size_t i = 0; i < a.size(); ++i)
+      diff_leaves(a[i], b[i], fmt::format("{}[{}]", path, i), a_dir, b_dir, lines);
+  } else {
+    auto brief = [](const json& v) {
+      std::string text = v.is_null() ? "nothing" : v.dump();
+      return text.size() > 80 ? text.substr(0, 77) + "..." : text;
+    };
+    lines.push_back(
+        fmt::format("{}: {} has {}, {} has {}", path.substr(1), a_dir, brief(a), b_dir, brief(b)));
+  }
+}
+
+// Where each run's protocol differs from the first (smallest) run's.
+std::vector<std::string> differences(const std::vector<RunFigures>& runs) {
+  std::vector<std::string> lines;
+  for (size_t i = 1; i < runs.size(); ++i)
+    diff_leaves(runs[0].protocol, runs[i].protocol, "", runs[0].dir, runs[i].dir, lines);
+  return lines;
+}
+
 RunFigures read_run(const std::string& dir) {
   std::string path = dir + "/results.json";
   if (!fs::exists(path))
@@ -88,6 +153,7 @@ RunFigures read_run(const std::string& dir) {
   if (j.contains("triple") && j["triple"].is_object())
     r.triple = mean_std(j["triple"], "change_pct", path);
   if (j.contains("fit") && j["fit"].is_object()) r.fit_r = number(j["fit"], "pearson_r", path);
+  r.protocol = protocol(j, dir);
   return r;
 }
 
@@ -172,16 +238,28 @@ void write_plot(const std::vector<RunFigures>& runs, double study_parameters, bo
 
 }  // namespace
 
-std::string write_scale_report(const std::vector<std::string>& run_dirs, const std::string& out) {
+std::string write_scale_report(const std::vector<std::string>& run_dirs, const std::string& out,
+                               bool allow_mixed) {
   if (run_dirs.empty()) input_error("report: give at least one --runs folder");
   std::vector<RunFigures> runs;
   for (const std::string& dir : run_dirs) runs.push_back(read_run(dir));
   std::stable_sort(runs.begin(), runs.end(), [](const RunFigures& a, const RunFigures& b) {
     return a.parameters < b.parameters;
   });
+  std::vector<std::string> mixed = differences(runs);
+  if (!mixed.empty() && !allow_mixed)
+    input_error(
+        "report: the runs differ in more than their base models, so their figures would not "
+        "show the effect of size alone:\n  {}\n(--allow-mixed writes the report anyway and "
+        "lists these differences in it)",
+        fmt::join(mixed, "\n  "));
   double study_parameters = GPT2Config::preset("gpt2").parameter_count();
   std::string md = table(runs, study_parameters);
+  if (!mixed.empty())
+    md += "\nThe runs differ in more than their base models (--allow-mixed):\n\n- " +
+          fmt::format("{}", fmt::join(mixed, "\n- ")) + "\n";
   json j = {{"runs", json::array()},
+            {"differences", mixed},
             {"study", {{"parameters", study_parameters}, {"change_pct", published_change()}}}};
   for (const RunFigures& r : runs) j["runs"].push_back(run_json(r));
   fs::create_directories(out + "/plots");

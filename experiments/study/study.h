@@ -49,6 +49,9 @@ struct Fit {
 struct StudyResults {
   std::vector<std::string> domains;
   std::vector<std::string> choices;  // the study choices switched on
+  // "<domain>/<split>" → digest of the file the jobs trained on and evaluation scored: what
+  // `report` compares to tell whether two runs saw the same data.
+  std::map<std::string, std::string> data_files;
   std::vector<PairResult> pairs;
   bool has_triple = false;
   PairResult triple;  // rms_cos: RMS over the three pairs' module cosines

@@ -4,6 +4,7 @@
 #include <numeric>
 #include <string_view>
 
+#include "experiments/study/settings.h"
 #include "experiments/study/study.h"
 #include "gpt2/checkpoint.h"
 #include "lora/factors.h"
@@ -139,6 +140,9 @@ class StudyEvaluation {
     R_.domains = study_domains();
     R_.choices = c;
     for (const std::string& d : R_.domains) {
+      for (const char* split : {"train", "test"})
+        R_.data_files[fmt::format("{}/{}", d, split)] =
+            file_digest(fmt::format("{}/{}/{}.jsonl", data_dir_, d, split));
       test_[d] = {load(d, "test", length_), length_};
       if (!has_choice(choices_, "eval-overlap")) continue;
       train_[d] = load(d, "train", length_);

@@ -235,6 +235,7 @@ json results_json(const StudyResults& R, const ReproduceOptions& o, const Preset
           {"only", o.only.empty() ? json(nullptr) : json(o.only)},
           {"max_steps", o.max_steps > 0 ? json(o.max_steps) : json(nullptr)},
           {"eval_limit", o.eval_limit > 0 ? json(o.eval_limit) : json(nullptr)},
+          {"data", R.data_files},
           {"lora", {{"r", p.lora.r}, {"alpha", p.lora.alpha}, {"targets", p.lora.target_modules}}},
           {"jobs", jobs_json(jobs)},
           {"pairs", pairs},
