@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <set>
 
 #include "tensor/error.h"
 #include "tensor/random.h"
@@ -142,6 +144,27 @@ Baseline random_baseline(const AdapterFactors& a, const AdapterFactors& b, int t
     out.rms_std = std::sqrt(std::max(0.0, squares / trials - out.rms_mean * out.rms_mean));
   }
   return out;
+}
+
+CosineGrid cosine_grid(const SimilarityReport& report) {
+  std::map<int64_t, std::map<std::string, double>> by_layer;
+  std::set<std::string> kinds;
+  for (const ModuleCosine& m : report.modules) {
+    ModulePlace place = module_place(m.module);
+    by_layer[place.layer][place.kind] = m.cosine;
+    kinds.insert(place.kind);
+  }
+  CosineGrid grid;
+  grid.kinds.assign(kinds.begin(), kinds.end());
+  for (const auto& [layer, row] : by_layer) {
+    grid.layers.push_back(layer >= 0 ? std::to_string(layer) : "-");
+    std::vector<double>& values = grid.cosines.emplace_back();
+    for (const std::string& kind : grid.kinds) {
+      auto found = row.find(kind);
+      values.push_back(found == row.end() ? kNaN : found->second);
+    }
+  }
+  return grid;
 }
 
 }  // namespace ls

@@ -37,6 +37,15 @@ struct SimilarityReport {
   double param_cosine = 0.0, param_cosine_A = 0.0, param_cosine_B = 0.0;
 };
 
+// A report's per-module cosines as a layer × module-kind table, for heatmaps and text: rows
+// by ascending layer ("-" for modules outside the blocks), kinds in alphabetical order, NaN
+// where a layer lacks a kind.
+struct CosineGrid {
+  std::vector<std::string> layers, kinds;
+  std::vector<std::vector<double>> cosines;  // [layer row][kind column]
+};
+CosineGrid cosine_grid(const SimilarityReport& report);
+
 // InputError when the adapters share no module or a shared module's shapes differ.
 SimilarityReport adapter_similarity(const AdapterFactors& a, const AdapterFactors& b);
 SimilarityReport adapter_similarity(const LoraAdapter& a, const LoraAdapter& b);

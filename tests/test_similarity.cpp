@@ -1,6 +1,7 @@
 // Adapter geometry: delta cosines from the factors, the summary numbers, the random baseline,
 // the `similarity` command's outputs and the SVG heatmap.
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -117,6 +118,29 @@ TEST_CASE("the random baseline agrees with theory and with measured random adapt
   CHECK(base.rms_std < base.rms_mean);
   double measured = adapter_similarity(a, b).rms_cosine;
   CHECK(measured < base.rms_mean + 5 * base.rms_std);
+}
+
+TEST_CASE("cosine_grid lays a report out as layers × module kinds", "[similarity]") {
+  SimilarityReport report;
+  report.modules = {{"lm_head", 0.4},
+                    {"h.0.mlp.c_fc", 0.2},
+                    {"h.0.attn.c_attn", 0.1},
+                    {"h.10.attn.c_attn", 0.5},
+                    {"h.2.attn.c_attn", 0.3}};
+  CosineGrid grid = cosine_grid(report);
+  CHECK(grid.layers == std::vector<std::string>{"-", "0", "2", "10"});
+  CHECK(grid.kinds == std::vector<std::string>{"attn.c_attn", "lm_head", "mlp.c_fc"});
+  REQUIRE(grid.cosines.size() == 4);
+  auto row = [&](size_t i) { return grid.cosines[i]; };
+  CHECK(std::isnan(row(0)[0]));
+  CHECK(row(0)[1] == 0.4);
+  CHECK(std::isnan(row(0)[2]));
+  CHECK(row(1)[0] == 0.1);
+  CHECK(std::isnan(row(1)[1]));
+  CHECK(row(1)[2] == 0.2);
+  CHECK(row(2)[0] == 0.3);
+  CHECK(row(3)[0] == 0.5);
+  CHECK(std::isnan(row(3)[2]));
 }
 
 TEST_CASE("lorasum similarity on the fixture adapters: text, JSON, CSV and SVG", "[similarity]") {

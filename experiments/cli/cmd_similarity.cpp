@@ -48,24 +48,11 @@ std::string short_name(const std::string& dir) {
 
 // Per-module cosines laid out as layers (rows) × module kinds (columns); NaN where absent.
 svg::Heatmap module_grid(const SimilarityReport& report) {
+  CosineGrid g = cosine_grid(report);
   svg::Heatmap grid;
-  std::vector<int64_t> layers;
-  for (const ModuleCosine& m : report.modules) {  // the report is in layer order
-    ModulePlace place = module_place(m.module);
-    if (layers.empty() || layers.back() != place.layer) layers.push_back(place.layer);
-    if (std::find(grid.columns.begin(), grid.columns.end(), place.kind) == grid.columns.end())
-      grid.columns.push_back(place.kind);
-  }
-  std::sort(grid.columns.begin(), grid.columns.end());
-  for (int64_t layer : layers) grid.rows.push_back(layer >= 0 ? std::to_string(layer) : "-");
-  grid.values.assign(layers.size(), std::vector<double>(grid.columns.size(), NAN));
-  for (const ModuleCosine& m : report.modules) {
-    ModulePlace place = module_place(m.module);
-    size_t row = std::find(layers.begin(), layers.end(), place.layer) - layers.begin();
-    size_t col =
-        std::find(grid.columns.begin(), grid.columns.end(), place.kind) - grid.columns.begin();
-    grid.values[row][col] = m.cosine;
-  }
+  grid.rows = g.layers;
+  grid.columns = g.kinds;
+  grid.values = g.cosines;
   return grid;
 }
 

@@ -268,7 +268,7 @@ svg::Scatter change_vs_cosine(const StudyResults& R) {
   return s;
 }
 
-// One row per layer, one column per module kind, in the order the report first names them.
+// One row per layer, one column per module kind, as cosine_grid lays them out.
 svg::Heatmap module_cosines(const std::string& pair, const SimilarityReport& report) {
   svg::Heatmap h;
   h.title = "Per-module cosine of the deltas: " + pair + " (seed 0)";
@@ -277,19 +277,10 @@ svg::Heatmap module_cosines(const std::string& pair, const SimilarityReport& rep
   h.x_label = "module";
   h.y_label = "layer";
   h.value_label = "cosine";
-  std::map<int64_t, std::map<std::string, double>> grid;
-  for (const ModuleCosine& m : report.modules) {
-    ModulePlace place = module_place(m.module);
-    grid[place.layer][place.kind] = m.cosine;
-    if (std::find(h.columns.begin(), h.columns.end(), place.kind) == h.columns.end())
-      h.columns.push_back(place.kind);
-  }
-  for (const auto& [layer, row] : grid) {
-    h.rows.push_back(std::to_string(layer));
-    std::vector<double> values;
-    for (const std::string& col : h.columns) values.push_back(row.count(col) ? row.at(col) : NAN);
-    h.values.push_back(values);
-  }
+  CosineGrid grid = cosine_grid(report);
+  h.rows = grid.layers;
+  h.columns = grid.kinds;
+  h.values = grid.cosines;
   return h;
 }
 
