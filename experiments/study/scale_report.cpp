@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <set>
 
 #include "experiments/plots/charts.h"
 #include "experiments/study/settings.h"
@@ -73,61 +72,38 @@ void read_size(const json& j, const std::string& dir, const std::string& path, R
 // of an older lorasum) the digests of the run's own data/ files, or null when unknown.
 json data_record(const json& j, const std::string& dir) {
   if (j.contains("data")) return j["data"];
-  json files;
-  for (const std::string& d : study_domains())
-    for (const char* split : {"train", "test"}) {
-      std::string path = fmt::format("{}/data/{}/{}.jsonl", dir, d, split);
-      if (!fs::exists(path)) return nullptr;
-      files[fmt::format("{}/{}", d, split)] = file_digest(path);
-    }
-  return files;
+  if (!fs::exists(dir + "/data")) return nullptr;
+  return data_file_digests(dir + "/data");
 }
 
 // What must agree between runs for their differences to be the base model's alone: the data,
-// the adapters' shape, the study's choices and hyperparameters, the cut-short limits, and
-// each adapter job's training settings (less its name, folder and seeds).
+// the adapters' shape, the study's choices and hyperparameters, the cut-short limits, and the
+// training settings of each combination's jobs (less their names, folders and seeds, which
+// differ from seed to seed), so that a difference is named down to the setting.
 json protocol(const json& j, const std::string& dir) {
   json p = {{"data", data_record(j, dir)}};
   for (const char* key : {"hparams", "lora", "study_choices", "only", "max_steps", "eval_limit"})
     p[key] = j.contains(key) ? j[key] : json(nullptr);
-  std::set<json> training;  // the distinct settings, in a fixed order
+  p["training"] = json::object();
   for (json job : j.value("jobs", json::array())) {
+    std::string name = job.value("name", "");  // "seed0/math+finance"
     for (const char* key : {"name", "folder", "seed", "init_seed"}) job.erase(key);
-    training.insert(job);
+    p["training"][name.substr(name.find('/') + 1)] = job;
   }
-  p["training"] = training;
   return p;
 }
 
-// "path: A has x, B has y" for each leaf where two protocol records differ; objects and
-// equal-length arrays are followed down, so a message names the setting, not the whole record.
-void diff_leaves(const json& a, const json& b, const std::string& path, const std::string& a_dir,
-                 const std::string& b_dir, std::vector<std::string>& lines) {
-  if (a == b) return;
-  if (a.is_object() && b.is_object()) {
-    std::set<std::string> keys;
-    for (const auto& item : a.items()) keys.insert(item.key());
-    for (const auto& item : b.items()) keys.insert(item.key());
-    for (const std::string& k : keys)
-      diff_leaves(a.value(k, json()), b.value(k, json()), path + "." + k, a_dir, b_dir, lines);
-  } else if (a.is_array() && b.is_array() && a.size() == b.size()) {
-    for (size_t i = 0; i < a.size(); ++i)
-      diff_leaves(a[i], b[i], fmt::format("{}[{}]", path, i), a_dir, b_dir, lines);
-  } else {
-    auto brief = [](const json& v) {
-      std::string text = v.is_null() ? "nothing" : v.dump();
-      return text.size() > 80 ? text.substr(0, 77) + "..." : text;
-    };
-    lines.push_back(
-        fmt::format("{}: {} has {}, {} has {}", path.substr(1), a_dir, brief(a), b_dir, brief(b)));
-  }
-}
-
-// Where each run's protocol differs from the first (smallest) run's.
+// "key: A has x, B has y" for each setting in which a run differs from the first (smallest).
 std::vector<std::string> differences(const std::vector<RunFigures>& runs) {
+  auto brief = [](const std::optional<json>& v) {
+    std::string text = v ? v->dump() : "nothing";
+    return text.size() > 80 ? text.substr(0, 77) + "..." : text;
+  };
   std::vector<std::string> lines;
   for (size_t i = 1; i < runs.size(); ++i)
-    diff_leaves(runs[0].protocol, runs[i].protocol, "", runs[0].dir, runs[i].dir, lines);
+    for (const LeafDifference& d : leaf_differences(runs[0].protocol, runs[i].protocol))
+      lines.push_back(fmt::format("{}: {} has {}, {} has {}", d.key, runs[0].dir, brief(d.a),
+                                  runs[i].dir, brief(d.b)));
   return lines;
 }
 

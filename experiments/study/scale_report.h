@@ -11,6 +11,6 @@
 namespace ls {
 
 std::string write_scale_report(const std::vector<std::string>& runs, const std::string& out,
-                               bool allow_mixed = false);
+                               bool allow_mixed);
 
 }  // namespace ls

@@ -48,11 +48,6 @@ void flatten(const json& j, const std::string& prefix, std::map<std::string, jso
   }
 }
 
-std::string shown(const std::map<std::string, json>& m, const std::string& key) {
-  auto found = m.find(key);
-  return found == m.end() ? "(absent)" : found->second.dump();
-}
-
 }  // namespace
 
 double decimal(float f) { return std::stod(fmt::format("{}", f)); }
@@ -154,18 +149,28 @@ void write_settings(const std::string& dir, const json& settings) {
   write_file_atomic(dir + "/settings.json", settings.dump(2) + "\n");
 }
 
+std::vector<LeafDifference> leaf_differences(const json& a, const json& b) {
+  std::map<std::string, json> left, right;
+  flatten(a, "", left);
+  flatten(b, "", right);
+  std::vector<LeafDifference> out;
+  for (const auto& [key, value] : left) {
+    auto found = right.find(key);
+    if (found == right.end())
+      out.push_back({key, value, std::nullopt});
+    else if (found->second != value)
+      out.push_back({key, value, found->second});
+  }
+  for (const auto& [key, value] : right)
+    if (!left.count(key)) out.push_back({key, std::nullopt, value});
+  return out;
+}
+
 std::string settings_difference(const json& here, const json& there) {
-  std::map<std::string, json> a, b;
-  flatten(here, "", a);
-  flatten(there, "", b);
   std::vector<std::string> parts;
-  for (const auto& [key, value] : a)
-    if (!b.count(key) || b.at(key) != value)
-      parts.push_back(
-          fmt::format("{}: {} here, {} in the folder", key, value.dump(), shown(b, key)));
-  for (const auto& [key, value] : b)
-    if (!a.count(key))
-      parts.push_back(fmt::format("{}: absent here, {} in the folder", key, value.dump()));
+  for (const LeafDifference& d : leaf_differences(here, there))
+    parts.push_back(fmt::format("{}: {} here, {} in the folder", d.key,
+                                d.a ? d.a->dump() : "absent", d.b ? d.b->dump() : "(absent)"));
   return fmt::format("{}", fmt::join(parts, "; "));
 }
 

@@ -5,7 +5,9 @@
 // skipped, a checkpoint resumed) only when its record equals the settings of the run at hand;
 // otherwise the run stops naming the settings that differ. Never silently.
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "experiments/study/training.h"
 
@@ -35,6 +37,13 @@ std::string settings_identity(const nlohmann::json& settings);
 // The settings.json of `dir`, or null when there is none.
 nlohmann::json read_settings(const std::string& dir);
 void write_settings(const std::string& dir, const nlohmann::json& settings);
+// A leaf (dotted path of object keys) where two records differ, with its value on each side;
+// nullopt on a side that lacks it. Leaves of `a` first, then those only `b` has, each sorted.
+struct LeafDifference {
+  std::string key;
+  std::optional<nlohmann::json> a, b;
+};
+std::vector<LeafDifference> leaf_differences(const nlohmann::json& a, const nlohmann::json& b);
 // "train.lr: 0.0003 here, 5e-05 in the folder; …" for every leaf that differs ("" if none).
 std::string settings_difference(const nlohmann::json& here, const nlohmann::json& there);
 // Throws InputError when `dir` records settings other than `expected`, naming them and how

@@ -49,8 +49,8 @@ struct Fit {
 struct StudyResults {
   std::vector<std::string> domains;
   std::vector<std::string> choices;  // the study choices switched on
-  // "<domain>/<split>" → digest of the file the jobs trained on and evaluation scored: what
-  // `report` compares to tell whether two runs saw the same data.
+  // data_file_digests of the data the jobs trained on and evaluation scored: what `report`
+  // compares to tell whether two runs saw the same data.
   std::map<std::string, std::string> data_files;
   std::vector<PairResult> pairs;
   bool has_triple = false;
@@ -65,6 +65,10 @@ struct StudyResults {
   std::map<std::string, SimilarityReport> pair_similarity;
   Baseline random_cos;  // at the shapes of the first pair
 };
+
+// "<domain>/<split>" → digest of <data_dir>/<domain>/<split>.jsonl, train and test of each
+// study domain.
+std::map<std::string, std::string> data_file_digests(const std::string& data_dir);
 
 // Evaluates every model of every seed (adapters must exist) and assembles the figures, with
 // the evaluation-time study choices applied.

@@ -139,10 +139,8 @@ class StudyEvaluation {
         length_(std::min(p.adapter.seq_len, eval_.model().config().n_positions)) {
     R_.domains = study_domains();
     R_.choices = c;
+    R_.data_files = data_file_digests(data_dir_);
     for (const std::string& d : R_.domains) {
-      for (const char* split : {"train", "test"})
-        R_.data_files[fmt::format("{}/{}", d, split)] =
-            file_digest(fmt::format("{}/{}/{}.jsonl", data_dir_, d, split));
       test_[d] = {load(d, "test", length_), length_};
       if (!has_choice(choices_, "eval-overlap")) continue;
       train_[d] = load(d, "train", length_);
@@ -356,6 +354,15 @@ class StudyEvaluation {
 };
 
 }  // namespace
+
+std::map<std::string, std::string> data_file_digests(const std::string& data_dir) {
+  std::map<std::string, std::string> digests;
+  for (const std::string& d : study_domains())
+    for (const char* split : {"train", "test"})
+      digests[fmt::format("{}/{}", d, split)] =
+          file_digest(fmt::format("{}/{}/{}.jsonl", data_dir, d, split));
+  return digests;
+}
 
 StudyResults evaluate_study(const ReproduceOptions& options, const Preset& preset,
                             const std::vector<std::string>& choices,
