@@ -1,6 +1,7 @@
 // lorasum reproduce: the study, end to end.
 #include "experiments/cli/checks.h"
 #include "experiments/cli/commands.h"
+#include "experiments/study/pretrain_dose.h"
 #include "experiments/study/reproduce.h"
 
 namespace ls::cli {
@@ -12,6 +13,7 @@ struct ReproduceFlags {
   ReproduceOptions o;
   std::string choices = "none";
   std::string batching = "by-length";
+  std::string pretrain_tokens;
 };
 
 // What the study is: preset, inputs, seeds, hyperparameters, choices, configurations.
@@ -33,6 +35,10 @@ void add_study_flags(CLI::App* cmd, ReproduceFlags& f) {
   cmd->add_option("--general", f.o.general,
                   "Plain-text corpus to pretrain the base model on (default: generated)")
       ->check(CLI::ExistingFile);
+  cmd->add_option("--pretrain-tokens", f.pretrain_tokens,
+                  "Tokens to pretrain the base model on (e.g. 32M; default: the preset's "
+                  "budget, printed with its tokens per parameter); another dose is another base "
+                  "model and other adapters");
   cmd->add_option("--seeds", f.o.seeds, "Independent repetitions")
       ->capture_default_str()
       ->check(in_range(1, 100));
@@ -113,6 +119,8 @@ void add_reproduce(CLI::App& app, const char* argv0) {
   cmd->callback([] {
     f.o.choices = parse_study_choices(f.choices);
     f.o.batching = parse_batching(f.batching);
+    if (!f.pretrain_tokens.empty())
+      f.o.pretrain_tokens = parse_token_count(f.pretrain_tokens, "--pretrain-tokens");
     run_reproduce(f.o);
   });
 }

@@ -6,6 +6,7 @@
 #include "experiments/cli/checks.h"
 #include "experiments/cli/commands.h"
 #include "experiments/cli/data_flags.h"
+#include "experiments/study/pretrain_dose.h"
 #include "experiments/study/training.h"
 #include "tensor/distributed.h"
 #include "tensor/error.h"
@@ -170,7 +171,16 @@ void add_pretrain(CLI::App& app) {
       ->capture_default_str()
       ->check(in_range(0.0, 0.99));
   add_training_flags(cmd, job.train, decay);
+  static std::string tokens, save_at;
+  cmd->add_option("--tokens", tokens,
+                  "Stop after this many tokens (e.g. 32M; replaces --epochs: the corpus repeats "
+                  "as often as that needs)");
+  cmd->add_option("--save-at", save_at,
+                  "Token counts (e.g. 1M,3M,10M) at which to keep a snapshot of this run, each a "
+                  "complete model folder OUT-tokensN beside --out");
   cmd->callback([] {
+    if (!tokens.empty()) job.tokens = parse_token_count(tokens, "--tokens");
+    if (!save_at.empty()) job.save_at = parse_token_counts(save_at, "--save-at");
     job.train.decay = parse_decay(decay);
     job.train.label = "pretrain";
     job.config.resid_pdrop = job.config.embd_pdrop = dropout;

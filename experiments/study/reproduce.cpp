@@ -15,6 +15,7 @@
 #include "experiments/datagen/datagen.h"
 #include "experiments/study/parallel_jobs.h"
 #include "experiments/study/plan.h"
+#include "experiments/study/pretrain_dose.h"
 #include "experiments/study/settings.h"
 #include "experiments/study/study.h"
 #include "experiments/study/workspace.h"
@@ -142,6 +143,7 @@ PretrainJob pretrain_job(const ReproduceOptions& o, const Preset& p, const std::
   job.train = p.pretrain;
   job.train.progress = o.progress;
   job.train.label = "pretrain base model";
+  job.tokens = o.pretrain_tokens;
   return job;
 }
 
@@ -150,11 +152,23 @@ std::string pretrain_command(const PretrainJob& j, const std::string& binary) {
   return fmt::format(
       "{} pretrain --data {} --out {} --vocab-size {} --n-layer {} --n-head {} --n-embd {} "
       "--n-positions {} --dropout {} --lr {} --batch {} --seq-len {} --warmup {} --max-steps {} "
-      "--schedule cosine --weight-decay {} --seed {} --resume --no-progress",
+      "--schedule {} --weight-decay {} --seed {}{} --resume --no-progress",
       shell_quoted(binary), shell_quoted(j.corpus), shell_quoted(j.out), j.vocab_size,
       j.config.n_layer, j.config.n_head, j.config.n_embd, j.config.n_positions,
-      j.config.resid_pdrop, t.lr, t.batch, t.seq_len, t.warmup, t.max_steps, t.weight_decay,
-      t.seed);
+      j.config.resid_pdrop, t.lr, t.batch, t.seq_len, t.warmup, t.max_steps, decay_name(t.decay),
+      t.weight_decay, t.seed, j.tokens > 0 ? fmt::format(" --tokens {}", j.tokens) : "");
+}
+
+// The dose the base model is about to get, in tokens and tokens per parameter.
+void print_dose(const PretrainJob& job) {
+  int64_t seq_len = std::min(job.train.seq_len, job.config.n_positions);
+  int64_t tokens =
+      job.tokens > 0 ? job.tokens : job.train.max_steps * tokens_per_step(job.train, seq_len);
+  GPT2Config c = job.config;
+  c.vocab_size = job.vocab_size;
+  fmt::print(stderr, "pretraining the base model on {} tokens ({:.2f} per parameter{})\n", tokens,
+             static_cast<double>(tokens) / c.parameter_count(),
+             job.tokens > 0 ? "" : ", the preset's budget");
 }
 
 struct BaseModel {
@@ -183,7 +197,10 @@ BaseModel prepare_model(const ReproduceOptions& o, const Preset& p, const std::s
   if (o.force && run_jobs) fs::remove_all(job.out);  // --plan never deletes
   bool done = finished(job.out, "model.safetensors") && check_settings(job.out, settings);
   job.train.resume = true;  // run_pretrain_job checks the checkpoint's settings
-  if (!done && run_jobs) run_pretrain_job(job);
+  if (!done && run_jobs) {
+    print_dose(job);
+    run_pretrain_job(job);
+  }
   BaseModel model{job.out, "pretrained:" + settings_identity(settings), std::nullopt};
   if (!done && !run_jobs) model.planned = job;
   return model;

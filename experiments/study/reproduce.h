@@ -16,6 +16,7 @@ struct ReproduceOptions {
   std::string model_dir;        // base model; default: pretrained by the run (cached)
   std::string data_dir;         // <domain>/{train,test}.jsonl; default: generated
   std::string general;          // pretraining corpus; default: generated
+  int64_t pretrain_tokens = 0;  // > 0: pretrain the base model on this many tokens
   int seeds = 3;
   std::string hparams = "uniform";   // uniform or study
   float lr = 0.0f;                   // adapter learning rate; 0 = the preset's (or the study's)

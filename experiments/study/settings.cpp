@@ -70,19 +70,22 @@ std::string file_digest(const std::string& path) {
 
 json pretrain_settings(const PretrainJob& job) {
   const GPT2Config& c = job.config;
-  return {{"format", kFormatVersion},
-          {"kind", "pretrain"},
-          {"corpus", file_digest(job.corpus)},
-          {"vocab_size", job.vocab_size},
-          {"model",
-           {{"n_layer", c.n_layer},
-            {"n_head", c.n_head},
-            {"n_embd", c.n_embd},
-            {"n_positions", c.n_positions},
-            {"resid_pdrop", decimal(c.resid_pdrop)},
-            {"embd_pdrop", decimal(c.embd_pdrop)}}},
-          {"validation_fraction", job.validation_fraction},
-          {"train", train_json(job.train)}};
+  json record = {{"format", kFormatVersion},
+                 {"kind", "pretrain"},
+                 {"corpus", file_digest(job.corpus)},
+                 {"vocab_size", job.vocab_size},
+                 {"model",
+                  {{"n_layer", c.n_layer},
+                   {"n_head", c.n_head},
+                   {"n_embd", c.n_embd},
+                   {"n_positions", c.n_positions},
+                   {"resid_pdrop", decimal(c.resid_pdrop)},
+                   {"embd_pdrop", decimal(c.embd_pdrop)}}},
+                 {"validation_fraction", job.validation_fraction},
+                 {"train", train_json(job.train)}};
+  // Absent when the steps alone set the length, so records made before token budgets match.
+  if (job.tokens > 0) record["tokens"] = job.tokens;
+  return record;
 }
 
 json adapter_settings(const LoraJob& job, const std::string& model_id) {

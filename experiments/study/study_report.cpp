@@ -9,6 +9,7 @@
 
 #include "experiments/plots/charts.h"
 #include "experiments/plots/svg.h"
+#include "experiments/study/pretrain_dose.h"
 #include "experiments/study/settings.h"
 #include "experiments/study/study.h"
 #include "lora/factors.h"
@@ -210,7 +211,8 @@ json base_model_json(const std::vector<AdapterJob>& jobs) {
           {"n_positions", c.n_positions},
           {"vocab_size", c.vocab_size},
           {"parameters", c.parameter_count()},
-          {"block_parameters", c.block_parameter_count()}};
+          {"block_parameters", c.block_parameter_count()},
+          {"pretraining", read_dose(jobs.front().job.model_dir)}};
 }
 
 json fit_json(const Fit& f) {

@@ -5,9 +5,9 @@
 #include <filesystem>
 #include <memory>
 
+#include "experiments/study/job_folder.h"
 #include "experiments/study/settings.h"
 #include "experiments/study/workspace.h"
-#include "gpt2/bpe/bpe_trainer.h"
 #include "gpt2/checkpoint.h"
 #include "tensor/distributed.h"
 #include "tensor/error.h"
@@ -78,9 +78,16 @@ void check_checkpoint_settings(const std::string& path, const nlohmann::json& se
                 settings_difference(settings, recorded));
 }
 
-// With --resume: true when `out` holds this job finished (its `result` file, a matching
-// record and no checkpoint); throws when the checkpoint's or the folder's settings differ from
-// the job's; false when there is something (or nothing yet) to train.
+// Everything a LoRA job reads, which its output folder must keep apart from.
+std::vector<std::string> lora_inputs(const LoraJob& job) {
+  std::vector<std::string> inputs = job.data;
+  inputs.push_back(job.model_dir);
+  if (!job.eval_data.empty()) inputs.push_back(job.eval_data);
+  return inputs;
+}
+
+}  // namespace
+
 bool finished_before(const std::string& out, const std::string& result,
                      const nlohmann::json& settings) {
   std::string checkpoint = (fs::path(out) / "checkpoint.safetensors").string();
@@ -99,6 +106,8 @@ bool finished_before(const std::string& out, const std::string& result,
   return true;
 }
 
+namespace {
+
 // The LM head copy that the study's code trained alongside LoRA (PEFT modules_to_save):
 // it starts as the tied embedding and trains; the adapter saved afterwards does not hold it.
 void add_head_copy(GPT2& model, Trainable& t) {
@@ -106,23 +115,13 @@ void add_head_copy(GPT2& model, Trainable& t) {
   t.params.emplace_back("lm_head_copy.weight", model.lm_head_copy);
 }
 
-// Everything a LoRA job reads, which its output folder must keep apart from.
-std::vector<std::string> lora_inputs(const LoraJob& job) {
-  std::vector<std::string> inputs = job.data;
-  inputs.push_back(job.model_dir);
-  if (!job.eval_data.empty()) inputs.push_back(job.eval_data);
-  return inputs;
-}
+}  // namespace
 
-// The job's output folder, held by rank 0 alone: under mpirun the other ranks train the same
-// steps but write nothing.
 std::unique_ptr<OutputFolder> output_folder(const std::string& dir,
                                             const std::vector<std::string>& inputs) {
   if (!world::is_root()) return nullptr;
   return std::make_unique<OutputFolder>(dir, inputs);
 }
-
-}  // namespace
 
 TrainResult run_lora_job(const LoraJob& job) {
   if (job.data.empty()) input_error("train: no --data file given");
@@ -151,38 +150,6 @@ TrainResult run_lora_job(const LoraJob& job) {
   if (out)
     out->replace([&](const std::string& staging) {
       adapter->save(staging);
-      write_file_atomic(staging + "/train_log.csv", log_csv(result.log));
-      write_settings(staging, settings);
-    });
-  return result;
-}
-
-TrainResult run_pretrain_job(const PretrainJob& job) {
-  job.train.validate();
-  std::unique_ptr<OutputFolder> out = output_folder(job.out, {job.corpus});
-  nlohmann::json settings = pretrain_settings(job);
-  if (job.train.resume && finished_before(job.out, "model.safetensors", settings)) return {};
-  std::string corpus = read_file(job.corpus);
-  if (corpus.empty()) input_error("{}: the corpus is empty", job.corpus);
-  require_utf8(corpus, job.corpus);
-  Tokenizer tok = train_bpe(corpus, static_cast<int>(job.vocab_size));
-  GPT2Config config = job.config;
-  config.vocab_size = tok.vocab_size();
-  config.bos_token_id = config.eos_token_id = tok.eot_id();
-  config.validate("pretrain");
-  auto examples = text_windows(tok.encode(corpus), std::min(job.train.seq_len, config.n_positions));
-  auto [train_set, valid_set] = split_examples(examples, job.validation_fraction, job.train.seed);
-  GPT2 model(config, job.train.seed);
-  TrainOptions o = job.train;
-  o.batching = BatchOrder::random;  // text windows share one length: nothing to sort
-  o.checkpoint_path = (fs::path(job.out) / "checkpoint.safetensors").string();
-  o.checkpoint_settings = settings.dump();
-  Trainable t{model.named_parameters(), [&model](uint64_t seed) { model.reseed_dropout(seed); }};
-  TrainResult result = train(model, t, train_set, valid_set, o);
-  if (out)
-    out->replace([&](const std::string& staging) {
-      tok.save(staging);
-      save_gpt2(model, staging);
       write_file_atomic(staging + "/train_log.csv", log_csv(result.log));
       write_settings(staging, settings);
     });

@@ -42,9 +42,12 @@ struct PretrainJob {
   GPT2Config config;
   double validation_fraction = 0.02;
   TrainOptions train;
+  int64_t tokens = 0;            // > 0: stop after this many tokens (replaces train.epochs)
+  std::vector<int64_t> save_at;  // token counts kept as snapshots (see pretrain_dose.h)
 };
 
-// Trains a BPE on the corpus, then a GPT-2 from scratch; writes a complete model folder.
+// Trains a BPE on the corpus, then a GPT-2 from scratch; writes a complete model folder with
+// pretraining.json, and a snapshot folder for each of job.save_at.
 TrainResult run_pretrain_job(const PretrainJob& job);
 
 // Trainable for all LoRA factors of these adapters (dropout reseeded in model and adapters).

@@ -103,6 +103,12 @@ void TrainOptions::validate() const {
         lr, weight_decay, grad_clip);
 }
 
+int64_t planned_steps(const TrainOptions& o, size_t examples) {
+  int64_t micro_per_epoch = (static_cast<int64_t>(examples) + o.batch - 1) / o.batch;
+  int64_t total = (o.epochs * micro_per_epoch + o.grad_accum - 1) / o.grad_accum;
+  return o.max_steps > 0 ? std::min(total, o.max_steps) : total;
+}
+
 std::string log_csv(const std::vector<LogRow>& rows) {
   std::string out = "step,epoch,loss,lr,tokens_per_s,eval_loss,seconds\n";
   for (const LogRow& r : rows)
@@ -136,7 +142,7 @@ class TrainLoop {
         o_(o),
         seq_len_(std::min(o.seq_len, model.config().n_positions)),
         micro_per_epoch_((static_cast<int64_t>(train_set.size()) + o.batch - 1) / o.batch),
-        total_(total_steps()),
+        total_(planned_steps(o, train_set.size())),
         params_(tensors(t)),
         opt_(params_, {0.9f, 0.999f, 1e-8f, o.weight_decay}),
         schedule_{o.lr, o.warmup, total_, o.decay},
@@ -152,12 +158,6 @@ class TrainLoop {
   }
 
  private:
-  // Optimizer steps: every epoch's micro-batches in groups of grad_accum, up to max_steps.
-  int64_t total_steps() const {
-    int64_t total = (o_.epochs * micro_per_epoch_ + o_.grad_accum - 1) / o_.grad_accum;
-    return o_.max_steps > 0 ? std::min(total, o_.max_steps) : total;
-  }
-
   // 0, or the checkpoint's step when resuming; under mpirun, only once every process holds the
   // same data, parameters and settings.
   int64_t start_step() {
@@ -197,6 +197,7 @@ class TrainLoop {
     result_.log.push_back(row);
     bar_.update(step + 1, fmt::format("loss {:.4f} lr {:.2e}", loss, lr),
                 counted_total_ / std::max(1e-9, seconds_since(began_)));
+    if (world::is_root() && o_.after_step) o_.after_step(step + 1, result_.log);
     if (world::is_root() && !o_.checkpoint_path.empty() && o_.checkpoint_every > 0 &&
         (step + 1) % o_.checkpoint_every == 0 && !last)
       save_checkpoint(o_.checkpoint_path, t_, opt_, step + 1, result_.log, o_.checkpoint_settings);

@@ -13,6 +13,16 @@
 
 namespace ls {
 
+struct LogRow {
+  int64_t step = 0;
+  double epoch = 0.0;
+  double loss = 0.0;
+  double lr = 0.0;
+  double tokens_per_s = 0.0;
+  double eval_loss = -1.0;  // < 0 when not evaluated at this step
+  double seconds = 0.0;     // the step's wall time (0 in checkpoints that predate it)
+};
+
 struct TrainOptions {
   float lr = 2e-4f;
   int64_t epochs = 1;
@@ -34,6 +44,9 @@ struct TrainOptions {
   bool resume = false;
   bool progress = true;
   std::string label = "train";
+  // Called by rank 0 after every optimizer step with the steps done and the log so far (in
+  // training mode; it must leave the parameters as they are). Pretraining keeps snapshots here.
+  std::function<void(int64_t steps, const std::vector<LogRow>& log)> after_step;
 
   // Throws InputError for values no run can use (NaN and infinity included).
   void validate() const;
@@ -45,16 +58,6 @@ struct Trainable {
   std::function<void(uint64_t)> reseed_dropout;
 };
 
-struct LogRow {
-  int64_t step = 0;
-  double epoch = 0.0;
-  double loss = 0.0;
-  double lr = 0.0;
-  double tokens_per_s = 0.0;
-  double eval_loss = -1.0;  // < 0 when not evaluated at this step
-  double seconds = 0.0;     // the step's wall time (0 in checkpoints that predate it)
-};
-
 struct TrainResult {
   int64_t steps = 0;
   double final_loss = 0.0;    // mean training loss of the last step
@@ -62,6 +65,10 @@ struct TrainResult {
   double best_eval_loss = -1.0;
   std::vector<LogRow> log;
 };
+
+// The optimizer steps a run of these options takes over `examples` training examples: every
+// epoch's micro-batches in groups of grad_accum, up to max_steps.
+int64_t planned_steps(const TrainOptions& options, size_t examples);
 
 // The checkpoint is left in place: the caller removes it once the final result is saved, so a
 // kill between the last step and that save still resumes.
