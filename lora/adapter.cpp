@@ -37,6 +37,17 @@ Linear* find_linear(GPT2& model, const std::string& name) {
 
 namespace {
 
+// The Linear an adapter's module name stands for in `model`, which must have it.
+Linear& adapted_linear(GPT2& model, const std::string& name) {
+  Linear* linear = find_linear(model, name);
+  LS_CHECK(linear, "adapter module {} is not a linear layer of the model", name);
+  return *linear;
+}
+
+}  // namespace
+
+namespace {
+
 // The names a target can take for these modules: the last one or two parts of their full
 // names ("c_attn", "attn.c_attn" for "h.0.attn.c_attn"), sorted.
 std::set<std::string> target_names(const std::vector<std::string>& modules) {
@@ -115,28 +126,26 @@ void LoraAdapter::reseed_dropout(uint64_t seed) {
 
 void LoraAdapter::attach(GPT2& model) {
   for (auto& [name, layer] : layers_) {
-    Linear* linear = find_linear(model, name);
-    LS_CHECK(linear, "adapter module {} is not in the model", name);
-    linear->adapters().push_back(layer);
+    adapted_linear(model, name).adapters().push_back(layer);
   }
 }
 
 void LoraAdapter::detach(GPT2& model) {
   for (auto& [name, layer] : layers_) {
-    auto& list = find_linear(model, name)->adapters();
+    auto& list = adapted_linear(model, name).adapters();
     list.erase(std::remove(list.begin(), list.end(), layer), list.end());
   }
 }
 
 void LoraAdapter::add_delta_to_base(GPT2& model, float sign) const {
   for (auto& [name, layer] : layers_) {
-    Linear* linear = find_linear(model, name);
+    Linear& linear = adapted_linear(model, name);
     float s = sign * layer->weight * layer->scaling;
-    if (linear->layout() == Linear::Layout::InOut)  // W[in,out] += s · Aᵀ Bᵀ
-      ops::gemm(linear->weight(), layer->A, layer->B,
+    if (linear.layout() == Linear::Layout::InOut)  // W[in,out] += s · Aᵀ Bᵀ
+      ops::gemm(linear.weight(), layer->A, layer->B,
                 {.trans_a = true, .trans_b = true, .alpha = s, .beta = 1.0f});
     else  // W[out,in] += s · B A
-      ops::gemm(linear->weight(), layer->B, layer->A, {.alpha = s, .beta = 1.0f});
+      ops::gemm(linear.weight(), layer->B, layer->A, {.alpha = s, .beta = 1.0f});
   }
 }
 

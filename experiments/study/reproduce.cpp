@@ -19,6 +19,7 @@
 #include "experiments/study/settings.h"
 #include "experiments/study/study.h"
 #include "experiments/study/workspace.h"
+#include "gpt2/training/data.h"
 #include "tensor/error.h"
 #include "tensor/io/file_io.h"
 #include "tensor/io/folder_lock.h"
@@ -59,13 +60,12 @@ std::string qa_text(const std::vector<datagen::QAExample>& examples) {
 }
 
 // A seeded sample of `count` examples (all of them when count is 0 or more than there are).
-std::vector<datagen::QAExample> sample(std::vector<datagen::QAExample> examples, size_t count,
-                                       uint64_t seed) {
-  Rng rng(seed);
-  for (size_t i = examples.size(); i > 1; --i)
-    std::swap(examples[i - 1], examples[rng.below(static_cast<int64_t>(i))]);
-  if (count > 0 && count < examples.size()) examples.resize(count);
-  return examples;
+std::vector<datagen::QAExample> sample(const std::vector<datagen::QAExample>& examples,
+                                       size_t count, uint64_t seed) {
+  std::vector<datagen::QAExample> out;
+  for (size_t i : shuffled_indices(examples.size(), seed)) out.push_back(examples[i]);
+  if (count > 0 && count < out.size()) out.resize(count);
+  return out;
 }
 
 // Where the run's data come from, as their settings record holds it.

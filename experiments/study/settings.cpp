@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "tensor/error.h"
+#include "tensor/hash.h"
 #include "tensor/io/file_io.h"
 
 namespace ls {
@@ -19,11 +20,6 @@ using nlohmann::json;
 
 // Bumped whenever what a job writes changes meaning, so older folders are not mistaken for new.
 constexpr int kFormatVersion = 2;
-
-uint64_t fnv1a(std::string_view bytes, uint64_t h = 0xcbf29ce484222325ULL) {
-  for (unsigned char c : bytes) h = (h ^ c) * 0x100000001b3ULL;
-  return h;
-}
 
 json train_json(const TrainOptions& t) {
   return {{"lr", decimal(t.lr)},
@@ -52,7 +48,9 @@ void flatten(const json& j, const std::string& prefix, std::map<std::string, jso
 
 double decimal(float f) { return std::stod(fmt::format("{}", f)); }
 
-std::string text_digest(const std::string& text) { return fmt::format("{:016x}", fnv1a(text)); }
+std::string text_digest(const std::string& text) {
+  return fmt::format("{:016x}", fnv1a(text.data(), text.size()));
+}
 
 std::string file_digest(const std::string& path) {
   static std::mutex lock;

@@ -4,6 +4,7 @@
 
 #include "autograd/autograd.h"
 #include "tensor/distributed.h"
+#include "tensor/hash.h"
 
 namespace ls {
 
@@ -62,11 +63,8 @@ namespace {
 
 // FNV-1a, 64-bit: enough to tell ranks apart that were given different inputs.
 struct Fnv {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  void add(const void* data, size_t bytes) {
-    auto p = static_cast<const unsigned char*>(data);
-    for (size_t i = 0; i < bytes; ++i) h = (h ^ p[i]) * 0x100000001b3ULL;
-  }
+  uint64_t h = kFnv1aOffset;
+  void add(const void* data, size_t bytes) { h = fnv1a(data, bytes, h); }
   template <typename T>
   void add(const std::vector<T>& v) {
     uint64_t n = v.size();
