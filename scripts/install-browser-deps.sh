@@ -1,17 +1,7 @@
 #!/usr/bin/env bash
-# Installs what `make test-browser` needs: Debian's headless-capable Chromium, the DejaVu fonts
-# the figures declare (their text widths are measured with DejaVu Sans's metrics), and
-# librsvg2-bin, whose rsvg-convert renders a figure to PNG without a browser. Idempotent.
+# Installs what `make test-browser` needs: Debian's Chromium (run headless), the DejaVu fonts
+# the figures declare (their text is measured with DejaVu Sans's advance widths), librsvg2-bin
+# (rsvg-convert renders a figure to PNG without a browser) and python3 for tests/browser/run.py.
+# Idempotent, as install-deps.sh.
 set -euo pipefail
-packages=(chromium fonts-dejavu-core librsvg2-bin python3)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-done
-[ ${#missing[@]} -eq 0 ] && exit 0
-echo "install-browser-deps: installing ${missing[*]}"
-sudo=""
-[ "$(id -u)" -ne 0 ] && sudo="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+exec bash "$(dirname "$0")/install-deps.sh" chromium fonts-dejavu-core librsvg2-bin python3
