@@ -19,7 +19,10 @@ constexpr Marker kSeedMarkers[] = {Marker::circle, Marker::square, Marker::trian
 
 std::string pair_label(const json& domains) {
   std::string out;
-  for (const json& d : domains) out += (out.empty() ? "" : "+") + d.get<std::string>();
+  for (const json& d : domains) {
+    if (!out.empty()) out += '+';
+    out += d.get<std::string>();
+  }
   return out;
 }
 

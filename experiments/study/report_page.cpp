@@ -26,7 +26,10 @@ std::string pm(const json& mean, const json& std, const char* format, const char
 
 std::string labels(const json& list) {
   std::string out;
-  for (const json& v : list) out += (out.empty() ? "" : "+") + v.get<std::string>();
+  for (const json& v : list) {
+    if (!out.empty()) out += '+';
+    out += v.get<std::string>();
+  }
   return out;
 }
 
@@ -90,7 +93,7 @@ std::vector<std::string> pair_row(const json& p, const json& study, const std::s
           pm(p["ppl_merged"], json(), "{:.2f}"),
           pm(p["ppl_sum"], json(), "{:.2f}"),
           pm(p["change_pct"], sd.value("change_pct", json()), "{:+.2f}", "{:.2f}"),
-          "<span class=\"study\">" + published(study, name) + "</span>",
+          fmt::format("<span class=\"study\">{}</span>", published(study, name)),
           pm(p["rms_cos"], sd.value("rms_cos", json()), "{:.4f}")};
 }
 

@@ -114,7 +114,8 @@ std::string scale_table(const json& scale) {
   std::vector<std::string> row = {"<span class=\"study\">the study</span>", "gpt2-small", "1",
                                   svg::count_label(study.at("parameters").get<double>())};
   for (const std::string& p : pair_names(scale)) {
-    row.push_back("<span class=\"study\">" + published(study.at("change_pct"), p) + "</span>");
+    row.push_back(
+        fmt::format("<span class=\"study\">{}</span>", published(study.at("change_pct"), p)));
     row.push_back("—");
   }
   row.push_back("—");
