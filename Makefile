@@ -74,7 +74,8 @@ clean:
 
 # Opens every report.html and figure of a smoke run, and every committed figure and report page
 # under experiments/results/, in headless Chromium, and fails if any text leaves its SVG canvas
-# or overlaps another text (tests/browser/). Screenshots land in $(BUILD_DIR)/browser-test/.
+# or overlaps another text (tests/browser/; it first checks that it fails known_bad.svg).
+# Screenshots land in $(BUILD_DIR)/browser-test/shots/.
 test-browser: build
 	@bash scripts/install-browser-deps.sh
 	rm -rf $(BUILD_DIR)/browser-test

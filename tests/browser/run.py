@@ -7,7 +7,9 @@ Each PATH is a report.html, an .svg, or a folder searched for both. Every report
 every folder's figures gathered on one page, is opened in headless Chromium with
 layout_check.js injected; the page's own layout (getBBox, getBoundingClientRect) says whether
 any text leaves its SVG canvas or overlaps another text. A screenshot of each page goes to
---shots. Exit status 1 when any figure has a problem (each is listed), 2 on bad use.
+--shots. Before any of that, the checker must find the two faults of known_bad.svg. Exit
+status 1 when any figure has a problem (each is listed), else 0; anything else stops it with a
+message.
 """
 import argparse
 import concurrent.futures
@@ -95,6 +97,19 @@ def check(browser, label, page, shot):
     return len(findings["figures"]), problems
 
 
+def self_check(browser, shots):
+    """The checker must fail a figure made to fail: known_bad.svg has one text off its canvas
+    and two that overlap (and a slanted one clear of both)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        (label, page), = pages([HERE / "known_bad.svg"], pathlib.Path(tmp))
+        _, problems = check(browser, label, page, shots / "known_bad.png")
+    expected = ['leaves the canvas: "runs off the right edge"',
+                'overlap: "one label" and "over another"']
+    if sorted(p.split(": ", 1)[1] for p in problems) != expected:
+        sys.exit(f"browser test: the checker's findings on known_bad.svg are {problems}, "
+                 f"not {expected}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shots", required=True, help="folder for the screenshots")
@@ -103,6 +118,7 @@ def main():
     shots = pathlib.Path(args.shots)
     shots.mkdir(parents=True, exist_ok=True)
     browser = chromium()
+    self_check(browser, shots)
     failed, total = [], 0
     with tempfile.TemporaryDirectory() as tmp:
         todo = pages(args.paths, pathlib.Path(tmp))
