@@ -3,6 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 
 .PHONY: all deps build test test-full-size examples reproduce bench bench-vs-pytorch test-asan fuzz fixtures \
+        test-browser \
         function-lengths format clean
 
 all: build
@@ -70,3 +71,14 @@ fixtures:
 
 clean:
 	rm -rf $(BUILD_DIR) build-asan build-fuzz
+
+# Opens every report.html and figure of a smoke run, and every committed figure and report page
+# under experiments/results/, in headless Chromium, and fails if any text leaves its SVG canvas
+# or overlaps another text (tests/browser/; it first checks that it fails known_bad.svg).
+# Screenshots land in $(BUILD_DIR)/browser-test/shots/.
+test-browser: build
+	@bash scripts/install-browser-deps.sh
+	rm -rf $(BUILD_DIR)/browser-test
+	./$(BUILD_DIR)/lorasum reproduce --preset smoke --out $(BUILD_DIR)/browser-test/smoke --no-progress >/dev/null
+	python3 tests/browser/run.py --shots $(BUILD_DIR)/browser-test/shots \
+	    $(BUILD_DIR)/browser-test/smoke experiments/results

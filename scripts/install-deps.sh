@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages lorasum builds against. Idempotent: prints nothing and touches
-# nothing when every package is already present.
+# Installs the Debian packages lorasum builds against, or the packages named as arguments.
+# Idempotent: prints nothing and touches nothing when every package is already present.
 set -euo pipefail
 # Open MPI runs one training over many processes; GNU parallel runs a plan's jobs at once;
 # LAPACKE is the C interface to the LAPACK that QR and SVD use.
@@ -8,6 +8,7 @@ set -euo pipefail
 packages=(g++ cmake make pkg-config libopenblas-dev liblapacke-dev libtbb-dev libfmt-dev catch2
           nlohmann-json3-dev libcli11-dev libpcre2-dev libopenmpi-dev openmpi-bin parallel
           clang-format)
+[ $# -gt 0 ] && packages=("$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -62,8 +62,9 @@ TEST_CASE("reproduce --preset smoke writes every table, file and finite figure",
     CHECK_THAT(r.out, Catch::Contains(row));
   for (const char* file :
        {"results.md", "results.csv", "results.json", "plots/change_vs_cosine.svg",
-        "plots/training_curves.svg", "base-model/model.safetensors"})
+        "plots/training_curves.svg", "base-model/model.safetensors", "report.html"})
     CHECK(fs::exists(dir + "/" + file));
+  CHECK_THAT(r.out, Catch::Contains("Report: " + dir + "/report.html"));
 
   json j = json::parse(read_file(dir + "/results.json"));
   REQUIRE(j["pairs"].size() == 3);
@@ -220,8 +221,11 @@ TEST_CASE("report sets runs against base-model size, with the study at 124 M", "
   }
   CHECK_THAT(read_file(out + "/scale.md"),
              Catch::Contains("| the study (one run) | gpt2-small | 1 | 124.44 M"));
-  CHECK(read_file(out + "/plots/scale.svg").find("study math+medicine") != std::string::npos);
+  CHECK(read_file(out + "/plots/scale.svg").find("the study, math+medicine: -9.10 %") !=
+        std::string::npos);
   CHECK(fs::exists(out + "/plots/scale_cos.svg"));
+  CHECK(scale["runs"][0]["random_rms_cos"] == results["random_baseline_rms_cos"]["mean"]);
+  CHECK_THAT(read_file(out + "/report.html"), Catch::Contains("<svg") && Catch::Contains("+27.56"));
   test::CliResult bad = test::run_lorasum("report --runs " + out + " --out " + out + "/again");
   CHECK(bad.status == 2);
   CHECK_THAT(bad.err, Catch::Contains(out + ": no results.json"));

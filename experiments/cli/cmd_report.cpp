@@ -23,8 +23,10 @@ void add_report(CLI::App& app) {
                 "study choices, limits), listing the differences");
   cmd->callback([] {
     std::string table = write_scale_report(runs, out, allow_mixed);
-    fmt::print("{}\nWritten: {}/scale.md, scale.json, plots/scale.svg, plots/scale_cos.svg\n",
-               table, out);
+    fmt::print(
+        "{0}\nWritten: {1}/scale.md, scale.json, plots/scale.svg, plots/scale_cos.svg\n"
+        "Report: {1}/report.html\n",
+        table, out);
   });
 }
 

@@ -1,35 +1,70 @@
 #pragma once
-// The study's two other chart types, drawn on svg::Canvas: a scatter plot with a fitted line,
-// and line charts of training curves.
+// The study's charts, drawn on svg::Canvas in one look: every text measured (text_metrics.h)
+// and placed or wrapped inside the canvas, legends in their own column beside the plot, a
+// series' colour from its name (series_colour), error bars where a point is a mean over seeds,
+// reference values (the study's, random adapters') drawn where they apply.
 #include <cmath>
 #include <string>
 #include <vector>
 
 namespace ls::svg {
 
-struct Point {
+enum class Marker { circle, square, triangle, diamond, down };
+
+struct XYPoint {
   double x, y;
-  std::string label;  // written beside the point and shown on hover
+  double err = NAN;  // ± on y (a std over seeds); NaN: no error bar
+  Marker marker = Marker::circle;
+  std::string tooltip;  // shown on hover
 };
 
-struct Scatter {
+struct XYSeries {
+  std::string name;        // the legend's text; empty: no legend line
+  std::string colour_key;  // the name series_colour takes; empty: `name`
+  std::vector<XYPoint> points;
+  bool joined = false;  // a line through the points in order
+  bool markers = true;  // a marker at each point
+  bool hollow = false;  // white-filled markers
+  std::string dash;     // of the joining line; empty: solid
+};
+
+// A band of reference values across the plot, grey: y in [lo, hi], or x when vertical.
+struct Band {
+  std::string label;
+  double lo, hi;
+  bool vertical = false;
+};
+
+// A dashed horizontal line at y, in the colour of `colour_key`.
+struct Reference {
+  std::string colour_key;
+  double y;
+};
+
+struct FitLine {
+  std::string label;
+  double slope = 0, intercept = 0;  // y = slope·x + intercept
+};
+
+// A legend line for a marker shape (grey), e.g. which seed it stands for.
+struct MarkerNote {
+  Marker marker;
+  bool hollow;
+  std::string text;
+};
+
+struct XYPlot {
   std::string title, subtitle, x_label, y_label;
-  std::vector<Point> points;
-  bool fit_line = false;
-  double slope = 0, intercept = 0;  // y = slope·x + intercept, when fit_line
+  bool log_x = false;  // a log x axis, ticks labelled as counts ("1M", "10M", "100M")
+  double dodge = 0;    // px between series drawn at the same x, so error bars stay apart
+  std::vector<XYSeries> series;
+  std::vector<Band> bands;
+  std::vector<Reference> references;
+  std::string references_label;           // the legend's line for the references
+  std::vector<FitLine> fits;              // drawn inside the plot only
+  std::vector<MarkerNote> marker_legend;  // what each marker means
 };
-std::string scatter(const Scatter& s);
-
-struct Series {
-  std::string name;
-  std::vector<double> x, y;
-};
-
-struct LineChart {
-  std::string title, x_label, y_label;
-  std::vector<Series> series;
-};
-std::string line_chart(const LineChart& c);
+std::string xy_plot(const XYPlot& p);
 
 // Grouped bars: one group per category along x, one bar per series in each group, with an
 // error bar (± err) and the series' reference value drawn as a dashed line across the plot.
@@ -40,10 +75,13 @@ struct BarSeries {
 };
 
 struct BarChart {
-  std::string title, subtitle, y_label;
+  std::string title, subtitle, y_label, reference_label;
   std::vector<std::string> categories;
   std::vector<BarSeries> series;
 };
 std::string bar_chart(const BarChart& chart);
+
+// "1k", "10M", "2.5B": a count with its metric prefix.
+std::string count_label(double n);
 
 }  // namespace ls::svg

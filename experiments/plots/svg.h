@@ -1,7 +1,7 @@
 #pragma once
 // SVG figures that open in any browser, with no plotting library: a canvas of shapes and text,
-// a linear scale, colour and number helpers, and the charts built on them. The heatmap is the
-// first chart; others (scatter with a fitted line, line charts) draw on the same canvas.
+// a linear scale, colour and number helpers, and the heatmap; charts.h draws the other charts
+// on the same canvas.
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,6 +12,7 @@ struct Style {
   std::string fill = "none";
   std::string stroke = "none";
   double stroke_width = 1.0;
+  std::string dash = "";  // stroke-dasharray, e.g. "6 4"; empty: solid
 };
 
 struct TextStyle {
@@ -29,10 +30,17 @@ class Canvas {
   void rect(double x, double y, double w, double h, const Style& style,
             const std::string& tooltip = "");
   void line(double x1, double y1, double x2, double y2, const Style& style);
+  void circle(double x, double y, double r, const Style& style, const std::string& tooltip = "");
+  // An SVG path ("M x y L x y … Z").
+  void path(const std::string& d, const Style& style, const std::string& tooltip = "");
   void text(double x, double y, const std::string& content, const TextStyle& style = {});
   // Defines a gradient through (offset in [0, 1], colour) stops, top to bottom when
   // `vertical`; returns "url(#id)" to use as a fill.
   std::string gradient(const std::vector<std::pair<double, std::string>>& stops, bool vertical);
+
+  // Shapes drawn between clip_begin and clip_end show only inside the rectangle.
+  void clip_begin(double x, double y, double w, double h);
+  void clip_end();
 
   std::string str() const;  // the whole document
   void save(const std::string& path) const;
@@ -55,6 +63,9 @@ struct LinearScale {
 std::string escape(const std::string& text);  // for XML text and attribute values
 // Blue (t = −1) through white (0) to red (+1), for signed values such as cosines; t is clamped.
 std::string diverging_colour(double t);
+// The colour of a series by its name, the same in every figure: the study's domains, pairs and
+// triple have fixed colours; any other name gets one from its characters.
+std::string series_colour(const std::string& name);
 // Three significant digits, plain or exponent form, whichever is shorter ("0.0123", "7.5e-05").
 std::string format_value(double v);
 // Round values (1, 2 or 5 × 10ᵏ apart) inside [lo, hi], about `count` of them.

@@ -6,7 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "experiments/plots/charts.h"
+#include "experiments/study/figures.h"
+#include "experiments/study/report_page.h"
 #include "experiments/study/study.h"
 #include "tensor/io/file_io.h"
 
@@ -90,25 +91,6 @@ json ablation_json(const std::vector<StudyResults>& configs) {
   return {{"configurations", list}, {"published_change_pct", published_change()}};
 }
 
-std::string chart(const std::vector<StudyResults>& configs) {
-  svg::BarChart c;
-  c.title = "Naive sum vs merged-data training, per configuration of the study's choices";
-  c.subtitle = "change % (mean ± std over seeds); dashed: the study's published value";
-  c.y_label = "change % (sum vs merged-data)";
-  for (const StudyResults& R : configs) c.categories.push_back(choices_label(R.choices));
-  for (size_t k = 0; k < configs.front().pairs.size(); ++k) {
-    std::string name = domains_label(configs.front().pairs[k].domains);
-    auto found = published_change().find(name);
-    svg::BarSeries s{name, {}, {}, found == published_change().end() ? NAN : found->second};
-    for (const StudyResults& R : configs) {
-      s.values.push_back(R.pairs[k].change_pct.mean());
-      s.errors.push_back(R.pairs[k].change_pct.std());
-    }
-    c.series.push_back(s);
-  }
-  return svg::bar_chart(c);
-}
-
 }  // namespace
 
 std::string write_ablation_report(const std::vector<StudyResults>& configs,
@@ -116,14 +98,16 @@ std::string write_ablation_report(const std::vector<StudyResults>& configs,
   std::string md = markdown(configs);
   write_file_atomic(run_dir + "/ablation.md", md);
   write_file_atomic(run_dir + "/ablation.csv", csv(configs));
-  write_file_atomic(run_dir + "/ablation.json", ablation_json(configs).dump(2) + "\n");
+  json j = ablation_json(configs);
+  write_file_atomic(run_dir + "/ablation.json", j.dump(2) + "\n");
   std::filesystem::create_directories(run_dir + "/plots");
-  write_file_atomic(run_dir + "/plots/ablation.svg", chart(configs));
+  write_file_atomic(run_dir + "/plots/ablation.svg", ablation_svg(j));
+  std::string page = write_report_page(run_dir);
   return "\n" + md +
          fmt::format(
              "\nAblation: {0}/ablation.md, .csv, .json, plots/ablation.svg; "
-             "each configuration's full results in {0}/ablation/<choices>/.\n",
-             run_dir);
+             "each configuration's full results in {0}/ablation/<choices>/.\nReport: {1}\n",
+             run_dir, page);
 }
 
 }  // namespace ls

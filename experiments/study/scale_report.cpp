@@ -8,7 +8,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "experiments/plots/charts.h"
+#include "experiments/study/figures.h"
+#include "experiments/study/report_page.h"
 #include "experiments/study/settings.h"
 #include "experiments/study/study.h"
 #include "gpt2/config.h"
@@ -32,7 +33,7 @@ struct RunFigures {
   int seeds = 0;
   double parameters = 0, block_parameters = 0;
   std::map<std::string, MeanStd> change, cos;  // by pair label
-  MeanStd triple;
+  MeanStd triple, random_cos;                  // random_cos: random adapters of the run's shapes
   double fit_r = NAN;
   json protocol;  // everything but the base model that made the figures; see protocol()
 };
@@ -129,6 +130,9 @@ RunFigures read_run(const std::string& dir) {
   if (j.contains("triple") && j["triple"].is_object())
     r.triple = mean_std(j["triple"], "change_pct", path);
   if (j.contains("fit") && j["fit"].is_object()) r.fit_r = number(j["fit"], "pearson_r", path);
+  if (j.contains("random_baseline_rms_cos") && j["random_baseline_rms_cos"].is_object())
+    r.random_cos = {number(j["random_baseline_rms_cos"], "mean", path),
+                    number(j["random_baseline_rms_cos"], "std", path)};
   r.protocol = protocol(j, dir);
   return r;
 }
@@ -187,29 +191,9 @@ json run_json(const RunFigures& r) {
           {"pairs", pairs},
           {"triple_change_pct", or_null(r.triple.mean)},
           {"triple_change_pct_std", or_null(r.triple.std)},
-          {"fit_pearson_r", or_null(r.fit_r)}};
-}
-
-// One figure against log10(parameters), a point per pair and run (and the study's).
-void write_plot(const std::vector<RunFigures>& runs, double study_parameters, bool cosine,
-                const std::string& path) {
-  svg::Scatter s;
-  s.title = cosine ? "RMS cosine of the pair's deltas against base-model size"
-                   : "Change % of the naive sum against base-model size";
-  s.subtitle = cosine ? "mean over seeds, per pair and run"
-                      : "mean over seeds, per pair and run; the study's single runs at 124 M";
-  s.x_label = "log10(base-model parameters)";
-  s.y_label = cosine ? "RMS cosine" : "change % (sum vs merged-data)";
-  for (const RunFigures& r : runs)
-    for (const std::string& p : pair_labels())
-      if (r.change.count(p))
-        s.points.push_back({std::log10(r.parameters),
-                            cosine ? r.cos.at(p).mean : r.change.at(p).mean,
-                            fmt::format("{} ({})", p, r.preset)});
-  if (!cosine)
-    for (const std::string& p : pair_labels())
-      s.points.push_back({std::log10(study_parameters), published_change().at(p), "study " + p});
-  write_file_atomic(path, svg::scatter(s));
+          {"fit_pearson_r", or_null(r.fit_r)},
+          {"random_rms_cos", or_null(r.random_cos.mean)},
+          {"random_rms_cos_std", or_null(r.random_cos.std)}};
 }
 
 }  // namespace
@@ -243,8 +227,9 @@ std::string write_scale_report(const std::vector<std::string>& run_dirs, const s
                                            std::string("Mean ± std over each run's seeds.\n\n") +
                                            md);
   write_file_atomic(out + "/scale.json", j.dump(2) + "\n");
-  write_plot(runs, study_parameters, false, out + "/plots/scale.svg");
-  write_plot(runs, study_parameters, true, out + "/plots/scale_cos.svg");
+  write_file_atomic(out + "/plots/scale.svg", scale_svg(j, false));
+  write_file_atomic(out + "/plots/scale_cos.svg", scale_svg(j, true));
+  write_report_page(out);
   return md;
 }
 

@@ -9,7 +9,9 @@
 
 #include "experiments/plots/charts.h"
 #include "experiments/plots/svg.h"
+#include "experiments/study/figures.h"
 #include "experiments/study/pretrain_dose.h"
+#include "experiments/study/report_page.h"
 #include "experiments/study/settings.h"
 #include "experiments/study/study.h"
 #include "lora/factors.h"
@@ -255,21 +257,6 @@ json results_json(const StudyResults& R, const ReproduceOptions& o, const Preset
           {"seconds", seconds}};
 }
 
-svg::Scatter change_vs_cosine(const StudyResults& R) {
-  svg::Scatter s;
-  s.title = "Perplexity change of the naive sum vs RMS cosine";
-  s.subtitle = fmt::format("every pair × seed; least squares: Pearson r = {:.3f}", R.fit.pearson_r);
-  s.x_label = "RMS cosine similarity of the two adapters' deltas";
-  s.y_label = "change % (sum vs merged-data)";
-  for (const PairResult& p : R.pairs)
-    for (size_t i = 0; i < p.rms_cos.values.size(); ++i)
-      s.points.push_back({p.rms_cos.values[i], p.change_pct.values[i], domains_label(p.domains)});
-  s.fit_line = R.fit.points >= 2;
-  s.slope = R.fit.slope;
-  s.intercept = R.fit.intercept;
-  return s;
-}
-
 // One row per layer, one column per module kind, as cosine_grid lays them out.
 svg::Heatmap module_cosines(const std::string& pair, const SimilarityReport& report) {
   svg::Heatmap h;
@@ -290,11 +277,14 @@ svg::Heatmap module_cosines(const std::string& pair, const SimilarityReport& rep
 constexpr size_t kWindow = 10;
 
 // A job's loss curve from its train_log.csv, as the trailing mean over kWindow steps.
-svg::Series smoothed_losses(const AdapterJob& j) {
+svg::XYSeries smoothed_losses(const AdapterJob& j) {
   std::ifstream in(j.job.out + "/train_log.csv");
   std::string line;
   std::getline(in, line);  // header
-  svg::Series series{j.label(), {}, {}};
+  svg::XYSeries series;
+  series.name = j.label();
+  series.joined = true;
+  series.markers = false;
   std::vector<double> losses;
   double window_sum = 0;
   while (std::getline(in, line)) {
@@ -302,23 +292,27 @@ svg::Series smoothed_losses(const AdapterJob& j) {
     if (std::sscanf(line.c_str(), "%lf,%lf,%lf", &step, &epoch, &loss) != 3) continue;
     losses.push_back(loss);
     window_sum += loss - (losses.size() > kWindow ? losses[losses.size() - 1 - kWindow] : 0.0);
-    series.x.push_back(step);
-    series.y.push_back(window_sum / static_cast<double>(std::min(losses.size(), kWindow)));
+    series.points.push_back({step,
+                             window_sum / static_cast<double>(std::min(losses.size(), kWindow)),
+                             NAN, svg::Marker::circle, ""});
   }
   return series;
 }
 
-void write_plots(const StudyResults& R, const std::vector<AdapterJob>& jobs,
+void write_plots(const StudyResults& R, const json& results, const std::vector<AdapterJob>& jobs,
                  const std::string& dir) {
   fs::create_directories(dir);
-  write_file_atomic(dir + "/change_vs_cosine.svg", svg::scatter(change_vs_cosine(R)));
+  write_file_atomic(dir + "/change_vs_cosine.svg", change_vs_cosine_svg(results));
   for (const auto& [pair, report] : R.pair_similarity)
     write_file_atomic(dir + "/cosine_" + pair + ".svg", svg::heatmap(module_cosines(pair, report)));
-  svg::LineChart curves{
-      "Training loss of the seed-0 adapters (mean of the last 10 steps)", "step", "loss", {}};
+  svg::XYPlot curves;
+  curves.title = "Training loss of the seed-0 adapters";
+  curves.subtitle = "mean of the last 10 steps; a pair's name: its merged-data adapter";
+  curves.x_label = "step";
+  curves.y_label = "training loss";
   for (const AdapterJob& j : jobs)
     if (j.seed == 0) curves.series.push_back(smoothed_losses(j));
-  write_file_atomic(dir + "/training_curves.svg", svg::line_chart(curves));
+  write_file_atomic(dir + "/training_curves.svg", svg::xy_plot(curves));
 }
 
 }  // namespace
@@ -335,13 +329,15 @@ std::string write_study_report(const StudyResults& R, const ReproduceOptions& o,
       p.name, o.seeds, o.hparams, choices_label(R.choices), body, seconds);
   write_file_atomic(run_dir + "/results.md", md);
   write_file_atomic(run_dir + "/results.csv", csv(R));
-  write_file_atomic(run_dir + "/results.json", results_json(R, o, p, jobs, seconds).dump(2) + "\n");
-  write_plots(R, jobs, run_dir + "/plots");
+  json results = results_json(R, o, p, jobs, seconds);
+  write_file_atomic(run_dir + "/results.json", results.dump(2) + "\n");
+  write_plots(R, results, jobs, run_dir + "/plots");
+  std::string page = write_report_page(run_dir);
   return "\n" + body +
          fmt::format(
              "\nResults, adapters and plots: {}/ (results.md, results.csv, "
-             "results.json, plots/*.svg); {:.0f} s.\n",
-             run_dir, seconds);
+             "results.json, plots/*.svg); {:.0f} s.\nReport: {}\n",
+             run_dir, seconds, page);
 }
 
 }  // namespace ls

@@ -1,0 +1,184 @@
+#include "experiments/study/report_page.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "experiments/plots/charts.h"
+#include "experiments/study/report_html.h"
+#include "experiments/study/report_json.h"
+#include "experiments/study/study.h"
+#include "tensor/error.h"
+#include "tensor/io/file_io.h"
+
+namespace ls {
+
+namespace report {
+
+using nlohmann::json;
+
+std::string pm(const json& mean, const json& std, const char* format, const char* std_format) {
+  if (!mean.is_number()) return "—";
+  return mean_pm(mean.get<double>(), std.is_number() ? std.get<double>() : NAN, format, std_format);
+}
+
+std::string labels(const json& list) {
+  std::string out;
+  for (const json& v : list) {
+    if (!out.empty()) out += '+';
+    out += v.get<std::string>();
+  }
+  return out;
+}
+
+std::string or_dash(const json& v) {
+  return v.is_null() ? "—" : v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+std::string published(const json& table, const std::string& pair) {
+  return table.contains(pair) ? fmt::format("{:+.2f}", table[pair].get<double>()) : "—";
+}
+
+std::vector<std::pair<std::string, std::string>> run_settings(const json& r) {
+  std::vector<std::pair<std::string, std::string>> s = {
+      {"preset", or_dash(r.value("preset", json()))},
+      {"seeds", or_dash(r.value("seeds", json()))},
+      {"hyperparameters", or_dash(r.value("hparams", json()))},
+      {"study choices",
+       r.value("study_choices", json::array()).empty()
+           ? "none"
+           : fmt::format("{}",
+                         fmt::join(r["study_choices"].get<std::vector<std::string>>(), ", "))}};
+  if (r.contains("lora"))
+    s.push_back({"LoRA", fmt::format("r = {}, α = {}, targets {}", or_dash(r["lora"]["r"]),
+                                     or_dash(r["lora"]["alpha"]), labels(r["lora"]["targets"]))});
+  if (r.contains("base_model") && r["base_model"].is_object()) {
+    const json& b = r["base_model"];
+    s.push_back({"base model",
+                 fmt::format("{} parameters, {} layers, width {}, {} heads",
+                             svg::count_label(b.value("parameters", 0.0)), or_dash(b["n_layer"]),
+                             or_dash(b["n_embd"]), or_dash(b["n_head"]))});
+  }
+  if (r.contains("jobs") && !r["jobs"].empty()) {
+    const json& j = r["jobs"].front();
+    s.push_back(
+        {"training (each adapter)",
+         fmt::format(
+             "lr {}, {} epoch(s), batch {}, sequence length {}, warmup {}, dropout {}, batching {}",
+             or_dash(j.value("lr", json())), or_dash(j.value("epochs", json())),
+             or_dash(j.value("batch", json())), or_dash(j.value("seq_len", json())),
+             or_dash(j.value("warmup", json())), or_dash(j.value("dropout", json())),
+             or_dash(j.value("batching", json())))});
+  }
+  for (const char* key : {"only", "max_steps", "eval_limit"})
+    if (r.contains(key) && !r[key].is_null()) s.push_back({key, or_dash(r[key])});
+  if (r.contains("seconds"))
+    s.push_back({"run time", fmt::format("{:.0f} s", r["seconds"].get<double>())});
+  return s;
+}
+
+}  // namespace report
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace report;
+
+std::vector<std::string> pair_row(const json& p, const json& study, const std::string& name) {
+  const json& sd = p.value("std", json::object());
+  return {html::esc(name),
+          pm(p["ppl_merged"], json(), "{:.2f}"),
+          pm(p["ppl_sum"], json(), "{:.2f}"),
+          pm(p["change_pct"], sd.value("change_pct", json()), "{:+.2f}", "{:.2f}"),
+          fmt::format("<span class=\"study\">{}</span>", published(study, name)),
+          pm(p["rms_cos"], sd.value("rms_cos", json()), "{:.4f}")};
+}
+
+std::string study_main_table(const json& r) {
+  const json& study = r.value("published_change_pct", json::object());
+  std::vector<std::vector<std::string>> rows;
+  for (const json& p : r.at("pairs")) rows.push_back(pair_row(p, study, labels(p.at("domains"))));
+  if (r.contains("triple") && r["triple"].is_object())
+    rows.push_back(
+        pair_row(r["triple"], study, labels(r["triple"].at("domains")) + " (all three)"));
+  std::string out = html::table(
+      {"combination", "merged-data ppl", "sum ppl", "change %", "the study's change %", "RMS cos"},
+      rows);
+  out +=
+      "<p>Mean ± std over seeds; change % = (ppl<sub>sum</sub> − ppl<sub>merged</sub>) / "
+      "ppl<sub>merged</sub> × 100. The study: GPT-2 Small, one run.</p>\n";
+  if (r.contains("random_baseline_rms_cos"))
+    out += fmt::format("<p>Random adapters of these shapes: RMS cos {:.4f} ± {:.4f}.</p>\n",
+                       r["random_baseline_rms_cos"].value("mean", NAN),
+                       r["random_baseline_rms_cos"].value("std", NAN));
+  if (r.contains("fit")) {
+    double intercept = r["fit"].value("intercept", NAN);
+    out += fmt::format(
+        "<p>Fit over pairs × seeds: change % = {:.2f} · RMS cos {} {:.2f}, Pearson r = "
+        "{:.3f}.</p>\n",
+        r["fit"].value("slope", NAN), intercept < 0 ? "−" : "+", std::fabs(intercept),
+        r["fit"].value("pearson_r", NAN));
+  }
+  return out;
+}
+
+std::string study_per_seed(const json& r) {
+  std::vector<std::vector<std::string>> rows;
+  for (const json& p : r.at("pairs")) {
+    const json& s = p.at("per_seed");
+    for (size_t i = 0; i < s.at("change_pct").size(); ++i) {
+      auto at = [&](const char* key, const char* format) {
+        return s.contains(key) && i < s[key].size()
+                   ? fmt::format(fmt::runtime(format), s[key][i].get<double>())
+                   : "—";
+      };
+      rows.push_back({html::esc(labels(p.at("domains"))), std::to_string(i),
+                      at("ppl_merged", "{:.3f}"), at("ppl_sum", "{:.3f}"),
+                      at("change_pct", "{:+.2f}"), at("rms_cos", "{:.5f}")});
+    }
+  }
+  return html::table({"pair", "seed", "merged-data ppl", "sum ppl", "change %", "RMS cos"}, rows);
+}
+
+std::string study_page(const std::string& dir, const json& r) {
+  std::string body = "<h2>Settings</h2>\n" + html::settings_table(run_settings(r)) +
+                     "<h2>Results</h2>\n" + study_main_table(r) + "<h2>Figures</h2>\n" +
+                     html::figures(dir) + "<h2>Details</h2>\n" +
+                     html::details("Per seed", study_per_seed(r)) + "<h2>Files</h2>\n" +
+                     html::links(dir, {"results.md", "results.csv", "results.json"});
+  return html::page(fmt::format("lorasum reproduce: preset {}", or_dash(r.value("preset", json()))),
+                    body);
+}
+
+}  // namespace
+
+RunJson read_run_json(const std::string& run_dir) {
+  for (const char* name : {"results.json", "ablation.json", "scale.json"}) {
+    std::string path = run_dir + "/" + name;
+    if (!fs::exists(path)) continue;
+    json j = json::parse(read_file(path), nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object()) input_error("{}: not a JSON object", path);
+    return {path, name, std::move(j)};
+  }
+  input_error(
+      "{}: no results.json, ablation.json or scale.json (a run folder of lorasum reproduce or "
+      "report is expected)",
+      run_dir);
+}
+
+std::string write_report_page(const std::string& run_dir) {
+  RunJson run = read_run_json(run_dir);
+  std::string html = as_lorasum_writes(run.path, [&] {
+    if (run.name == "results.json") return study_page(run_dir, run.data);
+    if (run.name == "ablation.json") return ablation_page(run_dir, run.data);
+    return scale_page(run_dir, run.data);
+  });
+  std::string path = run_dir + "/report.html";
+  write_file_atomic(path, html);
+  return path;
+}
+
+}  // namespace ls
