@@ -223,6 +223,12 @@ TEST_CASE("reproduce --ablation at smoke size writes every configuration", "[run
   size_t jobs = 0;
   for (auto& e : fs::directory_iterator(dir + "/seed0")) jobs += e.is_directory();
   CHECK(jobs == 32);
+  // A rerun reuses all 64 and says that it replaced the ablation of the same settings.
+  test::CliResult again =
+      test::run_lorasum("reproduce --preset smoke --seeds 2 --no-progress --ablation --out " + dir);
+  CHECK_THAT(again.err, Catch::Contains("adapter jobs: 64 reused, 0 resumed, 0 trained\n") &&
+                            Catch::Contains(dir + "/ablation.md: replaced the results of an "
+                                                  "earlier run with the same settings"));
   fs::remove_all(dir);
 }
 

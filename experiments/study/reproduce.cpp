@@ -388,8 +388,9 @@ Lines results_settings(const std::string& dir) {
   return j.is_object() ? run_settings_lines(j) : Lines{};
 }
 
-// Says that this run's results.md replaced an earlier run's, and which settings differed.
-void say_replaced(const std::string& dir, const Lines& before) {
+// Says that this run's `report` (results.md or ablation.md) replaced an earlier run's, and which
+// settings differed, as the results.json in `dir` recorded them before and does now.
+void say_replaced(const std::string& report, const std::string& dir, const Lines& before) {
   Lines now = results_settings(dir);
   std::vector<std::string> changed;
   for (const auto& [name, value] : now) {
@@ -400,7 +401,7 @@ void say_replaced(const std::string& dir, const Lines& before) {
   for (const auto& [name, value] : before)
     if (std::none_of(now.begin(), now.end(), [&](auto& l) { return l.first == name; }))
       changed.push_back(fmt::format("{}: {} → not set", name, value));
-  fmt::print(stderr, "{}/results.md: replaced the results of an earlier run{}\n", dir,
+  fmt::print(stderr, "{}: replaced the results of an earlier run{}\n", report,
              changed.empty()
                  ? " with the same settings"
                  : fmt::format(" made with other settings ({})", fmt::join(changed, "; ")));
@@ -412,8 +413,10 @@ void report(const ReproduceOptions& o, const Preset& preset,
             const std::vector<std::vector<AdapterJob>>& per_config, const std::string& model_dir,
             const std::string& data_dir, const std::string& run_dir,
             std::chrono::steady_clock::time_point began) {
-  bool replacing = !o.ablation && fs::exists(run_dir + "/results.md");
-  Lines before = replacing ? results_settings(run_dir) : Lines{};
+  std::string shown = run_dir + (o.ablation ? "/ablation.md" : "/results.md");
+  std::string first = o.ablation ? run_dir + "/ablation/" + choices_label(configs[0]) : run_dir;
+  bool replacing = fs::exists(shown);
+  Lines before = replacing ? results_settings(first) : Lines{};
   std::vector<StudyResults> results;
   for (size_t c = 0; c < configs.size(); ++c) {
     results.push_back(evaluate_study(o, preset, configs[c], per_config[c], model_dir, data_dir));
@@ -426,7 +429,7 @@ void report(const ReproduceOptions& o, const Preset& preset,
   if (o.ablation)
     fmt::print("{}", write_ablation_report(results, run_dir,
                                            results_json(results[0], o, preset, per_config[0], 0)));
-  if (replacing) say_replaced(run_dir, before);
+  if (replacing) say_replaced(shown, first, before);
 }
 
 }  // namespace
