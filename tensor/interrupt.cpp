@@ -24,7 +24,7 @@ namespace fs = std::filesystem;
 struct Registry {
   std::mutex mutex;
   std::set<std::string> temporaries;
-  std::vector<std::string> kept;
+  std::vector<std::pair<std::string, std::string>> kept;  // folder, what to do with it
   std::set<int> children;
 };
 
@@ -73,8 +73,11 @@ std::string listing(const std::string& dir) {
   std::string message =
       fmt::format("lorasum: interrupted by {}; removed the files it had not finished",
                   sig == SIGINT ? "SIGINT" : "SIGTERM");
-  for (const std::string& dir : r.kept)
-    message += fmt::format("; kept in {}: {}", dir, listing(dir));
+  for (const auto& [dir, hint] : r.kept) {
+    std::string held = listing(dir);
+    message += fmt::format("; kept in {}: {}", dir, held);
+    if (held != "nothing" && !hint.empty()) message += " (" + hint + ")";
+  }
   std::fprintf(stderr, "%s\n", message.c_str());
   std::fflush(stderr);
   _exit(128 + sig);
@@ -117,12 +120,15 @@ TrackedTemporary::~TrackedTemporary() {
   with_registry([&](Registry& r) { r.temporaries.erase(path_); });
 }
 
-KeptOnInterrupt::KeptOnInterrupt(std::string dir) : dir_(std::move(dir)) {
-  with_registry([&](Registry& r) { r.kept.push_back(dir_); });
+KeptOnInterrupt::KeptOnInterrupt(std::string dir, const std::string& hint) : dir_(std::move(dir)) {
+  with_registry([&](Registry& r) { r.kept.emplace_back(dir_, hint); });
 }
 
 KeptOnInterrupt::~KeptOnInterrupt() {
-  with_registry([&](Registry& r) { r.kept.erase(std::find(r.kept.begin(), r.kept.end(), dir_)); });
+  with_registry([&](Registry& r) {
+    r.kept.erase(std::find_if(r.kept.begin(), r.kept.end(),
+                              [&](const auto& entry) { return entry.first == dir_; }));
+  });
 }
 
 ForwardedChild::ForwardedChild(int pid) : pid_(pid) {

@@ -42,11 +42,11 @@ class ForwardedChild {
   int pid_;
 };
 
-// An output folder named in the interrupt message ("kept in DIR: its files"), for as long as the
-// object lives.
+// An output folder named in the interrupt message ("kept in DIR: its files", then "(hint)" when
+// it holds anything and a hint is given), for as long as the object lives.
 class KeptOnInterrupt {
  public:
-  explicit KeptOnInterrupt(std::string dir);
+  explicit KeptOnInterrupt(std::string dir, const std::string& hint = "");
   ~KeptOnInterrupt();
   KeptOnInterrupt(const KeptOnInterrupt&) = delete;
   KeptOnInterrupt& operator=(const KeptOnInterrupt&) = delete;

@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "experiments/study/workspace.h"
+#include "tests/cli_expect.h"
 #include "tests/cli_runner.h"
 #include "tests/fixtures.h"
 #include "tests/tiny_setup.h"
@@ -94,13 +95,13 @@ TEST_CASE("lorasum --version prints the CMake project version", "[cli]") {
   CHECK(r.out == "lorasum " + m[1].str() + "\n");
 }
 
-TEST_CASE("lorasum alone lists the subcommands", "[cli]") {
+TEST_CASE("lorasum alone lists the subcommands and fails as a command without one", "[cli]") {
   test::CliResult r = test::run_lorasum("");
-  CHECK(r.status == 0);
-  CHECK(r.err.empty());
+  CHECK(r.status == 2);
+  CHECK(r.out.empty());
   for (const char* cmd : {"info", "generate", "logits", "tokenize", "eval", "train", "pretrain",
                           "bench", "reproduce", "merge", "similarity"})
-    CHECK_THAT(r.out, Contains(std::string("\n  ") + cmd + " "));
+    CHECK_THAT(r.err, Contains(std::string("\n  ") + cmd + " "));
 }
 
 TEST_CASE("a misspelt subcommand or option gets a suggestion and status 2", "[cli]") {
@@ -110,6 +111,8 @@ TEST_CASE("a misspelt subcommand or option gets a suggestion and status 2", "[cl
   };
   for (const Case& c :
        {Case{"trian --model m", "unknown subcommand 'trian'; did you mean 'train'?"},
+        // A shortened name: its own subcommand, though 'report' is fewer edits away.
+        Case{"repro --preset smoke", "unknown subcommand 'repro'; did you mean 'reproduce'?"},
         Case{"train --modle m --data d --out o",
              "unknown option '--modle'; did you mean '--model'?"},
         Case{"eval --seq_len=4", "unknown option '--seq_len'; did you mean '--seq-len'?"},
@@ -134,7 +137,8 @@ TEST_CASE("range errors state the range in words", "[cli]") {
   for (const Case& c :
        {Case{train + "--epochs 0", "--epochs: must be ≥ 1 (got 0)"},
         Case{train + "--lr 0", "--lr: must be > 0 (got 0)"},
-        Case{train + "--lr nan", "--lr: must be > 0 (got nan)"},
+        Case{train + "--lr nan", "--lr: must be a finite number > 0 (got nan)"},
+        Case{train + "--lr inf", "--lr: must be a finite number > 0 (got inf)"},
         Case{train + "--warmup -3", "--warmup: must be ≥ 0 (got -3)"},
         Case{train + "--dropout 1", "--dropout: must be between 0 and 0.99 (got 1)"},
         Case{"reproduce --seeds 0", "--seeds: must be between 1 and 100 (got 0)"},
@@ -200,4 +204,145 @@ TEST_CASE("the help texts agree with each other", "[cli]") {
   CHECK_THAT(test::run_lorasum("bench --help").out,
              Contains("c_attn alone by default") && Contains("train's default is c_attn,c_proj"));
   CHECK_THAT(test::run_lorasum("merge --help").out, Contains("in (0, 1]") && !Contains("[0 - 1]"));
+}
+
+TEST_CASE("generate's sampling flags are checked at their bounds", "[cli]") {
+  test::TinySetup s("cli_sampling");
+  // A model whose every id the tokenizer can decode (the setup's has room for more), so that
+  // any token sampled prints.
+  GPT2Config config = GPT2Config::load(s.model() + "/config.json");
+  config.vocab_size = load_tokenizer(s.model()).vocab_size();
+  save_gpt2(GPT2(config, 1), s.model());
+  std::string gen = "generate --model " + test::quoted(s.model()) +
+                    " --prompt 'What is 1 plus' --max-new-tokens 6 --seed 3 ";
+  test::CliResult greedy = test::run_lorasum(gen + "--temperature 0");
+  REQUIRE(greedy.status == 0);
+  // At the bounds that make sense: no top-k limit, the whole mass, nothing to generate, and a
+  // mass so small (or a k so low) that only the likeliest token is left: greedy decoding.
+  for (const char* flags : {"--top-k 0", "--top-p 1"}) {
+    test::CliResult r = test::run_lorasum(gen + flags);
+    INFO(flags << ": " << r.err);
+    CHECK(r.status == 0);
+  }
+  CHECK(test::run_lorasum(gen + "--top-p 1e-6").out == greedy.out);
+  CHECK(test::run_lorasum(gen + "--top-k 1").out == greedy.out);
+  CHECK(test::run_lorasum("generate --model " + test::quoted(s.model()) +
+                          " --prompt 'What is 1 plus' --max-new-tokens 0")
+            .out == "What is 1 plus\n");
+  // Past them: a top-p of 0 would keep no token at all (it emitted token 0 at every step).
+  struct Case {
+    std::string flags, message;
+  };
+  for (const Case& c : {Case{"--top-p 0", "--top-p: must be in (0, 1] (got 0)"},
+                        Case{"--top-p 1.01", "--top-p: must be in (0, 1] (got 1.01)"},
+                        Case{"--top-p nan", "--top-p: must be a finite number in (0, 1]"},
+                        Case{"--temperature -0.5", "--temperature: must be ≥ 0 (got -0.5)"},
+                        Case{"--temperature inf", "--temperature: must be a finite number ≥ 0"},
+                        Case{"--top-k -1", "--top-k: must be ≥ 0 (got -1)"}}) {
+    test::CliResult r = test::run_lorasum(gen + c.flags);
+    INFO(c.flags << ": " << r.err);
+    CHECK(r.status == 2);
+    CHECK_THAT(r.err, Contains(c.message));
+    CHECK(r.out.empty());
+  }
+  test::CliResult negative = test::run_lorasum("generate --model " + test::quoted(s.model()) +
+                                               " --prompt 'What is 1 plus' --max-new-tokens -1");
+  CHECK(negative.status == 2);
+  CHECK_THAT(negative.err, Contains("--max-new-tokens: must be ≥ 0 (got -1)"));
+}
+
+TEST_CASE("generate says when the model's context ends it before --max-new-tokens", "[cli]") {
+  test::TinySetup s("cli_context");  // the micro model: 64 positions
+  std::string gen = "generate --model " + test::quoted(s.model()) +
+                    " --prompt 'What is 1 plus' --temperature 0 --max-new-tokens ";
+  test::CliResult all = test::run_lorasum(gen + "200");
+  INFO(all.err);
+  REQUIRE(all.status == 0);
+  // The prompt's tokens, as `tokenize` counts them, and the new ones fill the 64 positions.
+  test::CliResult ids = test::run_lorasum("tokenize --tokenizer " + test::quoted(s.model()) +
+                                          " --text 'What is 1 plus'");
+  auto prompt = static_cast<size_t>(std::count(ids.out.begin(), ids.out.end(), ',') + 1);
+  CHECK_THAT(all.err, Contains(fmt::format("note: stopped after {} of --max-new-tokens 200: with "
+                                           "the prompt's {} tokens they fill the model's 64 "
+                                           "positions",
+                                           64 - prompt, prompt)));
+  test::CliResult few = test::run_lorasum(gen + "5");
+  CHECK(few.status == 0);
+  CHECK(few.err.empty());
+}
+
+TEST_CASE("flags that would do nothing, or less than asked, are refused or noted", "[cli]") {
+  test::TinySetup s("cli_nothing");
+  std::string train = "train --model " + test::quoted(s.model()) + " --data " +
+                      test::quoted(s.data()) + " --out " + test::quoted(s.path("a")) +
+                      " --no-progress ";
+  for (const char* zero : {"0", "0.0e3", "-0"}) {
+    test::CliResult r = test::run_lorasum(train + "--alpha " + zero);
+    CHECK(r.status == 2);
+    CHECK_THAT(r.err, Contains("--alpha: must not be 0 (scaling = alpha / r would switch the "
+                               "adapter off)"));
+  }
+  CHECK_FALSE(fs::exists(s.path("a")));
+  test::expect_refused("pretrain --data " + test::quoted(s.data()) + " --out " +
+                           test::quoted(s.path("m")) + " --seq-len 200 --n-positions 64",
+                       {"--seq-len 200 is longer than --n-positions 64"}, s.path("m"));
+  test::expect_refused("tokenize --tokenizer " + test::quoted(s.model()),
+                       {"tokenize: nothing to do; give --text, --file or --decode"});
+  // A warm-up longer than the run: the learning rate never reaches its peak. Said once.
+  test::CliResult warm = test::run_lorasum(train + "--max-steps 2 --warmup 1000");
+  INFO(warm.err);
+  REQUIRE(warm.status == 0);
+  std::string note =
+      "note: --warmup 1000 is longer than the run's 2 steps: the learning rate rises to 2/1000 "
+      "of its peak";
+  CHECK_THAT(warm.err, Contains(note));
+  CHECK(warm.err.find(note) == warm.err.rfind(note));
+  test::CliResult fits = test::run_lorasum(
+      "train --model " + test::quoted(s.model()) + " --data " + test::quoted(s.data()) + " --out " +
+      test::quoted(s.path("b")) + " --no-progress --max-steps 2 --warmup 2");
+  CHECK(fits.status == 0);
+  CHECK_THAT(fits.err, !Contains("--warmup"));
+}
+
+TEST_CASE("messages name what is wrong before any work is done", "[cli]") {
+  test::TinySetup s("cli_messages");
+  std::string model = test::quoted(s.model());
+  test::expect_refused("reproduce --study-choices none,all",
+                       {"--study-choices none,all: 'none' stands alone"});
+  test::expect_refused("reproduce --study-choices aligned-labels,all",
+                       {"'all' stands alone; give --study-choices all"});
+  test::expect_refused("eval --model /nonexistent_lorasum --data " + test::quoted(s.data()),
+                       {"/nonexistent_lorasum: no such folder"});
+  // Output files in a missing folder: refused as the flags are read, not after the work.
+  std::string a = test::quoted(test::fixture_path("adapter-a")),
+              b = test::quoted(test::fixture_path("adapter-b"));
+  const std::pair<std::string, std::string> outputs[] = {
+      {"logits --model " + model + " --ids 1,2 --out /nonexistent_lorasum/l.f32",
+       "--out: /nonexistent_lorasum/l.f32: the folder /nonexistent_lorasum does not exist"},
+      {"similarity --adapter " + a + " --adapter " + b + " --csv /nonexistent_lorasum/x.csv",
+       "--csv: /nonexistent_lorasum/x.csv: the folder /nonexistent_lorasum does not exist"}};
+  for (const auto& [args, message] : outputs) {
+    test::CliResult r = test::run_lorasum(args);
+    INFO(args << "\n" << r.err);
+    CHECK(r.status == 2);
+    CHECK_THAT(r.err, Contains(message));
+    CHECK(r.out.empty());
+  }
+}
+
+TEST_CASE("info counts the parameters in blocks as report and results.json do", "[cli]") {
+  test::TinySetup s("cli_info");  // micro: 2 layers, 32 wide, 64 positions
+  test::CliResult r = test::run_lorasum("info --model " + test::quoted(s.model()));
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  // By hand: per block two layer norms 4C, c_attn 3C² + 3C, c_proj C² + C, c_fc 4C² + 4C,
+  // mlp c_proj 4C² + C; the final layer norm 2C; embeddings (V + P)·C.
+  const int64_t c = 32, blocks = 2 * (4 * c + 3 * c * c + 3 * c + c * c + c + 4 * c * c + 4 * c +
+                                      4 * c * c + c);
+  GPT2Config config = GPT2Config::load(s.model() + "/config.json");
+  int64_t embeddings = (config.vocab_size + 64) * c;
+  CHECK_THAT(r.out, Contains(fmt::format("parameters: {} (", embeddings + blocks + 2 * c)));
+  CHECK_THAT(r.out, Contains(fmt::format("{} in embeddings, {} in blocks, {} in the final layer "
+                                         "norm)",
+                                         embeddings, blocks, 2 * c)));
 }

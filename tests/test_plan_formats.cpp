@@ -96,7 +96,7 @@ TEST_CASE("the parallel plan, two jobs at once, gives the bits of an in-process 
   REQUIRE(status == 0);
   std::string joblog = read_file(dir + "/logs/parallel.joblog");
   CHECK(std::count(joblog.begin(), joblog.end(), '\n') == 1 + 7);  // a header and the 7 jobs
-  CHECK(plan_of(kSmoke, dir).empty());                             // nothing left to train
+  CHECK(command_lines(plan_of(kSmoke, dir)).empty());              // nothing left to train
 
   test::CliResult in_process = test::run_lorasum(kSmoke + " --out " + other);
   INFO(in_process.err);
@@ -129,9 +129,12 @@ TEST_CASE("the slurm plan submits pretraining, an array of the jobs, then the ev
   // The shell plan's lines: pretraining, then the adapter jobs.
   size_t jobs = command_lines(plan_of(kSmoke + " --max-steps 2", dir)).size() - 1;
   REQUIRE(jobs == 7);
+  // The evaluation waits for the jobs to end, however they end, and names one that failed; a
+  // failed pretraining cancels the jobs rather than leaving them pending.
   CHECK_THAT(text, Catch::Contains("--array=0-6 ") &&
                        Catch::Contains("--dependency=afterok:\"$pretrain\"") &&
-                       Catch::Contains("--dependency=afterok:\"$adapters\"") &&
+                       Catch::Contains("--kill-on-invalid-dep=yes") &&
+                       Catch::Contains("--dependency=afterany:\"$adapters\"") &&
                        Catch::Contains("--evaluate-only\n") && Catch::Contains("srun") &&
                        Catch::Contains("JOB_TIME="));
 
@@ -148,7 +151,7 @@ TEST_CASE("the slurm plan submits pretraining, an array of the jobs, then the ev
   CHECK_THAT(array, Catch::Contains("--dependency=afterok:1001\n") &&
                         Catch::Contains("--array=0-6\n") && Catch::Contains("--ntasks=1\n") &&
                         Catch::Contains("/logs/slurm/"));
-  CHECK_THAT(evaluate, Catch::Contains("--dependency=afterok:1002\n"));
+  CHECK_THAT(evaluate, Catch::Contains("--dependency=afterany:1002\n"));
 
   // The batch scripts as Slurm would run them, stage by stage; each array task picks its job.
   auto batch = [&](int n, const std::string& env) {
@@ -167,7 +170,7 @@ TEST_CASE("the slurm plan submits pretraining, an array of the jobs, then the ev
   if (mpi)
     CHECK_THAT(read_file(bin + "/srun.args"),
                Catch::StartsWith("2 ") && Catch::Contains(" train "));
-  CHECK(plan_of(kSmoke + " --max-steps 2", dir).empty());  // 7 tasks left no job undone
+  CHECK(command_lines(plan_of(kSmoke + " --max-steps 2", dir)).empty());  // 7 tasks: all done
   INFO(read_file(log));
   REQUIRE(batch(3, "") == 0);
   CHECK(fs::exists(dir + "/results.json"));

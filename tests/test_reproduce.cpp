@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "tensor/io/file_io.h"
+#include "tests/cli_expect.h"
 #include "tests/cli_runner.h"
 
 using namespace ls;
@@ -134,7 +135,9 @@ TEST_CASE("reproduce --plan prints runnable jobs that reproduce then picks up", 
   for (const std::string& c : commands) REQUIRE(std::system((c + " >/dev/null 2>&1").c_str()) == 0);
   test::CliResult plan_again =
       test::run_lorasum("reproduce --preset smoke --seeds 1 --plan --out " + dir);
-  CHECK(plan_again.out.empty());  // nothing left to do
+  CHECK(plan_again.status == 0);  // nothing left to do, and it says so
+  CHECK(plan_again.out ==
+        "# every job is finished: nothing to train\n# estimated total: 0 s on this machine\n");
   std::string adapter = job_folder(dir, "seed0/math") + "/adapter_model.safetensors";
   auto written = fs::last_write_time(adapter);
   test::CliResult r = test::run_lorasum("reproduce --preset smoke --seeds 1 --out " + dir);
@@ -221,6 +224,11 @@ TEST_CASE("report sets runs against base-model size, with the study at 124 M", "
   }
   CHECK_THAT(read_file(out + "/scale.md"),
              Catch::Contains("| the study (one run) | gpt2-small | 1 | 124.44 M"));
+  // The settings the runs share head the report; the preset and base model are in its rows.
+  CHECK_THAT(read_file(out + "/scale.md"),
+             Catch::Contains("**Cut short (" + run + ": --max-steps 2)") &&
+                 Catch::Contains("\n- seeds: 2\n- hyperparameters: uniform\n") &&
+                 !Catch::Contains("- preset:"));
   CHECK(read_file(out + "/plots/scale.svg").find("the study, math+medicine: -9.10 %") !=
         std::string::npos);
   CHECK(fs::exists(out + "/plots/scale_cos.svg"));
@@ -286,4 +294,102 @@ TEST_CASE("the gpt2-shallow and mid presets plan 3 layers at GPT-2 Small's width
     CHECK_THAT(plan.out, Catch::Contains("\n# estimated total: "));
     fs::remove_all(dir);
   }
+}
+
+TEST_CASE("results.md is headed by every setting that changes its figures", "[reproduce]") {
+  std::string dir = fresh_dir("reproduce_header");
+  test::CliResult r = test::run_lorasum(
+      "reproduce --preset smoke --seeds 1 --no-progress --max-steps 2 --eval-limit 4 --lr 0.002 "
+      "--batching random --only math+medicine --study-choices shared-init --jobs 1 --out " +
+      dir);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  // The jobs run in this one process: math's truncation note once, not once per job reading it.
+  std::string note = " examples in " + dir + "/data/math/train.jsonl were truncated";
+  CHECK(r.err.find(note) != std::string::npos);
+  CHECK(r.err.find(note) == r.err.rfind(note));
+  std::string md = read_file(dir + "/results.md");
+  CHECK_THAT(md, Catch::StartsWith("# lorasum reproduce — preset smoke (cut short)\n\n**Cut short "
+                                   "(--max-steps 2, --eval-limit 4): these are not the figures "
+                                   "of a full run.**\n\n- preset: smoke\n- base model: pretrained "
+                                   "by the run on the generated corpus (2 layers × 32 wide, 96 "
+                                   "positions, "));
+  for (const char* line : {"\n- data: generated\n- seeds: 1\n- hyperparameters: uniform\n",
+                           "\n- adapter learning rate: 0.002 (--lr)\n- batching: random\n",
+                           "\n- LoRA: r = 4, alpha = ", "\n- study choices: shared-init\n",
+                           "\n- results: only math+medicine (--only)\n",
+                           "\n- cut short: --max-steps 2, --eval-limit 4\n"})
+    CHECK_THAT(md, Catch::Contains(line));
+  CHECK_THAT(r.out, Catch::Contains("Cut short (--max-steps 2, --eval-limit 4)"));
+  // The same run in full says neither.
+  test::CliResult full = test::run_lorasum(
+      "reproduce --preset smoke --seeds 1 --no-progress --only math+medicine --out " + dir);
+  REQUIRE(full.status == 0);
+  std::string whole = read_file(dir + "/results.md");
+  CHECK_THAT(whole, !Catch::Contains("ut short") && Catch::Contains("- batching: by-length\n") &&
+                        Catch::Contains("- study choices: none\n"));
+  CHECK_THAT(whole, Catch::Contains("\n- adapter learning rate: ") && !Catch::Contains("(--lr)"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a fit over fewer than 3 points is n/a, not a number", "[reproduce]") {
+  std::string dir = fresh_dir("reproduce_fit_points");
+  const std::string smoke = "reproduce --preset smoke --no-progress --max-steps 2 --eval-limit 4 ";
+  test::CliResult one = test::run_lorasum(smoke + "--seeds 1 --only math+medicine --out " + dir);
+  INFO(one.err);
+  REQUIRE(one.status == 0);
+  json j = json::parse(read_file(dir + "/results.json"));
+  CHECK(j["fit"].is_null());  // 1 point
+  CHECK(j["fit_all"].is_null());
+  std::string md = read_file(dir + "/results.md");
+  CHECK_THAT(md, Catch::Contains("- pairs: n/a (1 points; a fit needs at least 3)"));
+  CHECK_FALSE(fs::exists(dir + "/plots/change_vs_cosine.svg"));
+  // The report of such a run: n/a in its fit column too.
+  std::string out = fresh_dir("reproduce_fit_points_report");
+  REQUIRE(test::run_lorasum("report --runs " + dir + " --out " + out).status == 0);
+  CHECK_THAT(read_file(out + "/scale.md"), Catch::Contains(" | n/a |\n| the study"));
+
+  // The triple alone: no pair, so no pair table, and no fit over 0 pairs.
+  test::CliResult triple = test::run_lorasum(smoke + "--seeds 1 --only triple --out " + dir);
+  REQUIRE(triple.status == 0);
+  j = json::parse(read_file(dir + "/results.json"));
+  CHECK(j["fit"].is_null());
+  CHECK(j["fit_all"].is_null());  // the triple's one point (its variants need the pairs)
+  md = read_file(dir + "/results.md");
+  CHECK_THAT(md, !Catch::Contains("Pairwise sums") && Catch::Contains("### Triple") &&
+                     Catch::Contains("- pairs: n/a (0 points; a fit needs at least 3)"));
+
+  // Three seeds of a pair: a fit, and its plot.
+  REQUIRE(test::run_lorasum(smoke + "--seeds 3 --only math+medicine --out " + dir).status == 0);
+  j = json::parse(read_file(dir + "/results.json"));
+  CHECK(j["fit"]["points"] == 3);
+  CHECK(j["fit"]["pearson_r"].is_number());
+  CHECK(fs::exists(dir + "/plots/change_vs_cosine.svg"));
+  fs::remove_all(dir);
+  fs::remove_all(out);
+}
+
+TEST_CASE("report refuses a run given twice and an output inside a run; summarises --only",
+          "[reproduce]") {
+  std::string full = fresh_dir("report_edges_full"), only = fresh_dir("report_edges_only"),
+              out = fresh_dir("report_edges_out");
+  const std::string smoke = "reproduce --preset smoke --seeds 1 --no-progress --max-steps 2 ";
+  REQUIRE(test::run_lorasum(smoke + "--out " + full).status == 0);
+  REQUIRE(test::run_lorasum(smoke + "--only math+medicine --out " + only).status == 0);
+  test::expect_refused("report --runs " + full + " " + full + "/ --out " + out,
+                       {"--runs " + full + "/ is given twice"}, out);
+  test::expect_refused("report --runs " + full + " --out " + full + "/plots",
+                       {"--out " + full + "/plots is inside the run " + full},
+                       full + "/plots/plots");
+  test::expect_refused("report --runs " + full + " --out " + full, {"is inside the run"});
+  test::CliResult mixed =
+      test::run_lorasum("report --runs " + full + " " + only + " --allow-mixed --out " + out);
+  INFO(mixed.err);
+  REQUIRE(mixed.status == 0);
+  json differences = json::parse(read_file(out + "/scale.json"))["differences"];
+  // --only, and the jobs the full run trained alone: not a line for each of their settings.
+  CHECK(differences.size() == 2);
+  CHECK_THAT(differences.dump(),
+             Catch::Contains("only: ") && Catch::Contains("training: only " + full + " trained "));
+  for (const std::string& dir : {full, only, out}) fs::remove_all(dir);
 }

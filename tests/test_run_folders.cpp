@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -211,12 +212,23 @@ TEST_CASE("reproduce --ablation at smoke size writes every configuration", "[run
   }
   std::string csv = read_file(dir + "/ablation.csv");
   CHECK(std::count(csv.begin(), csv.end(), '\n') == 1 + 9 * 4 * 2);
-  CHECK_THAT(read_file(dir + "/ablation.md"), Catch::Contains("study (GPT-2 Small)"));
+  CHECK_THAT(read_file(dir + "/ablation.md"),
+             Catch::Contains("study (GPT-2 Small)") &&
+                 Catch::StartsWith("# Ablation of the study's choices\n\n- preset: smoke\n") &&
+                 Catch::Contains("\n- seeds: 2\n") &&
+                 Catch::Contains("\n- study choices: one configuration a row: none, each "
+                                 "choice alone, all\n"));
   CHECK_THAT(read_file(dir + "/plots/ablation.svg"), Catch::Contains("</svg>"));
   // Configurations share the jobs a choice does not change: 32 distinct jobs per seed, not 63.
   size_t jobs = 0;
   for (auto& e : fs::directory_iterator(dir + "/seed0")) jobs += e.is_directory();
   CHECK(jobs == 32);
+  // A rerun reuses all 64 and says that it replaced the ablation of the same settings.
+  test::CliResult again =
+      test::run_lorasum("reproduce --preset smoke --seeds 2 --no-progress --ablation --out " + dir);
+  CHECK_THAT(again.err, Catch::Contains("adapter jobs: 64 reused, 0 resumed, 0 trained\n") &&
+                            Catch::Contains(dir + "/ablation.md: replaced the results of an "
+                                                  "earlier run with the same settings"));
   fs::remove_all(dir);
 }
 
@@ -251,4 +263,147 @@ TEST_CASE("a checkpoint resumes only with the settings that wrote it", "[run-fol
                         " --out /proc/lorasum_no_such --no-progress");
   CHECK(r.status == 2);
   CHECK_THAT(r.err, Catch::Contains("/proc/lorasum_no_such"));
+}
+
+TEST_CASE("train refuses to discard an interrupted run's checkpoint unless told to",
+          "[run-folders]") {
+  test::TinySetup setup("checkpoint_kept");
+  std::string out = setup.path("adapter");
+  std::string train = "train --model " + setup.model() + " --data " + setup.data() + " --out " +
+                      out + " --checkpoint-every 1 --max-steps 3 --no-progress ";
+  // A learning rate of 1e30 diverges at step 2 and keeps the step-1 checkpoint.
+  REQUIRE(test::run_lorasum(train + "--lr 1e30").status == 2);
+  REQUIRE(fs::exists(out + "/checkpoint.safetensors"));
+  auto written = fs::last_write_time(out + "/checkpoint.safetensors");
+  test::CliResult fresh = test::run_lorasum(train + "--lr 1e-3");
+  CHECK(fresh.status == 2);
+  CHECK_THAT(fresh.err, Catch::Contains(out + " holds a checkpoint at step 1 of an interrupted "
+                                              "run: --resume to continue, --force to start over"));
+  CHECK(fs::last_write_time(out + "/checkpoint.safetensors") == written);
+  CHECK(test::run_lorasum(train + "--lr 1e-3 --resume --force").status == 2);
+  test::CliResult over = test::run_lorasum(train + "--lr 1e-3 --force");
+  INFO(over.err);
+  CHECK(over.status == 0);
+  CHECK_THAT(over.out, Catch::Contains("steps: 3"));
+  CHECK_FALSE(fs::exists(out + "/checkpoint.safetensors"));
+
+  // Interrupted with a checkpoint on disk: the message says how to continue from it.
+  std::string again = setup.path("again");
+  std::vector<std::string> args = {"train",
+                                   "--model",
+                                   setup.model(),
+                                   "--data",
+                                   setup.data(),
+                                   "--out",
+                                   again,
+                                   "--lr",
+                                   "1e-3",
+                                   "--max-steps",
+                                   "3",
+                                   "--no-progress",
+                                   "--checkpoint-every",
+                                   "1"};
+  test::Spawned p =
+      test::spawn_lorasum(args, {"LORASUM_TEST_PAUSE_WRITE=adapter_model.safetensors"});
+  REQUIRE_THAT(test::read_until(p, "into place"), Catch::Contains("test pause"));
+  kill(p.pid, SIGINT);
+  std::string said = test::read_until(p, "");
+  CHECK(test::wait_lorasum(p) == 130);
+  CHECK_THAT(said, Catch::Contains("kept in " + again +
+                                   ": checkpoint.safetensors (rerun with "
+                                   "--resume to continue from its "
+                                   "checkpoint)"));
+}
+
+TEST_CASE("reproduce names its run folder by the settings that change the figures",
+          "[run-folders]") {
+  std::string cwd = fresh_dir("run_folder_default");
+  fs::create_directories(cwd);
+  auto plan = [&](const std::string& extra) {
+    return test::run_shell("cd " + test::quoted(cwd) + " && " + LORASUM_BINARY +
+                           " reproduce --preset smoke --seeds 1 --no-progress --plan " + extra);
+  };
+  test::CliResult first = plan(""), other = plan("--lr 1e-3"), same = plan("");
+  INFO(first.err << other.err);
+  REQUIRE(first.status == 0);
+  REQUIRE(other.status == 0);
+  std::vector<std::string> folders;
+  for (const auto& entry : fs::directory_iterator(cwd + "/runs"))
+    folders.push_back(entry.path().filename().string());
+  REQUIRE(folders.size() == 2);  // the same settings found their folder again
+  for (const std::string& f : folders) {
+    CHECK_THAT(f, Catch::StartsWith("smoke-"));
+    CHECK(f.size() == 6 + 8);  // smoke- and 8 hex digits
+    CHECK((first.err.find("run folder: runs/" + f) != std::string::npos) !=
+          (other.err.find("run folder: runs/" + f) != std::string::npos));
+  }
+  CHECK(same.err == first.err);
+  fs::remove_all(cwd);
+}
+
+TEST_CASE("a rerun says what it reused, resumed and trained, and what results it replaced",
+          "[run-folders]") {
+  std::string dir = fresh_dir("run_folder_outcomes");
+  test::CliResult plan = reproduce(dir, "--max-steps 2 --plan");
+  REQUIRE(plan.status == 0);
+  // Runs the pretraining, and the first adapter job up to its checkpoint at step 1: stopped
+  // (SIGKILL) while its finished adapter waits to be renamed into place.
+  std::vector<std::vector<std::string>> commands;
+  std::istringstream lines(plan.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream words(line);
+    commands.emplace_back();
+    for (std::string w; words >> w;) commands.back().push_back(w);
+    commands.back().erase(commands.back().begin());  // the program
+  }
+  REQUIRE(commands.size() == 8);
+  REQUIRE(test::run_shell(plan.out.substr(0, plan.out.find('\n'))).status == 0);
+  std::vector<std::string> job = commands[1];
+  job.insert(job.end(), {"--checkpoint-every", "1"});
+  test::Spawned first =
+      test::spawn_lorasum(job, {"LORASUM_TEST_PAUSE_WRITE=adapter_model.safetensors"});
+  REQUIRE_THAT(test::read_until(first, "into place"), Catch::Contains("test pause"));
+  kill(first.pid, SIGKILL);
+  test::wait_lorasum(first);
+  std::string folder = job[std::find(job.begin(), job.end(), "--out") - job.begin() + 1];
+
+  test::CliResult run = reproduce(dir, "--max-steps 2");
+  INFO(run.err);
+  REQUIRE(run.status == 0);
+  CHECK_THAT(run.err, Catch::Contains(folder + ": resumed from step 1\n"));
+  CHECK_THAT(run.err, Catch::Contains("adapter jobs: 0 reused, 1 resumed, 6 trained\n"));
+  CHECK_THAT(run.err, !Catch::Contains("replaced"));
+  test::CliResult again = reproduce(dir, "--max-steps 2");
+  CHECK_THAT(again.err, Catch::Contains(folder + ": reused\n"));
+  CHECK_THAT(again.err, Catch::Contains("adapter jobs: 7 reused, 0 resumed, 0 trained\n"));
+  CHECK_THAT(again.err, Catch::Contains(dir + "/results.md: replaced the results of an earlier "
+                                              "run with the same settings"));
+  test::CliResult other = reproduce(dir, "--max-steps 3");
+  CHECK_THAT(other.err, Catch::Contains(dir + "/results.md: replaced the results of an earlier "
+                                              "run made with other settings (cut short: "
+                                              "--max-steps 2 → --max-steps 3)"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("reproduce removes the staging folders killed job writers left in a finished run",
+          "[run-folders]") {
+  std::string dir = fresh_dir("run_folder_job_staging");
+  REQUIRE(reproduce(dir, "--max-steps 2 --only math+medicine").status == 0);
+  std::string job = results(dir)["jobs"][0]["folder"];
+  fs::path seed = fs::path(job).parent_path();
+  // What a writer killed after swapping in its new contents leaves: the old ones, under the
+  // staging name. The job itself is finished, so the rerun only reuses it.
+  std::string staging =
+      fmt::format("{}/.{}.tmp4242", seed.string(), fs::path(job).filename().string());
+  fs::create_directories(staging);
+  write_file_atomic(staging + "/adapter_model.safetensors", "old");
+  {
+    FolderLock writing(job);  // a live writer's: left alone
+    REQUIRE(reproduce(dir, "--max-steps 2 --only math+medicine").status == 0);
+    CHECK(fs::exists(staging));
+  }
+  REQUIRE(reproduce(dir, "--max-steps 2 --only math+medicine").status == 0);
+  CHECK_FALSE(fs::exists(staging));
+  fs::remove_all(dir);
 }

@@ -264,3 +264,29 @@ TEST_CASE("an unknown study choice is rejected with exit 2", "[study-choices]") 
   CHECK(r.status == 2);
   CHECK_THAT(r.err, Catch::Contains("half-scal") && Catch::Contains("half-scale"));
 }
+
+TEST_CASE("the ablation's fit column is n/a for a fit over fewer than 3 points",
+          "[study-choices]") {
+  auto configuration = [](int points) {
+    StudyResults r;
+    r.domains = study_domains();
+    PairResult p;
+    p.domains = {"math", "medicine"};
+    for (Stat* s : {&p.change_pct, &p.rms_cos, &p.ppl_sum, &p.ppl_merged}) s->values = {1.0, 2.0};
+    r.pairs = {p};
+    r.fit = least_squares(std::vector<double>(points, 0.5), std::vector<double>(points, 1.0));
+    r.fit_all = r.fit;
+    return r;
+  };
+  std::string dir = test::fresh_dir("ablation_fit_points");
+  std::filesystem::create_directories(dir);
+  nlohmann::json record = {{"preset", "smoke"}, {"seeds", 2}};
+  std::string table = write_ablation_report({configuration(2), configuration(3)}, dir, record);
+  CHECK_THAT(table, Catch::Contains("| n/a / n/a |\n") && Catch::Contains("| 0.00 / 0.00 |\n"));
+  nlohmann::json j = nlohmann::json::parse(read_file(dir + "/ablation.json"));
+  CHECK(j["configurations"][0]["fit_pearson_r"]["pairs"].is_null());
+  CHECK(j["configurations"][1]["fit_pearson_r"]["pairs"] == 0.0);  // 3 equal points: r of 0
+  CHECK_THAT(table, Catch::StartsWith("\n# Ablation of the study's choices\n\n- preset: smoke\n- "
+                                      "seeds: 2\n- study choices: one configuration a row"));
+  std::filesystem::remove_all(dir);
+}

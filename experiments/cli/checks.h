@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <limits>
 #include <string>
 
@@ -34,6 +35,16 @@ inline const CLI::Validator kFinite(
     },
     "FINITE");
 
+// A file to write whose folder exists: checked before the work, which would otherwise fail at
+// its end naming a temporary file.
+inline const CLI::Validator kInExistingFolder(
+    [](std::string& text) -> std::string {
+      std::filesystem::path folder = std::filesystem::path(text).parent_path();
+      if (folder.empty() || std::filesystem::is_directory(folder)) return "";
+      return fmt::format("{}: the folder {} does not exist", text, folder.string());
+    },
+    "FILE");
+
 // A finite number from `low` to `high` (both included, unless `low_open`); an infinite
 // `high` means no upper limit.
 inline CLI::Validator in_range(double low, double high, bool low_open = false) {
@@ -49,7 +60,10 @@ inline CLI::Validator in_range(double low, double high, bool low_open = false) {
         double v = 0;
         if (!detail::parse_number(text, v)) return "";
         bool inside = std::isfinite(v) && (low_open ? v > low : v >= low) && v <= high;
-        return inside ? "" : fmt::format("must be {} (got {})", limit, text);
+        if (inside) return "";
+        // "must be > 0 (got inf)" would read as if infinity were too small.
+        return fmt::format("must be {}{} (got {})", std::isfinite(v) ? "" : "a finite number ",
+                           limit, text);
       },
       // ASCII in the help, whose columns CLI11 aligns by bytes.
       std::isinf(high) && !low_open ? fmt::format(">= {}", low) : limit);

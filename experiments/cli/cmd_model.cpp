@@ -50,8 +50,12 @@ void add_info(CLI::App& app) {
     int64_t total = 0;
     for (auto& [name, p] : model->named_parameters()) total += p.numel();
     int64_t embeddings = model->wte->weight().numel() + model->wpe->weight().numel();
-    fmt::print("parameters: {} ({:.1f}M; {} in embeddings, {} in blocks)\n", total, total / 1e6,
-               embeddings, total - embeddings);
+    // "in blocks" as `report` and results.json count it; the final layer norm is the rest.
+    auto blocks = static_cast<int64_t>(c.block_parameter_count());
+    fmt::print(
+        "parameters: {} ({:.1f}M; {} in embeddings, {} in blocks, {} in the final layer "
+        "norm)\n",
+        total, total / 1e6, embeddings, blocks, total - embeddings - blocks);
   });
 }
 
@@ -72,9 +76,10 @@ void add_generate(CLI::App& app) {
   cmd->add_option("--top-k", o.top_k, "Sample from the k most likely (0 = all)")
       ->capture_default_str()
       ->check(at_least(0));
+  // A mass of 0 would keep no token at all; greedy decoding is --temperature 0.
   cmd->add_option("--top-p", o.top_p, "Nucleus sampling mass (1 = off)")
       ->capture_default_str()
-      ->check(in_range(0.0, 1.0));
+      ->check(in_range(0.0, 1.0, true));
   cmd->add_option("--seed", o.seed, "Sampling seed")->capture_default_str();
   add_adapter_option(cmd, adapters);
   add_reference_ops_flag(cmd, reference_ops);
@@ -85,12 +90,19 @@ void add_generate(CLI::App& app) {
     GenerateOptions opts = o;
     opts.stop_token = tok.eot_id();
     std::fputs(prompt.c_str(), stdout);
-    generate(*ws.model, tok.encode(prompt), opts, [&](int32_t id) {
+    std::vector<int32_t> ids = tok.encode(prompt);
+    std::vector<int32_t> made = generate(*ws.model, ids, opts, [&](int32_t id) {
       if (id == tok.eot_id()) return;
       std::fputs(tok.decode({id}).c_str(), stdout);
       std::fflush(stdout);
     });
     std::fputs("\n", stdout);
+    bool ended = !made.empty() && made.back() == tok.eot_id();
+    if (!ended && std::ssize(made) < opts.max_new_tokens)
+      fmt::print(stderr,
+                 "note: stopped after {} of --max-new-tokens {}: with the prompt's {} tokens "
+                 "they fill the model's {} positions (n_positions)\n",
+                 made.size(), opts.max_new_tokens, ids.size(), ws.model->config().n_positions);
   });
 }
 
@@ -102,7 +114,7 @@ void add_logits(CLI::App& app) {
   static bool reference_ops = false;
   cmd->add_option("--model", model_dir, "Model folder")->required();
   cmd->add_option("--ids", ids_text, "Comma-separated token ids, e.g. 15496,11,995")->required();
-  cmd->add_option("--out", out, "Output file")->required();
+  cmd->add_option("--out", out, "Output file")->required()->check(kInExistingFolder);
   add_adapter_option(cmd, adapters);
   add_reference_ops_flag(cmd, reference_ops);
   cmd->callback([] {

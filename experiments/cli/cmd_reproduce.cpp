@@ -25,7 +25,9 @@ void add_study_flags(CLI::App* cmd, ReproduceFlags& f) {
          "gpt2-small (needs --model and --data)")
       ->capture_default_str()
       ->check(CLI::IsMember({"tiny", "smoke", "mid", "gpt2-shallow", "gpt2-small"}));
-  cmd->add_option("--out", f.o.out, "Run folder (default runs/<preset>-<date>)");
+  cmd->add_option(
+      "--out", f.o.out,
+      "Run folder (default runs/<preset>-<digest of the settings that change the figures>)");
   cmd->add_option("--model", f.o.model_dir,
                   "Base model folder (default: pretrained on the general corpus, cached)");
   cmd->add_option(

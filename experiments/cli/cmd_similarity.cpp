@@ -208,7 +208,8 @@ void add_similarity(CLI::App& app) {
   static uint64_t seed = 0;
   cmd->add_option("--adapter", adapters, "PEFT adapter folder; give two or more")->required();
   cmd->add_flag("--json", json, "Print one JSON object instead of text (NaN as null)");
-  cmd->add_option("--csv", csv, "Also write the per-module cosines of every pair to this CSV file");
+  cmd->add_option("--csv", csv, "Also write the per-module cosines of every pair to this CSV file")
+      ->check(kInExistingFolder);
   cmd->add_option("--svg", svg_path,
                   "Also write a layer × module heatmap of the first two adapters");
   cmd->add_option("--baseline-trials", trials, "Random adapter pairs for the baseline (0 = none)")

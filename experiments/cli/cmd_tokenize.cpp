@@ -23,7 +23,9 @@ void add_tokenize(CLI::App& app) {
   auto* d = cmd->add_option("--decode", decode, "Comma-separated ids to decode");
   t->excludes(f)->excludes(d);
   f->excludes(d);
-  cmd->callback([] {
+  cmd->callback([t, f, d] {
+    if (t->count() + f->count() + d->count() == 0)
+      input_error("tokenize: nothing to do; give --text, --file or --decode");
     Tokenizer tok = load_tokenizer(dir);
     if (!decode.empty()) {
       fmt::print("{}\n", tok.decode(parse_ids(decode)));

@@ -66,7 +66,12 @@ void add_training_flags(CLI::App* cmd, TrainOptions& o, std::string& decay) {
   cmd->add_option("--checkpoint-every", o.checkpoint_every, "Steps between checkpoints")
       ->capture_default_str()
       ->check(at_least(0));
-  cmd->add_flag("--resume", o.resume, "Continue from the checkpoint in the output folder");
+  auto* resume =
+      cmd->add_flag("--resume", o.resume, "Continue from the checkpoint in the output folder");
+  cmd->add_flag("--force", o.force,
+                "Start over when the output folder holds an interrupted run's checkpoint "
+                "(discarding it)")
+      ->excludes(resume);
   cmd->add_option_function<int>(
          "--threads", [](const int& n) { set_num_threads(n); },
          "Threads (0 = all cores; the result is the same on any count)")
@@ -79,9 +84,18 @@ void add_training_flags(CLI::App* cmd, TrainOptions& o, std::string& decay) {
 // The adapter's shape: rank, alpha, targets, dropout, rsLoRA.
 void add_adapter_flags(CLI::App* cmd, LoraConfig& lora, std::string& targets) {
   cmd->add_option("--rank", lora.r, "LoRA rank r")->capture_default_str()->check(in_range(1, 4096));
+  // An alpha of 0 scales the adapter to nothing: it would train, save, and change nothing.
   cmd->add_option("--alpha", lora.alpha, "LoRA alpha (scaling = alpha / r)")
       ->capture_default_str()
-      ->check(kFinite);
+      ->check(kFinite)
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            double v = 1;
+            return detail::parse_number(text, v) && v == 0
+                       ? "must not be 0 (scaling = alpha / r would switch the adapter off)"
+                       : "";
+          },
+          "NONZERO"));
   cmd->add_option("--targets", targets,
                   "Comma-separated module names, matched as PEFT does (a full name or its ending, "
                   "e.g. c_attn, c_proj, c_fc, mlp.c_proj)")
@@ -185,6 +199,11 @@ void add_pretrain(CLI::App& app) {
     job.train.label = "pretrain";
     job.config.resid_pdrop = job.config.embd_pdrop = dropout;
     job.config.validate("pretrain flags");
+    if (job.train.seq_len > job.config.n_positions)  // else cut to n_positions without a word
+      input_error(
+          "--seq-len {} is longer than --n-positions {}, the most the model can see; lower "
+          "--seq-len or raise --n-positions",
+          job.train.seq_len, job.config.n_positions);
     TrainResult r = run_pretrain_job(job);
     if (r.steps == 0 || !world::is_root()) return;  // as in train
     fmt::print(

@@ -54,9 +54,9 @@ int main(int argc, char** argv) {
   ls::cli::add_similarity(app);
   ls::cli::add_report(app);
   ls::cli::add_plots(app);
-  if (argc == 1) {  // nothing asked: say what there is to ask
-    std::fputs(app.help().c_str(), stdout);
-    return 0;
+  if (argc == 1) {  // nothing asked: say what there is to ask, and fail like a bad command
+    std::fputs(app.help().c_str(), stderr);
+    return 2;
   }
   try {
     app.parse(argc, argv);

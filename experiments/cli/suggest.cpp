@@ -23,8 +23,13 @@ size_t edit_distance(const std::string& a, const std::string& b) {
 
 namespace {
 
-// The candidate nearest to `word`, when it is near enough to be a typo of it; else "".
+// The first candidate that `word` begins (a shortened name: "repro" is reproduce, though
+// "report" is nearer in edits); else the candidate nearest to `word`, when it is near enough to
+// be a typo of it; else "".
 std::string nearest(const std::string& word, const std::vector<std::string>& candidates) {
+  for (const std::string& c : candidates)
+    if (word.size() >= 2 && c.size() > word.size() && c.compare(0, word.size(), word) == 0)
+      return c;
   size_t allowed = word.size() >= 5 ? 2 : 1, best = allowed + 1;
   std::string found;
   for (const std::string& c : candidates) {

@@ -8,6 +8,7 @@
 
 #include "experiments/study/figures.h"
 #include "experiments/study/report_page.h"
+#include "experiments/study/run_settings.h"
 #include "experiments/study/study.h"
 #include "tensor/io/file_io.h"
 
@@ -39,10 +40,24 @@ std::vector<const PairResult*> combinations(const StudyResults& R) {
   return out;
 }
 
-std::string markdown(const std::vector<StudyResults>& configs) {
+// A fit's r, or n/a when it has too few points to say anything.
+std::string fit_r(const Fit& f) { return f.defined() ? fmt::format("{:.2f}", f.pearson_r) : "n/a"; }
+
+json fit_r_json(const Fit& f) { return f.defined() ? json(f.pearson_r) : json(nullptr); }
+
+// The run's settings, its study choices those of the rows below.
+std::string settings_head(json record) {
+  record["study_choices"] = "one configuration a row: none, each choice alone, all";
+  std::string cut = cut_short_flags(record);
+  return fmt::format("# Ablation of the study's choices{}\n\n{}", cut.empty() ? "" : " (cut short)",
+                     run_settings_markdown(run_settings_lines(record), cut));
+}
+
+std::string markdown(const std::vector<StudyResults>& configs, const json& record) {
   const StudyResults& first = configs.front();
   std::ostringstream o;
-  o << "# Ablation of the study's choices\n\nchange % of the naive sum against merged-data "
+  o << settings_head(record)
+    << "change % of the naive sum against merged-data "
        "training (mean ± std over seeds), with the RMS cosine of the summed adapters' deltas "
        "beneath.\n\n| configuration |";
   for (const PairResult* p : combinations(first)) o << " " << domains_label(p->domains) << " |";
@@ -54,7 +69,7 @@ std::string markdown(const std::vector<StudyResults>& configs) {
     for (const PairResult* p : combinations(R))
       o << " " << mean_pm(p->change_pct, "{:+.2f}", "{:.2f}") << "<br>cos "
         << mean_pm(p->rms_cos, "{:.4f}") << " |";
-    o << fmt::format(" {:.2f} / {:.2f} |\n", R.fit.pearson_r, R.fit_all.pearson_r);
+    o << fmt::format(" {} / {} |\n", fit_r(R.fit), fit_r(R.fit_all));
   }
   o << "| **study (GPT-2 Small)** |";
   for (const PairResult* p : combinations(first)) {
@@ -82,11 +97,12 @@ json ablation_json(const std::vector<StudyResults>& configs) {
   for (const StudyResults& R : configs) {
     json pairs = json::array();
     for (const PairResult& p : R.pairs) pairs.push_back(combination_json(p));
-    list.push_back({{"choices", R.choices},
-                    {"label", choices_label(R.choices)},
-                    {"pairs", pairs},
-                    {"triple", R.has_triple ? combination_json(R.triple) : json(nullptr)},
-                    {"fit_pearson_r", {{"pairs", R.fit.pearson_r}, {"all", R.fit_all.pearson_r}}}});
+    list.push_back(
+        {{"choices", R.choices},
+         {"label", choices_label(R.choices)},
+         {"pairs", pairs},
+         {"triple", R.has_triple ? combination_json(R.triple) : json(nullptr)},
+         {"fit_pearson_r", {{"pairs", fit_r_json(R.fit)}, {"all", fit_r_json(R.fit_all)}}}});
   }
   return {{"configurations", list}, {"published_change_pct", published_change()}};
 }
@@ -94,8 +110,8 @@ json ablation_json(const std::vector<StudyResults>& configs) {
 }  // namespace
 
 std::string write_ablation_report(const std::vector<StudyResults>& configs,
-                                  const std::string& run_dir) {
-  std::string md = markdown(configs);
+                                  const std::string& run_dir, const json& record) {
+  std::string md = markdown(configs, record);
   write_file_atomic(run_dir + "/ablation.md", md);
   write_file_atomic(run_dir + "/ablation.csv", csv(configs));
   json j = ablation_json(configs);

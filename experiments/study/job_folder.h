@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "gpt2/training/trainer.h"
 #include "tensor/io/output_folder.h"
 
 namespace ls {
@@ -16,8 +17,10 @@ bool finished_before(const std::string& out, const std::string& result,
                      const nlohmann::json& settings);
 
 // The job's output folder, held by rank 0 alone: under mpirun the other ranks train the same
-// steps but write nothing (nullptr there).
+// steps but write nothing (nullptr there). Refuses a folder holding an interrupted run's
+// checkpoint unless `t` resumes it or forces a new start.
 std::unique_ptr<OutputFolder> output_folder(const std::string& dir,
-                                            const std::vector<std::string>& inputs);
+                                            const std::vector<std::string>& inputs,
+                                            const TrainOptions& t);
 
 }  // namespace ls

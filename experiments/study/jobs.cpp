@@ -115,6 +115,7 @@ std::vector<AdapterJob> adapter_jobs(const ReproduceOptions& o, const Preset& pr
       job.train.batching = o.batching;
       job.train.progress = o.progress;
       job.train.resume = !o.force;  // an interrupted job continues from its checkpoint
+      job.train.force = o.force;
       job.train.label = fmt::format("seed {} {:<22}", seed, j.label());
       if (o.hparams == "study") apply_study_hparams(j, o.lr);
       apply_study_choices(j, choices);
@@ -159,6 +160,7 @@ std::vector<std::string> job_args(const AdapterJob& j) {
   if (job.train_head_copy) args.push_back("--train-head-copy");
   if (job.init_seed) add("--init-seed", *job.init_seed);
   if (t.resume) args.push_back("--resume");  // not with reproduce --force
+  if (t.force) args.push_back("--force");
   args.push_back("--no-progress");
   return args;
 }

@@ -35,14 +35,18 @@ class Stages {
   int count_ = 0;
 };
 
+// The plan's estimate line; a plan with nothing to train says so, rather than nothing at all.
+std::string estimate_line(const Plan& plan) {
+  return plan.estimate ? plan.estimate->line() + "\n"
+                       : "# every job is finished: nothing to train\n# estimated total: 0 s on "
+                         "this machine\n";
+}
+
 // The comment that opens both scripts: what they are, how to run them, the plan's estimate.
 std::string script_head(const Plan& plan, const std::string& usage) {
-  std::string head =
-      "#!/usr/bin/env bash\n# lorasum reproduce, stage by stage: the base model "
-      "(unless it is there), the\n# adapter jobs, the evaluation.\n" +
-      usage;
-  if (plan.estimate) head += plan.estimate->line() + "\n";
-  return head + "set -euo pipefail\n";
+  return "#!/usr/bin/env bash\n# lorasum reproduce, stage by stage: the base model (unless it "
+         "is there), the\n# adapter jobs, the evaluation.\n" +
+         usage + estimate_line(plan) + "set -euo pipefail\n";
 }
 
 // The note on the folder the plan was made in: the relative paths of its commands start there.
@@ -54,8 +58,7 @@ std::string shell_text(const Plan& plan) {
   std::string text;
   if (plan.pretrain) text += *plan.pretrain + "\n";
   for (const std::string& job : plan.jobs) text += job + "\n";
-  if (plan.estimate) text += plan.estimate->line() + "\n";
-  return text;
+  return text + estimate_line(plan);
 }
 
 // --- parallel: the stages in order, the adapter jobs through GNU parallel.
@@ -95,7 +98,8 @@ std::string parallel_script(const Plan& plan) {
   return s + stages.next(kEvaluateStage) + plan.evaluate + "\n";
 }
 
-// --- slurm: one batch job per stage, each starting once the one before succeeded.
+// --- slurm: one batch job per stage, each starting once the one before succeeded (the
+// evaluation once it ended).
 
 // A Slurm time limit for a stage estimated at `seconds` here: three times that, at least 10
 // minutes, in whole minutes ("D-HH:MM:SS").
@@ -112,15 +116,17 @@ std::string stage_resources(const std::string& stage, int cpus, const std::strin
 }
 
 // The submitting part of a Slurm script, stage by stage: each stage's batch script goes to
-// sbatch in a here-document, its id to a variable, and it starts once the stage before ended
-// well (afterok; for an array, every task).
+// sbatch in a here-document, its id to a variable, and it starts once the stage before ended:
+// well (afterok; for an array, every task), or in any way for the evaluation (`after` afterany),
+// which then names the job that failed rather than waiting forever for it.
 class SlurmStages {
  public:
   // `id`: the variable for the job id (also the job's name); `stage`: the prefix of its
   // resource variables; `options`: more sbatch options; `body`: the batch script's commands.
   std::string submit(const std::string& id, const std::string& stage, const std::string& options,
-                     const std::string& body) {
-    std::string after = last_.empty() ? "" : fmt::format(" --dependency=afterok:\"${}\"", last_);
+                     const std::string& body, const char* after_kind = "afterok") {
+    std::string after =
+        last_.empty() ? "" : fmt::format(" --dependency={}:\"${}\"", after_kind, last_);
     std::string text = fmt::format(
         "{0}=$(submit --job-name=lorasum-{0}{1} {2} \\\n"
         "    --cpus-per-task=\"${3}_CPUS\" --mem=\"${3}_MEM\" --time=\"${3}_TIME\" <<'{4}'\n"
@@ -142,8 +148,10 @@ std::string slurm_script(const Plan& plan) {
   std::string s = script_head(
       plan,
       "# Submit it with `bash plan.sh` where sbatch runs; each stage starts once the one "
-      "before\n# succeeded. Partition and account come from sbatch's environment "
-      "(SBATCH_PARTITION,\n# SBATCH_ACCOUNT).\n");
+      "before\n# succeeded, the evaluation once the jobs ended: it names a job that failed. To "
+      "recover,\n# make the plan again and submit it: it lists only the unfinished jobs. "
+      "Partition and\n# account come from sbatch's environment (SBATCH_PARTITION, "
+      "SBATCH_ACCOUNT).\n");
   const PlanEstimate none;
   const PlanEstimate& e = plan.estimate ? *plan.estimate : none;
   double longest_job =
@@ -180,14 +188,17 @@ std::string slurm_script(const Plan& plan) {
         job_count(n)));
     s += slurm.submit(
         "adapters", "JOB",
-        fmt::format("--array=0-{} --ntasks=\"$JOB_TASKS\" --output=\"$LOGS/adapter-%A_%a.log\"",
+        // A failed pretraining cancels the array, rather than leaving it pending forever.
+        fmt::format("--array=0-{} --ntasks=\"$JOB_TASKS\" --kill-on-invalid-dep=yes "
+                    "--output=\"$LOGS/adapter-%A_%a.log\"",
                     n - 1),
         "jobs=(\n" + list +
             ")\nlaunch=\"\"\n[ \"${SLURM_NTASKS:-1}\" -gt 1 ] && launch=\"srun \"\n" +
             "eval \"$launch${jobs[$SLURM_ARRAY_TASK_ID]}\" " + threads + "\n");
   }
-  s += stages.next(kEvaluateStage) +
-       slurm.submit("evaluate", "EVAL", "--output=\"$LOGS/evaluate-%j.log\"", plan.evaluate + "\n");
+  s += stages.next(kEvaluateStage) + slurm.submit("evaluate", "EVAL",
+                                                  "--output=\"$LOGS/evaluate-%j.log\"",
+                                                  plan.evaluate + "\n", "afterany");
   return s + slurm.report();
 }
 

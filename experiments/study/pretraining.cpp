@@ -92,7 +92,7 @@ Snapshots hold_snapshots(const PretrainJob& job, const PretrainData& d, const Tr
                   tokens_per_step(o, d.seq_len));
     s.steps.push_back(step);
     s.tokens.push_back(tokens);
-    s.folders.push_back(output_folder(snapshot_dir(job.out, tokens), {job.corpus}));
+    s.folders.push_back(output_folder(snapshot_dir(job.out, tokens), {job.corpus}, job.train));
   }
   return s;
 }
@@ -120,7 +120,7 @@ void save_due_snapshots(const PretrainJob& job, Snapshots& s, GPT2& model, const
 
 TrainResult run_pretrain_job(const PretrainJob& job) {
   job.train.validate();
-  std::unique_ptr<OutputFolder> out = output_folder(job.out, {job.corpus});
+  std::unique_ptr<OutputFolder> out = output_folder(job.out, {job.corpus}, job.train);
   nlohmann::json settings = pretrain_settings(job);
   if (job.train.resume && finished_before(job.out, "model.safetensors", settings)) return {};
   PretrainData d = pretrain_data(job);

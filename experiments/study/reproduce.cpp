@@ -2,11 +2,9 @@
 // then evaluates and reports.
 #include "experiments/study/reproduce.h"
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include <chrono>
-#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -16,6 +14,7 @@
 #include "experiments/study/parallel_jobs.h"
 #include "experiments/study/plan.h"
 #include "experiments/study/pretrain_dose.h"
+#include "experiments/study/run_settings.h"
 #include "experiments/study/settings.h"
 #include "experiments/study/study.h"
 #include "experiments/study/workspace.h"
@@ -42,9 +41,40 @@ namespace fs = std::filesystem;
 constexpr uint64_t kDataSeed = 2025;
 constexpr uint64_t kCorpusSeed = 7;
 
-std::string default_run_dir(const std::string& preset) {
-  std::time_t now = std::time(nullptr);
-  return fmt::format("runs/{}-{:%Y%m%d}", preset, fmt::localtime(now));
+using Lines = std::vector<std::pair<std::string, std::string>>;
+
+// A path as the run folder's name takes it: absolute, so that two spellings of one are one.
+nlohmann::json path_or_null(const std::string& path) {
+  if (path.empty()) return nullptr;
+  return fs::absolute(path).lexically_normal().string();
+}
+
+// runs/<preset>-<digest of the settings that change the figures>: runs of other settings never
+// share a folder, so never replace each other's results, and a rerun finds its folder again.
+std::string default_run_dir(const ReproduceOptions& o) {
+  nlohmann::json figures = {{"preset", o.preset},
+                            {"model", path_or_null(o.model_dir)},
+                            {"data", path_or_null(o.data_dir)},
+                            {"general", path_or_null(o.general)},
+                            {"pretrain_tokens", o.pretrain_tokens},
+                            {"seeds", o.seeds},
+                            {"hparams", o.hparams},
+                            {"lr", decimal(o.lr)},
+                            {"choices", o.choices},
+                            {"batching", batching_name(o.batching)},
+                            {"ablation", o.ablation},
+                            {"only", o.only},
+                            {"max_steps", o.max_steps},
+                            {"eval_limit", o.eval_limit}};
+  return fmt::format("runs/{}-{}", o.preset, settings_identity(figures).substr(0, 8));
+}
+
+// Staging folders of job folders whose writers were killed: a finished job is reused, never
+// rewritten, so no run of its own would remove them.
+void remove_stale_job_staging(const std::string& run_dir) {
+  for (const fs::directory_entry& entry : fs::directory_iterator(run_dir))
+    if (entry.is_directory() && !is_temporary_name(entry.path().filename().string()))
+      remove_stale_staging(entry.path().string());
 }
 
 bool finished(const std::string& dir, const std::string& main_file) {
@@ -335,6 +365,91 @@ void run_jobs(const ReproduceOptions& o, const Preset& p, const BaseModel& model
       input_error("{}: the job ended without its adapter and settings record", j->job.out);
 }
 
+// What becomes of each job (each once, by folder): "reused" (finished with these settings),
+// "resumed from step N" (its checkpoint) or "trained"; known before training, said after it.
+Lines job_outcomes(const ReproduceOptions& o,
+                   const std::vector<std::vector<AdapterJob>>& per_config,
+                   const std::vector<const AdapterJob*>& pending) {
+  std::set<std::string> to_train, seen;
+  for (const AdapterJob* j : pending) to_train.insert(j->job.out);
+  Lines outcomes;
+  for (const auto& jobs : per_config)
+    for (const AdapterJob& j : jobs) {
+      const std::string& dir = j.job.out;
+      if (!seen.insert(dir).second) continue;
+      std::string checkpoint = dir + "/checkpoint.safetensors";
+      std::string what = !to_train.count(dir) ? "reused"
+                         : j.job.train.resume && fs::exists(checkpoint)
+                             ? fmt::format("resumed from step {}", checkpoint_step(checkpoint))
+                             : "trained";
+      outcomes.emplace_back(dir, what);
+    }
+  return outcomes;
+}
+
+void print_outcomes(const Lines& outcomes) {
+  int reused = 0, resumed = 0;
+  for (const auto& [dir, what] : outcomes) {
+    fmt::print(stderr, "{}: {}\n", dir, what);
+    reused += what == "reused";
+    resumed += what.rfind("resumed", 0) == 0;
+  }
+  fmt::print(stderr, "adapter jobs: {} reused, {} resumed, {} trained\n", reused, resumed,
+             static_cast<int>(outcomes.size()) - reused - resumed);
+}
+
+// The settings lines of the results `dir` holds (none when it holds none, or unreadable ones).
+Lines results_settings(const std::string& dir) {
+  std::string path = dir + "/results.json";
+  if (!fs::exists(path)) return {};
+  nlohmann::json j = nlohmann::json::parse(read_file(path), nullptr, /*allow_exceptions=*/false);
+  return j.is_object() ? run_settings_lines(j) : Lines{};
+}
+
+// Says that this run's `report` (results.md or ablation.md) replaced an earlier run's, and which
+// settings differed, as the results.json in `dir` recorded them before and does now.
+void say_replaced(const std::string& report, const std::string& dir, const Lines& before) {
+  Lines now = results_settings(dir);
+  std::vector<std::string> changed;
+  for (const auto& [name, value] : now) {
+    auto old = std::find_if(before.begin(), before.end(), [&](auto& l) { return l.first == name; });
+    std::string was = old == before.end() ? "not set" : old->second;
+    if (was != value) changed.push_back(fmt::format("{}: {} → {}", name, was, value));
+  }
+  for (const auto& [name, value] : before)
+    if (std::none_of(now.begin(), now.end(), [&](auto& l) { return l.first == name; }))
+      changed.push_back(fmt::format("{}: {} → not set", name, value));
+  fmt::print(stderr, "{}: replaced the results of an earlier run{}\n", report,
+             changed.empty()
+                 ? " with the same settings"
+                 : fmt::format(" made with other settings ({})", fmt::join(changed, "; ")));
+}
+
+// Evaluates each configuration and writes its reports (and the ablation's); prints the tables.
+void report(const ReproduceOptions& o, const Preset& preset,
+            const std::vector<std::vector<std::string>>& configs,
+            const std::vector<std::vector<AdapterJob>>& per_config, const std::string& model_dir,
+            const std::string& data_dir, const std::string& run_dir,
+            std::chrono::steady_clock::time_point began) {
+  std::string shown = run_dir + (o.ablation ? "/ablation.md" : "/results.md");
+  std::string first = o.ablation ? run_dir + "/ablation/" + choices_label(configs[0]) : run_dir;
+  bool replacing = fs::exists(shown);
+  Lines before = replacing ? results_settings(first) : Lines{};
+  std::vector<StudyResults> results;
+  for (size_t c = 0; c < configs.size(); ++c) {
+    results.push_back(evaluate_study(o, preset, configs[c], per_config[c], model_dir, data_dir));
+    std::string dir = o.ablation ? run_dir + "/ablation/" + choices_label(configs[c]) : run_dir;
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+    std::string tables = write_study_report(results.back(), o, preset, per_config[c], dir, seconds);
+    if (!o.ablation) fmt::print("{}", tables);
+  }
+  if (o.ablation)
+    fmt::print("{}", write_ablation_report(results, run_dir,
+                                           results_json(results[0], o, preset, per_config[0], 0)));
+  if (replacing) say_replaced(shown, first, before);
+}
+
 }  // namespace
 
 int run_reproduce(const ReproduceOptions& o) {
@@ -342,11 +457,13 @@ int run_reproduce(const ReproduceOptions& o) {
   check_options(o);
   Preset preset = find_preset(o.preset);
   if (o.lr > 0.0f) preset.adapter.lr = o.lr;
-  std::string run_dir = o.out.empty() ? default_run_dir(o.preset) : o.out;
+  std::string run_dir = o.out.empty() ? default_run_dir(o) : o.out;
+  if (o.out.empty()) fmt::print(stderr, "run folder: {}\n", run_dir);
   // Filled step by step (finished jobs are kept), so it is locked, never swapped; each job's
   // own folder inside it is replaced whole.
   FolderLock lock(run_dir);
   remove_stale_temporaries(lock);
+  remove_stale_job_staging(run_dir);
   std::string data_dir = prepare_data(o, preset, run_dir);
   BaseModel model = prepare_model(o, preset, run_dir, data_dir, !o.plan && !o.evaluate_only);
   std::vector<std::vector<std::string>> configs =
@@ -360,21 +477,14 @@ int run_reproduce(const ReproduceOptions& o) {
     print_plan(o, preset, model, pending, run_dir);
     return 0;
   }
+  Lines outcomes = job_outcomes(o, per_config, pending);
   std::vector<std::unique_ptr<FolderLock>> held;  // --evaluate-only: the jobs it reads
   if (o.evaluate_only)
     held = hold_finished_jobs(o, model, per_config, pending);
   else
     run_jobs(o, preset, model, pending);
-  std::vector<StudyResults> results;
-  for (size_t c = 0; c < configs.size(); ++c) {
-    results.push_back(evaluate_study(o, preset, configs[c], per_config[c], model.dir, data_dir));
-    std::string dir = o.ablation ? run_dir + "/ablation/" + choices_label(configs[c]) : run_dir;
-    double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
-    std::string tables = write_study_report(results.back(), o, preset, per_config[c], dir, seconds);
-    if (!o.ablation) fmt::print("{}", tables);
-  }
-  if (o.ablation) fmt::print("{}", write_ablation_report(results, run_dir));
+  print_outcomes(outcomes);
+  report(o, preset, configs, per_config, model.dir, data_dir, run_dir, began);
   return 0;
 }
 

@@ -12,7 +12,7 @@ namespace ls {
 
 struct ReproduceOptions {
   std::string preset = "tiny";  // tiny, smoke or gpt2-small
-  std::string out;              // run folder; default runs/<preset>-<date>
+  std::string out;              // run folder; default runs/<preset>-<settings digest>
   std::string model_dir;        // base model; default: pretrained by the run (cached)
   std::string data_dir;         // <domain>/{train,test}.jsonl; default: generated
   std::string general;          // pretraining corpus; default: generated

@@ -10,11 +10,13 @@
 
 #include "experiments/study/figures.h"
 #include "experiments/study/report_page.h"
+#include "experiments/study/run_settings.h"
 #include "experiments/study/settings.h"
 #include "experiments/study/study.h"
 #include "gpt2/config.h"
 #include "tensor/error.h"
 #include "tensor/io/file_io.h"
+#include "tensor/io/output_folder.h"
 
 namespace ls {
 
@@ -36,6 +38,8 @@ struct RunFigures {
   MeanStd triple, random_cos;                  // random_cos: random adapters of the run's shapes
   double fit_r = NAN;
   json protocol;  // everything but the base model that made the figures; see protocol()
+  std::vector<std::pair<std::string, std::string>> settings;  // run_settings_lines
+  std::string cut_short;                                      // cut_short_flags
 };
 
 // A number at `key` of `j`, or InputError naming the file and the key.
@@ -94,17 +98,34 @@ json protocol(const json& j, const std::string& dir) {
   return p;
 }
 
-// "key: A has x, B has y" for each setting in which a run differs from the first (smallest).
+// The combinations whose jobs `a` trained and `b` did not, taken out of `a`'s training record:
+// a run of --only lacks most of them, and one line says so better than a line per setting.
+std::vector<std::string> take_unshared(json& a, const json& b) {
+  std::vector<std::string> combinations;
+  for (const auto& [combination, job] : a["training"].items())
+    if (!b["training"].contains(combination)) combinations.push_back(combination);
+  for (const std::string& c : combinations) a["training"].erase(c);
+  return combinations;
+}
+
+// "key: A has x, B has y" for each setting in which a run differs from the first (smallest),
+// and "training: only A trained x, y" for the jobs one of the two ran alone.
 std::vector<std::string> differences(const std::vector<RunFigures>& runs) {
   auto brief = [](const std::optional<json>& v) {
     std::string text = v ? v->dump() : "nothing";
     return text.size() > 80 ? text.substr(0, 77) + "..." : text;
   };
   std::vector<std::string> lines;
-  for (size_t i = 1; i < runs.size(); ++i)
-    for (const LeafDifference& d : leaf_differences(runs[0].protocol, runs[i].protocol))
+  for (size_t i = 1; i < runs.size(); ++i) {
+    json a = runs[0].protocol, b = runs[i].protocol;
+    std::vector<std::string> only_a = take_unshared(a, b), only_b = take_unshared(b, a);
+    for (const LeafDifference& d : leaf_differences(a, b))
       lines.push_back(fmt::format("{}: {} has {}, {} has {}", d.key, runs[0].dir, brief(d.a),
                                   runs[i].dir, brief(d.b)));
+    for (const auto& [dir, only] : {std::pair{runs[0].dir, only_a}, std::pair{runs[i].dir, only_b}})
+      if (!only.empty())
+        lines.push_back(fmt::format("training: only {} trained {}", dir, fmt::join(only, ", ")));
+  }
   return lines;
 }
 
@@ -134,6 +155,8 @@ RunFigures read_run(const std::string& dir) {
     r.random_cos = {number(j["random_baseline_rms_cos"], "mean", path),
                     number(j["random_baseline_rms_cos"], "std", path)};
   r.protocol = protocol(j, dir);
+  r.settings = run_settings_lines(j);
+  r.cut_short = cut_short_flags(j);
   return r;
 }
 
@@ -165,7 +188,7 @@ std::string table(const std::vector<RunFigures>& runs, double study_parameters) 
                          has ? pm(r.cos.at(p), r.seeds, "{:.4f}", "{:.4f}") : "—");
     }
     out += fmt::format(" {} | {} |\n", pm(r.triple, r.seeds, "{:+.1f}", "{:.1f}"),
-                       std::isnan(r.fit_r) ? "—" : fmt::format("{:.2f}", r.fit_r));
+                       std::isnan(r.fit_r) ? "n/a" : fmt::format("{:.2f}", r.fit_r));
   }
   out +=
       fmt::format("| the study (one run) | gpt2-small | 1 | {} | {} |", millions(study_parameters),
@@ -196,6 +219,32 @@ json run_json(const RunFigures& r) {
           {"random_rms_cos_std", or_null(r.random_cos.std)}};
 }
 
+// The settings the runs share: the first run's, less the preset and base model, which each run
+// has its own of (--allow-mixed lists any other difference); the cut-short mark if any run is.
+std::string settings_head(const std::vector<RunFigures>& runs) {
+  std::vector<std::pair<std::string, std::string>> shared;
+  for (const auto& line : runs.front().settings)
+    if (line.first != "preset" && line.first != "base model") shared.push_back(line);
+  std::string cut;
+  for (const RunFigures& r : runs)
+    if (cut.empty() && !r.cut_short.empty()) cut = r.dir + ": " + r.cut_short;
+  return run_settings_markdown(shared, cut);
+}
+
+// Each run once, and the output outside every run: a report written into a run's folder would
+// mix with (and could replace) what the run wrote.
+void check_folders(const std::vector<std::string>& run_dirs, const std::string& out) {
+  for (size_t i = 0; i < run_dirs.size(); ++i) {
+    for (size_t k = 0; k < i; ++k)
+      if (same_path(run_dirs[k], run_dirs[i]))
+        input_error("report: --runs {} is given twice (as {} and {})", run_dirs[i], run_dirs[k],
+                    run_dirs[i]);
+    if (is_within(out, run_dirs[i]))
+      input_error("report: --out {} is inside the run {}; write the report outside every run", out,
+                  run_dirs[i]);
+  }
+}
+
 }  // namespace
 
 std::string write_scale_report(const std::vector<std::string>& run_dirs, const std::string& out,
@@ -203,6 +252,7 @@ std::string write_scale_report(const std::vector<std::string>& run_dirs, const s
   if (run_dirs.empty()) input_error("report: give at least one --runs folder");
   std::vector<RunFigures> runs;
   for (const std::string& dir : run_dirs) runs.push_back(read_run(dir));
+  check_folders(run_dirs, out);
   std::stable_sort(runs.begin(), runs.end(), [](const RunFigures& a, const RunFigures& b) {
     return a.parameters < b.parameters;
   });
@@ -224,8 +274,8 @@ std::string write_scale_report(const std::vector<std::string>& run_dirs, const s
   for (const RunFigures& r : runs) j["runs"].push_back(run_json(r));
   fs::create_directories(out + "/plots");
   write_file_atomic(out + "/scale.md", "# Change % and RMS cosine against base-model size\n\n" +
-                                           std::string("Mean ± std over each run's seeds.\n\n") +
-                                           md);
+                                           settings_head(runs) +
+                                           "Mean ± std over each run's seeds.\n\n" + md);
   write_file_atomic(out + "/scale.json", j.dump(2) + "\n");
   write_file_atomic(out + "/plots/scale.svg", scale_svg(j, false));
   write_file_atomic(out + "/plots/scale_cos.svg", scale_svg(j, true));

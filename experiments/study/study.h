@@ -42,8 +42,11 @@ struct VariantResult {
 };
 
 struct Fit {
+  // Two points always lie on a line (r = ±1) and fewer give none: a fit says something from 3.
+  static constexpr int kMinPoints = 3;
   double slope = 0, intercept = 0, pearson_r = 0;
   int points = 0;
+  bool defined() const { return points >= kMinPoints; }
 };
 
 struct StudyResults {
@@ -98,14 +101,21 @@ void apply_eval_choices(LoraAdapter& adapter, const std::vector<std::string>& ch
                         bool from_multiply_out);
 
 // ablation.md/.csv/.json and plots/ablation.svg in run_dir, one row per configuration, from
-// the results of each configuration; returns the terminal table.
+// the results of each configuration, headed by the settings of `record` (a results.json record
+// of the run; its study choices are the configurations'); returns the terminal table.
 std::string write_ablation_report(const std::vector<StudyResults>& configurations,
-                                  const std::string& run_dir);
+                                  const std::string& run_dir, const nlohmann::json& record);
 
 // The study's published pairwise changes (arXiv 2508.11985, GPT-2 Small, r=4, α=64).
 const std::map<std::string, double>& published_change();
 
 Fit least_squares(const std::vector<double>& x, const std::vector<double>& y);
+
+// The results.json record of a run: its settings (what run_settings_lines reads), its jobs and
+// its figures.
+nlohmann::json results_json(const StudyResults& results, const ReproduceOptions& options,
+                            const Preset& preset, const std::vector<AdapterJob>& jobs,
+                            double seconds);
 
 // Writes results.md/.csv/.json and the plots into run_dir; returns the terminal tables.
 std::string write_study_report(const StudyResults& results, const ReproduceOptions& options,

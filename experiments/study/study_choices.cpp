@@ -27,6 +27,11 @@ std::vector<std::string> parse_study_choices(const std::string& list) {
   std::stringstream in(list);
   std::string item;
   while (std::getline(in, item, ',')) {
+    if (item == "none" || item == "all")
+      input_error(
+          "--study-choices {}: '{}' stands alone; give --study-choices {}, or a list of "
+          "the choices' names",
+          list, item, item);
     if (std::find(names.begin(), names.end(), item) == names.end())
       input_error(
           "--study-choices: unknown choice '{}' (expected none, all, or a comma-separated "

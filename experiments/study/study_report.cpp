@@ -12,6 +12,7 @@
 #include "experiments/study/figures.h"
 #include "experiments/study/pretrain_dose.h"
 #include "experiments/study/report_page.h"
+#include "experiments/study/run_settings.h"
 #include "experiments/study/settings.h"
 #include "experiments/study/study.h"
 #include "lora/factors.h"
@@ -93,13 +94,16 @@ std::string singles_table(const StudyResults& R) {
 }
 
 std::string fit_line(const char* what, const Fit& f) {
+  if (!f.defined())
+    return fmt::format("{}: n/a ({} points; a fit needs at least {})", what, f.points,
+                       Fit::kMinPoints);
   return fmt::format("{}: change % = {:.2f} · RMS cos {} {:.2f}, Pearson r = {:.3f} ({} points)",
                      what, f.slope, f.intercept < 0 ? "−" : "+", std::fabs(f.intercept),
                      f.pearson_r, f.points);
 }
 
 std::string tables(const StudyResults& R) {
-  std::string out = pair_table(R);
+  std::string out = R.pairs.empty() ? "" : pair_table(R);  // --only triple: no pair
   if (R.has_triple) out += triple_table(R);
   out += singles_table(R);
   out += "\n### Fit\n\n- " + fit_line("pairs", R.fit) + "\n- " +
@@ -218,11 +222,25 @@ json base_model_json(const std::vector<AdapterJob>& jobs) {
 }
 
 json fit_json(const Fit& f) {
+  if (!f.defined()) return nullptr;
   return {{"slope", f.slope},
           {"intercept", f.intercept},
           {"pearson_r", f.pearson_r},
           {"points", f.points}};
 }
+
+// Where the base model and the data came from, as the report's head names them.
+std::string base_model_source(const ReproduceOptions& o) {
+  if (!o.model_dir.empty()) return "--model " + o.model_dir;
+  return o.general.empty() ? "pretrained by the run on the generated corpus"
+                           : "pretrained by the run on --general " + o.general;
+}
+
+std::string data_source(const ReproduceOptions& o) {
+  return o.data_dir.empty() ? "generated" : "--data " + o.data_dir;
+}
+
+}  // namespace
 
 json results_json(const StudyResults& R, const ReproduceOptions& o, const Preset& p,
                   const std::vector<AdapterJob>& jobs, double seconds) {
@@ -233,6 +251,9 @@ json results_json(const StudyResults& R, const ReproduceOptions& o, const Preset
     for (const auto& [d, s] : row) singles[a][d] = stat_json(s);
   for (const auto& [d, s] : R.base) base[d] = stat_json(s);
   return {{"preset", p.name},
+          {"base_model_source", base_model_source(o)},
+          {"data_source", data_source(o)},
+          {"adapter_lr", o.lr > 0.0f ? json(decimal(o.lr)) : json(nullptr)},
           {"seeds", o.seeds},
           {"hparams", o.hparams},
           {"study_choices", R.choices},
@@ -302,7 +323,10 @@ svg::XYSeries smoothed_losses(const AdapterJob& j) {
 void write_plots(const StudyResults& R, const json& results, const std::vector<AdapterJob>& jobs,
                  const std::string& dir) {
   fs::create_directories(dir);
-  write_file_atomic(dir + "/change_vs_cosine.svg", change_vs_cosine_svg(results));
+  if (R.fit.defined())  // else there is no fit to draw, and an earlier run's plot would mislead
+    write_file_atomic(dir + "/change_vs_cosine.svg", change_vs_cosine_svg(results));
+  else
+    fs::remove(dir + "/change_vs_cosine.svg");
   for (const auto& [pair, report] : R.pair_similarity)
     write_file_atomic(dir + "/cosine_" + pair + ".svg", svg::heatmap(module_cosines(pair, report)));
   svg::XYPlot curves;
@@ -320,20 +344,23 @@ void write_plots(const StudyResults& R, const json& results, const std::vector<A
 std::string write_study_report(const StudyResults& R, const ReproduceOptions& o, const Preset& p,
                                const std::vector<AdapterJob>& jobs, const std::string& run_dir,
                                double seconds) {
+  json record = results_json(R, o, p, jobs, seconds);
+  std::string cut = cut_short_flags(record);
   std::string body = tables(R);
   fs::create_directories(run_dir);
   std::string md = fmt::format(
-      "# lorasum reproduce — preset {}, {} seed(s), {} hyperparameters, study choices: {}\n\n"
+      "# lorasum reproduce — preset {}{}\n\n{}"
       "Figures are mean ± std over seeds. change % = (ppl_sum − ppl_merged) / ppl_merged × "
-      "100.\n\n{}\nRun time: {:.0f} s.\n",
-      p.name, o.seeds, o.hparams, choices_label(R.choices), body, seconds);
+      "100.\n{}\nRun time: {:.0f} s.\n",
+      p.name, cut.empty() ? "" : " (cut short)",
+      run_settings_markdown(run_settings_lines(record), cut), body, seconds);
   write_file_atomic(run_dir + "/results.md", md);
   write_file_atomic(run_dir + "/results.csv", csv(R));
-  json results = results_json(R, o, p, jobs, seconds);
-  write_file_atomic(run_dir + "/results.json", results.dump(2) + "\n");
-  write_plots(R, results, jobs, run_dir + "/plots");
+  write_file_atomic(run_dir + "/results.json", record.dump(2) + "\n");
+  write_plots(R, record, jobs, run_dir + "/plots");
   std::string page = write_report_page(run_dir);
-  return "\n" + body +
+  return (cut.empty() ? "" : "\nCut short (" + cut + "): not a full run's figures.\n") + "\n" +
+         body +
          fmt::format(
              "\nResults, adapters and plots: {}/ (results.md, results.csv, "
              "results.json, plots/*.svg); {:.0f} s.\nReport: {}\n",

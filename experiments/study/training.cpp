@@ -58,6 +58,12 @@ int64_t mean_example_length(const LoraJob& job, int64_t context) {
   return std::max<int64_t>(1, total / static_cast<int64_t>(examples.size()));
 }
 
+int64_t checkpoint_step(const std::string& path) {
+  SafetensorsFile file = SafetensorsFile::open(path);
+  auto found = file.metadata().find("step");
+  return found == file.metadata().end() ? 0 : std::strtoll(found->second.c_str(), nullptr, 10);
+}
+
 namespace {
 
 // The settings a checkpoint was written with (its "settings" metadata), checked against the
@@ -84,6 +90,17 @@ std::vector<std::string> lora_inputs(const LoraJob& job) {
   inputs.push_back(job.model_dir);
   if (!job.eval_data.empty()) inputs.push_back(job.eval_data);
   return inputs;
+}
+
+// Without --resume or --force, a checkpoint in `out` is an interrupted run that training from
+// step 1 would silently discard.
+void require_resume_or_force(const std::string& out, const TrainOptions& t) {
+  std::string path = (fs::path(out) / "checkpoint.safetensors").string();
+  if (t.resume || t.force || !fs::exists(path)) return;
+  input_error(
+      "{} holds a checkpoint at step {} of an interrupted run: --resume to continue, "
+      "--force to start over",
+      out, checkpoint_step(path));
 }
 
 }  // namespace
@@ -118,15 +135,21 @@ void add_head_copy(GPT2& model, Trainable& t) {
 }  // namespace
 
 std::unique_ptr<OutputFolder> output_folder(const std::string& dir,
-                                            const std::vector<std::string>& inputs) {
+                                            const std::vector<std::string>& inputs,
+                                            const TrainOptions& t) {
   if (!world::is_root()) return nullptr;
-  return std::make_unique<OutputFolder>(dir, inputs);
+  auto out = std::make_unique<OutputFolder>(
+      dir, inputs, "--out",
+      t.resume ? "rerun to continue from its checkpoint"
+               : "rerun with --resume to continue from its checkpoint");
+  require_resume_or_force(dir, t);
+  return out;
 }
 
 TrainResult run_lora_job(const LoraJob& job) {
   if (job.data.empty()) input_error("train: no --data file given");
   job.train.validate();  // before anything is loaded or written
-  std::unique_ptr<OutputFolder> out = output_folder(job.out, lora_inputs(job));
+  std::unique_ptr<OutputFolder> out = output_folder(job.out, lora_inputs(job), job.train);
   nlohmann::json settings = adapter_settings(job);
   if (job.train.resume && finished_before(job.out, "adapter_model.safetensors", settings))
     return {};

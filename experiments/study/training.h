@@ -30,9 +30,13 @@ std::vector<Example> job_examples(const LoraJob& job, const Tokenizer& tokenizer
 // within a context of `context` positions): the length by-length batches are padded to.
 int64_t mean_example_length(const LoraJob& job, int64_t context);
 
+// The step a training checkpoint was written at (0 when its metadata does not say).
+int64_t checkpoint_step(const std::string& path);
+
 // Trains an adapter and writes it (PEFT folder), train_log.csv and settings.json into job.out.
 // With train.resume, a checkpoint of the same settings continues; a finished folder of the same
 // settings is left as it is (the result's `steps` is 0); other settings stop with InputError.
+// Without train.resume, a checkpoint in job.out stops it with InputError unless train.force.
 TrainResult run_lora_job(const LoraJob& job);
 
 struct PretrainJob {

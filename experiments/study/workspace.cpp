@@ -59,6 +59,7 @@ Workspace Workspace::open(const std::string& model_dir, const std::vector<std::s
 }
 
 Tokenizer load_tokenizer(const std::string& model_dir) {
+  if (!std::filesystem::is_directory(model_dir)) input_error("{}: no such folder", model_dir);
   if (!Tokenizer::exists_in(model_dir))
     input_error("{}: no tokenizer (expected vocab.json + merges.txt or encoder.json + vocab.bpe)",
                 model_dir);

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "gpt2/training/note.h"
 #include "tensor/error.h"
 #include "tensor/io/file_io.h"
 #include "tensor/random.h"
@@ -184,11 +185,12 @@ std::vector<Example> load_examples(const std::string& path, const Tokenizer& tok
         "raise --seq-len, shorten the questions or use --loss-on all",
         path, seq_len);
   if (t.truncated > 0)
-    fmt::print(stderr, "note: {} of {} examples in {} were truncated to {} tokens{}\n", t.truncated,
-               examples.size(), path, seq_len,
-               t.uncounted ? fmt::format(" ({} of them keep no answer token and count nothing)",
-                                         t.uncounted)
-                           : "");
+    note_once(fmt::format("{} of {} examples in {} were truncated to {} tokens{}", t.truncated,
+                          examples.size(), path, seq_len,
+                          t.uncounted ? fmt::format(" ({} of them keep no answer token and count "
+                                                    "nothing)",
+                                                    t.uncounted)
+                                      : ""));
   return examples;
 }
 

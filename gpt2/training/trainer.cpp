@@ -10,6 +10,7 @@
 
 #include "gpt2/training/data_parallel.h"
 #include "gpt2/training/evaluate.h"
+#include "gpt2/training/note.h"
 #include "tensor/distributed.h"
 #include "tensor/error.h"
 #include "tensor/io/progress.h"
@@ -150,6 +151,11 @@ class TrainLoop {
         bar_(o.label, total_, o.progress && world::is_root()) {}
 
   TrainResult run() {
+    if (o_.warmup > total_ && world::is_root())
+      note_once(fmt::format(
+          "--warmup {} is longer than the run's {} steps: the learning rate rises to {}/{} of "
+          "its peak and never decays",
+          o_.warmup, total_, total_, o_.warmup));
     model_.set_training(true);
     bar_.set_start(first_step_);
     for (int64_t step = first_step_; step < total_; ++step) run_step(step);

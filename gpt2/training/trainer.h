@@ -42,6 +42,7 @@ struct TrainOptions {
   std::string checkpoint_path;      // "" = no checkpoints
   std::string checkpoint_settings;  // the caller's settings record, kept in each checkpoint
   bool resume = false;
+  bool force = false;  // without resume: start over, discarding a checkpoint (the caller checks)
   bool progress = true;
   std::string label = "train";
   // Called by rank 0 after every optimizer step with the steps done and the log so far (in

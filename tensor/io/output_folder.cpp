@@ -32,9 +32,8 @@ bool contains(const fs::path& folder, const fs::path& path) {
 // An output written into one of its own inputs would destroy that input when swapped in.
 void require_apart(const std::string& dir, const std::vector<std::string>& inputs,
                    const std::string& flag) {
-  fs::path out = resolved(dir);
   for (const std::string& input : inputs)
-    if (contains(out, resolved(input)))
+    if (is_within(input, dir))
       input_error("{} {} is, or contains, the input {}; write the output to another folder", flag,
                   dir, input);
 }
@@ -86,16 +85,10 @@ void remove_unless_locked(const fs::path& staging, const fs::path& dir) {
 // folder's (a run folder holds job folders, each written by its own process). It is removed
 // only under X's lock.
 void remove_own_temporaries(const fs::path& folder) {
-  for (const fs::directory_entry& entry : fs::directory_iterator(folder)) {
-    std::string name = entry.path().filename().string();
-    if (!is_temporary_name(name)) continue;
-    if (!entry.is_directory()) {
+  for (const fs::directory_entry& entry : fs::directory_iterator(folder))
+    if (!entry.is_directory() && is_temporary_name(entry.path().filename().string()))
       fs::remove(entry.path());
-      continue;
-    }
-    std::string of = name.substr(1, name.rfind(".tmp") - 1);  // .X.tmpN → X
-    remove_unless_locked(entry.path(), folder / of);
-  }
+  remove_stale_staging(folder.string());
 }
 
 // Exchanges the two folders in one atomic rename. A file system without RENAME_EXCHANGE gets
@@ -113,6 +106,21 @@ void swap_in(const std::string& staging, const fs::path& dir) {
 
 }  // namespace
 
+bool is_within(const std::string& path, const std::string& folder) {
+  return contains(resolved(folder), resolved(path));
+}
+
+bool same_path(const std::string& a, const std::string& b) { return resolved(a) == resolved(b); }
+
+void remove_stale_staging(const std::string& folder) {
+  for (const fs::directory_entry& entry : fs::directory_iterator(folder)) {
+    std::string name = entry.path().filename().string();
+    if (!entry.is_directory() || !is_temporary_name(name)) continue;
+    std::string of = name.substr(1, name.rfind(".tmp") - 1);  // .X.tmpN → X
+    remove_unless_locked(entry.path(), fs::path(folder) / of);
+  }
+}
+
 void remove_stale_temporaries(const FolderLock& held) {
   fs::path dir = resolved(held.dir());
   remove_own_temporaries(dir);
@@ -120,11 +128,11 @@ void remove_stale_temporaries(const FolderLock& held) {
 }
 
 OutputFolder::OutputFolder(const std::string& dir, const std::vector<std::string>& inputs,
-                           const std::string& flag)
+                           const std::string& flag, const std::string& interrupt_hint)
     : real_(resolved(checked(dir, inputs, flag))),
       made_(!fs::exists(real_)),
       lock_(dir),
-      kept_(dir) {
+      kept_(dir, interrupt_hint) {
   remove_stale_temporaries(lock_);
 }
 

@@ -12,11 +12,20 @@
 
 namespace ls {
 
+// Whether `path` is `folder` or lies inside it, and whether two paths name one file or folder,
+// after resolving ".", "..", a trailing "/" and symlinks.
+bool is_within(const std::string& path, const std::string& folder);
+bool same_path(const std::string& a, const std::string& b);
+
 // Removes what killed lorasum processes left in the held folder and next to it: files and
 // folders with lorasum's temporary names (.NAME.tmpDIGITS). Holding the lock means that no live
 // lorasum process is writing them, but for the staging folder of a subfolder (a run folder's
 // base model), whose writer holds the subfolder's lock: that one is removed only under it.
 void remove_stale_temporaries(const FolderLock& held);
+// Removes the staging folders `.X.tmpN` in `folder` whose writer is gone: each under the lock of
+// its folder X, so that one a live process is filling stays (a run folder's seedN/ holds the
+// job folders, and so their staging folders, each written by its own process).
+void remove_stale_staging(const std::string& folder);
 
 class OutputFolder {
  public:
@@ -24,9 +33,10 @@ class OutputFolder {
   // (files or folders, compared after resolving ".", ".." and symlinks); when it holds anything
   // but an earlier output of lorasum (replacing it removes what it holds); or when another process
   // holds it. Otherwise takes its lock for the object's lifetime and removes the temporaries a
-  // killed lorasum process left in it and next to it.
+  // killed lorasum process left in it and next to it. `interrupt_hint`: what the interrupt
+  // message advises doing with what the folder keeps.
   OutputFolder(const std::string& dir, const std::vector<std::string>& inputs,
-               const std::string& flag = "--out");
+               const std::string& flag = "--out", const std::string& interrupt_hint = "");
   // A folder this object made that still holds nothing but the lock (the run failed before
   // writing anything) is removed again, so that a refused run leaves no trace.
   ~OutputFolder();
