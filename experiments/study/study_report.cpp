@@ -278,6 +278,8 @@ json results_json(const StudyResults& R, const ReproduceOptions& o, const Preset
           {"seconds", seconds}};
 }
 
+namespace {
+
 // One row per layer, one column per module kind, as cosine_grid lays them out.
 svg::Heatmap module_cosines(const std::string& pair, const SimilarityReport& report) {
   svg::Heatmap h;
