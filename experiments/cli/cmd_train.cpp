@@ -6,6 +6,7 @@
 #include "experiments/cli/checks.h"
 #include "experiments/cli/commands.h"
 #include "experiments/cli/data_flags.h"
+#include "experiments/cli/precision_flag.h"
 #include "experiments/study/training.h"
 #include "tensor/distributed.h"
 #include "tensor/error.h"
@@ -66,6 +67,7 @@ void add_training_flags(CLI::App* cmd, TrainOptions& o, std::string& decay) {
       ->capture_default_str()
       ->check(at_least(0));
   cmd->add_flag("--resume", o.resume, "Continue from the checkpoint in the output folder");
+  add_precision_flag(cmd, o.precision);
   cmd->add_option_function<int>(
          "--threads", [](const int& n) { set_num_threads(n); },
          "Threads (0 = all cores; the result is the same on any count)")

@@ -150,11 +150,11 @@ std::string pretrain_command(const PretrainJob& j, const std::string& binary) {
   return fmt::format(
       "{} pretrain --data {} --out {} --vocab-size {} --n-layer {} --n-head {} --n-embd {} "
       "--n-positions {} --dropout {} --lr {} --batch {} --seq-len {} --warmup {} --max-steps {} "
-      "--schedule cosine --weight-decay {} --seed {} --resume --no-progress",
+      "--schedule cosine --weight-decay {} --seed {} --precision {} --resume --no-progress",
       shell_quoted(binary), shell_quoted(j.corpus), shell_quoted(j.out), j.vocab_size,
       j.config.n_layer, j.config.n_head, j.config.n_embd, j.config.n_positions,
-      j.config.resid_pdrop, t.lr, t.batch, t.seq_len, t.warmup, t.max_steps, t.weight_decay,
-      t.seed);
+      j.config.resid_pdrop, t.lr, t.batch, t.seq_len, t.warmup, t.max_steps, t.weight_decay, t.seed,
+      precision_name(t.precision));
 }
 
 struct BaseModel {
@@ -325,6 +325,7 @@ int run_reproduce(const ReproduceOptions& o) {
   check_options(o);
   Preset preset = find_preset(o.preset);
   if (o.lr > 0.0f) preset.adapter.lr = o.lr;
+  preset.pretrain.precision = preset.adapter.precision = o.precision;
   std::string run_dir = o.out.empty() ? default_run_dir(o.preset) : o.out;
   // Filled step by step (finished jobs are kept), so it is locked, never swapped; each job's
   // own folder inside it is replaced whole.
