@@ -7,6 +7,7 @@
 
 #include "tensor/gemm_kernels.h"
 #include "tensor/gemm_library.h"
+#include "tensor/gemm_record.h"
 #include "tensor/ops.h"
 #include "tensor/parallel.h"
 #include "tensor/precision.h"
@@ -106,6 +107,7 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const 
           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   if (m == 0 || n == 0) return;
   num_threads();  // the first call sets OpenBLAS to one thread, before it starts its own pool
+  record_gemm({ta, tb, m, n, k});
   Kernel f32 = gemm_library() == GemmLibrary::onednn ? Kernel::onednn_f32 : Kernel::openblas;
   if (gemm_precision() == Precision::f32 || k == 0) {
     run_split({f32, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc});
