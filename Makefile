@@ -31,8 +31,10 @@ examples: build
 reproduce: build
 	./$(BUILD_DIR)/lorasum reproduce
 
+# Every figure in f32, then the training and eval figures in bf16.
 bench: build
 	./$(BUILD_DIR)/lorasum bench
+	./$(BUILD_DIR)/lorasum bench --precision bf16 --only lora_train_step,eval_forward,full_train_step
 
 # The same figures next to PyTorch's (needs python3-torch and ../shared/bench).
 bench-vs-pytorch: build

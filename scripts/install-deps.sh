@@ -3,10 +3,11 @@
 # Idempotent: prints nothing and touches nothing when every package is already present.
 set -euo pipefail
 # Open MPI runs one training over many processes; GNU parallel runs a plan's jobs at once;
-# LAPACKE is the C interface to the LAPACK that QR and SVD use.
+# LAPACKE is the C interface to the LAPACK that QR and SVD use; oneDNN multiplies where the
+# CPU has AVX-512.
 # clang-format: make test checks that the sources follow .clang-format.
 packages=(g++ cmake make pkg-config libopenblas-dev liblapacke-dev libtbb-dev libfmt-dev catch2
-          nlohmann-json3-dev libcli11-dev libpcre2-dev libopenmpi-dev openmpi-bin parallel
+          nlohmann-json3-dev libcli11-dev libpcre2-dev libdnnl-dev libopenmpi-dev openmpi-bin parallel
           clang-format)
 [ $# -gt 0 ] && packages=("$@")
 missing=()

@@ -50,7 +50,7 @@ Tensor sum_to(const Tensor& g, const Shape& shape);
 // Expands a to `shape` by broadcasting (a copy).
 Tensor broadcast_to(const Tensor& a, const Shape& shape);
 
-// ---- matrix products (OpenBLAS sgemm; transposed views are passed as flags) -------------
+// ---- matrix products (OpenBLAS or oneDNN, tensor/gemm_library.h; transposes are flags) ---
 // op(X) is X or, with its flag, Xᵀ.
 struct GemmOptions {
   bool trans_a = false, trans_b = false;

@@ -4,6 +4,7 @@
 #include <functional>
 
 #include "tensor/fused.h"
+#include "tensor/gemm_library.h"
 #include "tensor/ops.h"
 #include "tensor/vmath.h"
 #include "tests/naive.h"
@@ -191,30 +192,36 @@ TEST_CASE("sum_to undoes broadcasting and broadcast_to expands", "[ops]") {
   CHECK_THROWS_AS(ops::broadcast_to(Tensor::zeros({3}), {3, 2}), std::logic_error);
 }
 
+// Both libraries multiply on any x86-64 (oneDNN's f32 kernels need only SSE4.1).
+const GemmLibrary kLibraries[] = {GemmLibrary::openblas, GemmLibrary::onednn};
+
 TEST_CASE("gemm honours transpose flags, leading dimensions, alpha and beta", "[ops][matmul]") {
   Rng rng(17);
   const int64_t k = 4, pad = 3;
   // (1, n) and (m, 1) results go through the matrix-vector path.
-  for (auto [m, n] : {std::pair<int64_t, int64_t>{5, 6}, {1, 6}, {5, 1}, {1, 1}})
-    for (bool ta : {false, true})
-      for (bool tb : {false, true})
-        for (float beta : {2.0f, 0.0f}) {
-          INFO("m " << m << " n " << n << " ta " << ta << " tb " << tb << " beta " << beta);
-          // Stored matrices with padded rows; op(A) is (m, k) and op(B) is (k, n).
-          Tensor a = naive::random({ta ? k : m, (ta ? m : k) + pad}, rng);
-          Tensor b = naive::random({tb ? n : k, (tb ? k : n) + pad}, rng);
-          Tensor c = naive::random({m, n + pad}, rng);
-          Arr rc = naive::slice_last(naive::read(c), 0, n);
-          if (beta == 0.0f) c.fill(std::nanf(""));  // beta = 0 must not read C
-          Arr ra = naive::slice_last(naive::read(a), 0, ta ? m : k);
-          Arr rb = naive::slice_last(naive::read(b), 0, tb ? k : n);
-          Arr ab = naive::matmul(ta ? naive::transpose(ra) : ra, tb ? naive::transpose(rb) : rb);
-          Arr want =
-              naive::binary(ab, rc, [beta](double x, double y) { return 0.5 * x + beta * y; });
-          ops::gemm(ta, tb, m, n, k, 0.5f, a.data(), a.size(1), b.data(), b.size(1), beta, c.data(),
-                    n + pad);
-          CHECK(naive::err(c.slice(1, 0, n), want) < 1e-5);
-        }
+  for (GemmLibrary library : kLibraries)
+    for (auto [m, n] : {std::pair<int64_t, int64_t>{5, 6}, {1, 6}, {5, 1}, {1, 1}})
+      for (bool ta : {false, true})
+        for (bool tb : {false, true})
+          for (float beta : {2.0f, 0.0f}) {
+            INFO(gemm_library_name(library)
+                 << " m " << m << " n " << n << " ta " << ta << " tb " << tb << " beta " << beta);
+            GemmLibraryScope scope(library);
+            // Stored matrices with padded rows; op(A) is (m, k) and op(B) is (k, n).
+            Tensor a = naive::random({ta ? k : m, (ta ? m : k) + pad}, rng);
+            Tensor b = naive::random({tb ? n : k, (tb ? k : n) + pad}, rng);
+            Tensor c = naive::random({m, n + pad}, rng);
+            Arr rc = naive::slice_last(naive::read(c), 0, n);
+            if (beta == 0.0f) c.fill(std::nanf(""));  // beta = 0 must not read C
+            Arr ra = naive::slice_last(naive::read(a), 0, ta ? m : k);
+            Arr rb = naive::slice_last(naive::read(b), 0, tb ? k : n);
+            Arr ab = naive::matmul(ta ? naive::transpose(ra) : ra, tb ? naive::transpose(rb) : rb);
+            Arr want =
+                naive::binary(ab, rc, [beta](double x, double y) { return 0.5 * x + beta * y; });
+            ops::gemm(ta, tb, m, n, k, 0.5f, a.data(), a.size(1), b.data(), b.size(1), beta,
+                      c.data(), n + pad);
+            CHECK(naive::err(c.slice(1, 0, n), want) < 1e-5);
+          }
 }
 
 TEST_CASE("gemm on tensor views: alpha·op(A)·op(B) + beta·C for every transpose pair",
@@ -225,22 +232,24 @@ TEST_CASE("gemm on tensor views: alpha·op(A)·op(B) + beta·C for every transpo
   auto view = [&](int64_t rows, int64_t cols) {
     return naive::random({rows, cols + pad}, rng).slice(1, 0, cols);
   };
-  for (bool ta : {false, true})
-    for (bool tb : {false, true})
-      for (float beta : {-1.5f, 0.0f}) {
-        INFO("ta " << ta << " tb " << tb << " beta " << beta);
-        Tensor a = view(ta ? k : m, ta ? m : k), b = view(tb ? n : k, tb ? k : n);
-        Tensor c_wide = naive::random({m, n + pad}, rng), c = c_wide.slice(1, 0, n);
-        Arr ra = naive::read(a), rb = naive::read(b), rc = naive::read(c);
-        Arr padding = naive::read(c_wide.slice(1, n, n + pad));
-        if (beta == 0.0f) c.fill(std::nanf(""));  // beta = 0 must not read C
-        Arr ab = naive::matmul(ta ? naive::transpose(ra) : ra, tb ? naive::transpose(rb) : rb);
-        Arr want =
-            naive::binary(ab, rc, [beta](double x, double y) { return 0.75 * x + beta * y; });
-        ops::gemm(c, a, b, {.trans_a = ta, .trans_b = tb, .alpha = 0.75f, .beta = beta});
-        CHECK(naive::err(c, want) < 1e-5);
-        CHECK(naive::err(c_wide.slice(1, n, n + pad), padding) == 0.0);  // only the view written
-      }
+  for (GemmLibrary library : kLibraries)
+    for (bool ta : {false, true})
+      for (bool tb : {false, true})
+        for (float beta : {-1.5f, 0.0f}) {
+          INFO(gemm_library_name(library) << " ta " << ta << " tb " << tb << " beta " << beta);
+          GemmLibraryScope scope(library);
+          Tensor a = view(ta ? k : m, ta ? m : k), b = view(tb ? n : k, tb ? k : n);
+          Tensor c_wide = naive::random({m, n + pad}, rng), c = c_wide.slice(1, 0, n);
+          Arr ra = naive::read(a), rb = naive::read(b), rc = naive::read(c);
+          Arr padding = naive::read(c_wide.slice(1, n, n + pad));
+          if (beta == 0.0f) c.fill(std::nanf(""));  // beta = 0 must not read C
+          Arr ab = naive::matmul(ta ? naive::transpose(ra) : ra, tb ? naive::transpose(rb) : rb);
+          Arr want =
+              naive::binary(ab, rc, [beta](double x, double y) { return 0.75 * x + beta * y; });
+          ops::gemm(c, a, b, {.trans_a = ta, .trans_b = tb, .alpha = 0.75f, .beta = beta});
+          CHECK(naive::err(c, want) < 1e-5);
+          CHECK(naive::err(c_wide.slice(1, n, n + pad), padding) == 0.0);  // only the view written
+        }
 }
 
 TEST_CASE("gemm on tensor views refuses shapes that do not fit and rows not of stride 1",
@@ -302,14 +311,41 @@ TEST_CASE("large matmul split across threads matches the reference", "[ops][matm
   // with transposed operands offset differently in each direction.
   Rng rng(19);
   naive::Threads threads(2);
-  for (auto [m, n, k] : {std::tuple<int64_t, int64_t, int64_t>{260, 70, 64}, {70, 260, 64}}) {
-    Tensor a = naive::random({k, m}, rng), b = naive::random({n, k}, rng);
-    Arr want = naive::matmul(naive::transpose(naive::read(a)), naive::transpose(naive::read(b)));
-    INFO("m " << m << " n " << n);
-    CHECK(naive::err(ops::matmul(a.transpose(0, 1), b.transpose(0, 1)), want) < 1e-5);
-    CHECK(naive::err(ops::matmul(a.transpose(0, 1).contiguous(), b.transpose(0, 1).contiguous()),
-                     want) < 1e-5);
-  }
+  for (GemmLibrary library : kLibraries)
+    for (auto [m, n, k] : {std::tuple<int64_t, int64_t, int64_t>{260, 70, 64}, {70, 260, 64}}) {
+      GemmLibraryScope scope(library);
+      Tensor a = naive::random({k, m}, rng), b = naive::random({n, k}, rng);
+      Arr want = naive::matmul(naive::transpose(naive::read(a)), naive::transpose(naive::read(b)));
+      INFO(gemm_library_name(library) << " m " << m << " n " << n);
+      CHECK(naive::err(ops::matmul(a.transpose(0, 1), b.transpose(0, 1)), want) < 1e-5);
+      CHECK(naive::err(ops::matmul(a.transpose(0, 1).contiguous(), b.transpose(0, 1).contiguous()),
+                       want) < 1e-5);
+    }
+}
+
+TEST_CASE("split products on views: alpha, beta and every transpose pair, both libraries",
+          "[ops][matmul]") {
+  // 300 × 100 × 48 is above the split threshold: blocks of rows (or, transposed, columns of
+  // C), each offset into padded operands and a padded C.
+  Rng rng(23);
+  naive::Threads threads(2);
+  const int64_t k = 48, pad = 5;
+  for (GemmLibrary library : kLibraries)
+    for (auto [m, n] : {std::pair<int64_t, int64_t>{300, 100}, {100, 300}})
+      for (bool ta : {false, true})
+        for (bool tb : {false, true}) {
+          INFO(gemm_library_name(library)
+               << " m " << m << " n " << n << " ta " << ta << " tb " << tb);
+          GemmLibraryScope scope(library);
+          Tensor a = naive::random({ta ? k : m, (ta ? m : k) + pad}, rng).slice(1, 0, ta ? m : k);
+          Tensor b = naive::random({tb ? n : k, (tb ? k : n) + pad}, rng).slice(1, 0, tb ? k : n);
+          Tensor c = naive::random({m, n + pad}, rng).slice(1, 0, n);
+          Arr ra = naive::read(a), rb = naive::read(b), rc = naive::read(c);
+          Arr ab = naive::matmul(ta ? naive::transpose(ra) : ra, tb ? naive::transpose(rb) : rb);
+          Arr want = naive::binary(ab, rc, [](double x, double y) { return 0.5 * x - 2.0 * y; });
+          ops::gemm(c, a, b, {.trans_a = ta, .trans_b = tb, .alpha = 0.5f, .beta = -2.0f});
+          CHECK(naive::err(c, want) < 1e-5);
+        }
 }
 
 TEST_CASE("softmax, plain and causal with Tq <= Tk", "[ops]") {

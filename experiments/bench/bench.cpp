@@ -16,6 +16,8 @@
 #include "lora/similarity.h"
 #include "nn/optim.h"
 #include "tensor/distributed.h"
+#include "tensor/gemm_library.h"
+#include "tensor/gemm_record.h"
 #include "tensor/parallel.h"
 
 namespace ls {
@@ -120,6 +122,23 @@ struct BenchModel {
   std::vector<int32_t> ids, targets;  // (batch, seq)
 };
 
+// Replays the products one run of fn multiplies, timed: how long the GEMM library alone takes
+// for them, the yardstick of the figure (its time over theirs is what the rest costs).
+void add_gemm_yardstick(BenchFigure& f, int steps, const std::function<void()>& fn) {
+  std::vector<GemmShape> shapes;
+  {
+    GemmRecording recording;
+    fn();
+    shapes = recording.shapes();
+  }
+  double flops = 0;
+  BenchFigure g = time_it("gemm", steps, [&] { flops = replay_gemms(shapes); });
+  f.gemm_ms = g.median_ms;
+  f.gemm_gflops = flops / (g.median_ms / 1e3) / 1e9;
+  f.note += fmt::format("; its GEMMs alone {:.0f} ms ({:.0f} GFLOP/s): {:.0f} % of GEMM speed",
+                        f.gemm_ms, f.gemm_gflops, 100.0 * f.gemm_ms / f.median_ms);
+}
+
 BenchFigure lora_train_step(BenchModel& m) {
   const BenchOptions& o = m.o;
   m.model.set_requires_grad(false);
@@ -127,12 +146,13 @@ BenchFigure lora_train_step(BenchModel& m) {
   adapter->attach(m.model);
   AdamW opt(adapter->parameters(), {});
   m.model.set_training(true);
-  BenchFigure f = time_it("lora_train_step", o.steps,
-                          [&] { train_step(m.model, opt, m.ids, m.targets, o.batch, o.seq); });
+  auto step = [&] { train_step(m.model, opt, m.ids, m.targets, o.batch, o.seq); };
+  BenchFigure f = time_it("lora_train_step", o.steps, step);
   f.note = fmt::format("B={} T={} r={} {}{}, {:.0f} tok/s", o.batch, o.seq, o.rank,
                        fmt::join(o.targets, ","),
                        o.dropout > 0 ? fmt::format(" dropout {}", o.dropout) : "",
                        o.batch * o.seq / (f.median_ms / 1000.0));
+  add_gemm_yardstick(f, o.steps, step);
   adapter->detach(m.model);
   return f;
 }
@@ -157,9 +177,10 @@ BenchFigure eval_forward(BenchModel& m) {
   std::vector<int32_t> eids = random_ids(o.eval_batch * o.eval_seq, v, 3);
   std::vector<int32_t> etg = random_ids(o.eval_batch * o.eval_seq, v, 4);
   m.model.set_training(false);
-  BenchFigure f =
-      time_it("eval_forward", o.steps, [&] { m.model.nll(eids, etg, o.eval_batch, o.eval_seq); });
+  auto forward = [&] { m.model.nll(eids, etg, o.eval_batch, o.eval_seq); };
+  BenchFigure f = time_it("eval_forward", o.steps, forward);
   f.note = fmt::format("B={} T={}, no grad", o.eval_batch, o.eval_seq);
+  add_gemm_yardstick(f, o.steps, forward);
   return f;
 }
 
@@ -182,9 +203,10 @@ BenchFigure full_train_step(BenchModel& m) {
   m.model.set_requires_grad(true);
   AdamW opt(m.model.parameters(), {});
   m.model.set_training(true);
-  BenchFigure f = time_it("full_train_step", o.steps,
-                          [&] { train_step(m.model, opt, m.ids, m.targets, o.batch, o.seq); });
+  auto step = [&] { train_step(m.model, opt, m.ids, m.targets, o.batch, o.seq); };
+  BenchFigure f = time_it("full_train_step", o.steps, step);
   f.note = fmt::format("B={} T={}, all parameters", o.batch, o.seq);
+  add_gemm_yardstick(f, o.steps, step);
   return f;
 }
 
@@ -215,8 +237,11 @@ BenchFigure similarity(BenchModel& m) {
 // requires_grad, merged weights).
 BenchReport run_bench(const BenchOptions& options) {
   set_num_threads(options.threads);
+  PrecisionScope precision(options.precision);
   BenchReport report;
   report.threads = num_threads();
+  report.gemm_library = gemm_library_name(gemm_library());
+  report.precision = precision_name(options.precision);
   GPT2Config config = GPT2Config::preset(options.config);
   config.resid_pdrop = config.embd_pdrop = config.attn_pdrop = 0.0f;
   BenchOptions o = fit_context(options, config);
@@ -240,15 +265,17 @@ std::string bench_table(const BenchReport& r) {
   for (const BenchFigure& f : r.figures)
     out += fmt::format("{:<18} {:>10.1f} {:>10.1f} {:>10.1f} {:>10.1f}  {}\n", f.name, f.median_ms,
                        f.min_ms, f.max_ms, f.cpu_ms, f.note);
-  out += fmt::format("peak RSS after the LoRA steps: {:.0f} MiB; threads: {}\n", r.peak_rss_mib,
-                     r.threads);
+  out += fmt::format("peak RSS after the LoRA steps: {:.0f} MiB; threads: {}; GEMMs: {}, {}\n",
+                     r.peak_rss_mib, r.threads, r.gemm_library, r.precision);
   return out;
 }
 
 std::string bench_json(const BenchReport& r) {
   nlohmann::json j = {{"threads", r.threads},
                       {"generate_tokens_per_s", r.generate_tokens_per_s},
-                      {"peak_rss_mib", r.peak_rss_mib}};
+                      {"peak_rss_mib", r.peak_rss_mib},
+                      {"gemm_library", r.gemm_library},
+                      {"precision", r.precision}};
   for (const BenchFigure& f : r.figures) {
     j[f.name + "_ms"] = f.median_ms;
     j["figures"][f.name] = {{"median_ms", f.median_ms},
@@ -256,6 +283,10 @@ std::string bench_json(const BenchReport& r) {
                             {"max_ms", f.max_ms},
                             {"cpu_ms", f.cpu_ms},
                             {"note", f.note}};
+    if (f.gemm_ms > 0)
+      j["figures"][f.name].update({{"gemm_ms", f.gemm_ms},
+                                   {"gemm_gflops", f.gemm_gflops},
+                                   {"gemm_fraction", f.gemm_ms / f.median_ms}});
   }
   return j.dump(2);
 }

@@ -6,6 +6,7 @@
 
 #include "gpt2/model.h"
 #include "nn/optim.h"
+#include "tensor/precision.h"
 
 namespace ls {
 
@@ -26,7 +27,8 @@ struct BenchOptions {
   float alpha = 64.0f;
   float dropout = 0.0f;  // LoRA dropout
   int gen_tokens = 64;
-  std::vector<std::string> only;  // run only these figures (empty = all)
+  std::vector<std::string> only;         // run only these figures (empty = all)
+  Precision precision = Precision::f32;  // of every product
 };
 
 struct BenchFigure {
@@ -34,6 +36,8 @@ struct BenchFigure {
   double median_ms = 0, min_ms = 0, max_ms = 0;
   double cpu_ms = 0;  // median process CPU time per repetition, all threads
   std::string note;
+  // The figure's products replayed alone (median ms) and their rate; 0 when not measured.
+  double gemm_ms = 0, gemm_gflops = 0;
 };
 
 // Runs fn once to warm up, then `steps` times: median, min and max wall time and the median
@@ -45,6 +49,7 @@ struct BenchReport {
   double generate_tokens_per_s = 0;
   double peak_rss_mib = 0;  // after the LoRA training steps (the process peak so far)
   int threads = 0;
+  std::string gemm_library, precision;
 };
 
 BenchReport run_bench(const BenchOptions& options);

@@ -4,6 +4,7 @@
 #include "experiments/bench/bench.h"
 #include "experiments/cli/checks.h"
 #include "experiments/cli/commands.h"
+#include "experiments/cli/precision_flag.h"
 #include "tensor/distributed.h"
 
 namespace ls::cli {
@@ -52,6 +53,7 @@ void add_bench(CLI::App& app) {
                   "Only these figures: lora_train_step, gradient_sum (under mpirun), eval_forward, "
                   "generate, full_train_step, merge, similarity")
       ->delimiter(',');
+  add_precision_flag(cmd, o.precision);
   cmd->add_flag("--json", json, "Print one JSON object");
   cmd->callback([] {
     BenchReport r = run_bench(o);

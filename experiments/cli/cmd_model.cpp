@@ -7,6 +7,7 @@
 #include "experiments/cli/checks.h"
 #include "experiments/cli/commands.h"
 #include "experiments/cli/data_flags.h"
+#include "experiments/cli/precision_flag.h"
 #include "experiments/study/workspace.h"
 #include "gpt2/generate.h"
 #include "gpt2/training/evaluate.h"
@@ -135,6 +136,7 @@ void add_eval(CLI::App& app) {
   static int64_t batch = 8, seq_len = 128;
   static DataFlags data_flags;
   static bool json = false, reference_ops = false;
+  static Precision precision = Precision::f32;
   cmd->add_option("--model", model_dir, "Model folder with tokenizer files")->required();
   cmd->add_option("--data", data, "QA JSONL or plain-text file (see --format)")
       ->required()
@@ -149,12 +151,14 @@ void add_eval(CLI::App& app) {
   cmd->add_flag("--json", json, "Print one JSON object");
   add_adapter_option(cmd, adapters);
   add_reference_ops_flag(cmd, reference_ops);
+  add_precision_flag(cmd, precision);
   cmd->callback([] {
     Tokenizer tok = load_tokenizer(model_dir);
     Workspace ws = Workspace::open(model_dir, adapters);
     use_kernels(*ws.model, reference_ops);
     auto examples = load_examples(data, tok, data_flags.resolved(),
                                   std::min(seq_len, ws.model->config().n_positions));
+    PrecisionScope scope(precision);
     Perplexity p = evaluate_perplexity(*ws.model, examples, batch, seq_len);
     if (json)
       fmt::print("{}\n",

@@ -1,6 +1,7 @@
 // lorasum reproduce: the study, end to end.
 #include "experiments/cli/checks.h"
 #include "experiments/cli/commands.h"
+#include "experiments/cli/precision_flag.h"
 #include "experiments/study/pretrain_dose.h"
 #include "experiments/study/reproduce.h"
 
@@ -86,6 +87,7 @@ void add_run_flags(CLI::App* cmd, ReproduceOptions& o) {
                   "Score only the first N examples of each test split (0 = all)")
       ->capture_default_str()
       ->check(at_least(0));
+  add_precision_flag(cmd, o.precision);
   cmd->add_flag("--force", o.force,
                 "Redo finished work instead of reusing it (work is reused only when its recorded "
                 "settings equal this run's)");

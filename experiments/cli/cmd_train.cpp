@@ -6,6 +6,7 @@
 #include "experiments/cli/checks.h"
 #include "experiments/cli/commands.h"
 #include "experiments/cli/data_flags.h"
+#include "experiments/cli/precision_flag.h"
 #include "experiments/study/pretrain_dose.h"
 #include "experiments/study/training.h"
 #include "tensor/distributed.h"
@@ -72,6 +73,7 @@ void add_training_flags(CLI::App* cmd, TrainOptions& o, std::string& decay) {
                 "Start over when the output folder holds an interrupted run's checkpoint "
                 "(discarding it)")
       ->excludes(resume);
+  add_precision_flag(cmd, o.precision);
   cmd->add_option_function<int>(
          "--threads", [](const int& n) { set_num_threads(n); },
          "Threads (0 = all cores; the result is the same on any count)")

@@ -156,6 +156,7 @@ std::vector<std::string> job_args(const AdapterJob& j) {
   if (t.max_steps > 0) add("--max-steps", t.max_steps);
   if (job.format.aligned_length > 0) add("--label-layout", "aligned");
   if (t.batching == BatchOrder::random) add("--batching", "random");
+  if (t.precision != Precision::f32) add("--precision", precision_name(t.precision));
   if (job.subsample < 1.0) add("--subsample", job.subsample);
   if (job.train_head_copy) args.push_back("--train-head-copy");
   if (job.init_seed) add("--init-seed", *job.init_seed);

@@ -231,6 +231,7 @@ std::string evaluate_command(const ReproduceOptions& o, const std::string& run_d
   add(!o.only.empty(), "--only", o.only);
   add(o.max_steps > 0, "--max-steps", std::to_string(o.max_steps));
   add(o.eval_limit > 0, "--eval-limit", std::to_string(o.eval_limit));
+  add(o.precision != defaults.precision, "--precision", precision_name(o.precision));
   add(!o.progress, "--no-progress");
   // Not --jobs (nothing trains) nor --force (it would redo what the jobs just did). A flag
   // that changes the jobs, were it missed here, would give other folder digests, so

@@ -65,7 +65,8 @@ std::string default_run_dir(const ReproduceOptions& o) {
                             {"ablation", o.ablation},
                             {"only", o.only},
                             {"max_steps", o.max_steps},
-                            {"eval_limit", o.eval_limit}};
+                            {"eval_limit", o.eval_limit},
+                            {"precision", precision_name(o.precision)}};
   return fmt::format("runs/{}-{}", o.preset, settings_identity(figures).substr(0, 8));
 }
 
@@ -182,11 +183,12 @@ std::string pretrain_command(const PretrainJob& j, const std::string& binary) {
   return fmt::format(
       "{} pretrain --data {} --out {} --vocab-size {} --n-layer {} --n-head {} --n-embd {} "
       "--n-positions {} --dropout {} --lr {} --batch {} --seq-len {} --warmup {} --max-steps {} "
-      "--schedule {} --weight-decay {} --seed {}{} --resume --no-progress",
+      "--schedule {} --weight-decay {} --seed {} --precision {}{} --resume --no-progress",
       shell_quoted(binary), shell_quoted(j.corpus), shell_quoted(j.out), j.vocab_size,
       j.config.n_layer, j.config.n_head, j.config.n_embd, j.config.n_positions,
       j.config.resid_pdrop, t.lr, t.batch, t.seq_len, t.warmup, t.max_steps, decay_name(t.decay),
-      t.weight_decay, t.seed, j.tokens > 0 ? fmt::format(" --tokens {}", j.tokens) : "");
+      t.weight_decay, t.seed, precision_name(t.precision),
+      j.tokens > 0 ? fmt::format(" --tokens {}", j.tokens) : "");
 }
 
 // The dose the base model is about to get, in tokens and tokens per parameter.
@@ -457,6 +459,7 @@ int run_reproduce(const ReproduceOptions& o) {
   check_options(o);
   Preset preset = find_preset(o.preset);
   if (o.lr > 0.0f) preset.adapter.lr = o.lr;
+  preset.pretrain.precision = preset.adapter.precision = o.precision;
   std::string run_dir = o.out.empty() ? default_run_dir(o) : o.out;
   if (o.out.empty()) fmt::print(stderr, "run folder: {}\n", run_dir);
   // Filled step by step (finished jobs are kept), so it is locked, never swapped; each job's

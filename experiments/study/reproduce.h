@@ -23,12 +23,13 @@ struct ReproduceOptions {
   std::vector<std::string> choices;  // the study's code's choices to switch on (--study-choices)
   BatchOrder batching = BatchOrder::by_length;  // of the adapter jobs (--batching)
   bool ablation = false;                        // run none, each choice alone, and all
-  std::string only;                // one result: a pair ("math+medicine") or "triple"; "" = all
-  int jobs = 0;                    // adapter jobs at once (0 = measure which is faster)
-  int64_t max_steps = 0;           // > 0: each adapter job stops after this many steps
-  int64_t eval_limit = 0;          // > 0: the first this many examples of each test split
-  bool force = false;              // redo finished jobs
-  bool plan = false;               // print the jobs (as `format` says) and stop
+  std::string only;        // one result: a pair ("math+medicine") or "triple"; "" = all
+  int jobs = 0;            // adapter jobs at once (0 = measure which is faster)
+  int64_t max_steps = 0;   // > 0: each adapter job stops after this many steps
+  int64_t eval_limit = 0;  // > 0: the first this many examples of each test split
+  Precision precision = Precision::f32;  // of the products in every training and evaluation
+  bool force = false;                    // redo finished jobs
+  bool plan = false;                     // print the jobs (as `format` says) and stop
   std::string format;              // how --plan prints them: shell (when ""), parallel or slurm
   bool evaluate_only = false;      // train nothing: refuse when a job is not finished
   std::string binary = "lorasum";  // how --plan names this program

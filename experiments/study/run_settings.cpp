@@ -88,6 +88,7 @@ Lines run_settings_lines(const json& r) {
     lines.emplace_back("LoRA", fmt::format("r = {}, alpha = {}, targets {}", text(r["lora"]["r"]),
                                            text(r["lora"]["alpha"]), text(r["lora"]["targets"])));
   add(lines, r, "study_choices", "study choices");
+  add(lines, r, "precision", "precision");
   if (r.contains("only"))
     lines.emplace_back("results",
                        r["only"].is_string() ? "only " + text(r["only"]) + " (--only)" : "all");

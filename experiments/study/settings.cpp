@@ -36,6 +36,12 @@ json train_json(const TrainOptions& t) {
           {"keep_best", t.keep_best}};
 }
 
+// Absent means f32, the only precision before --precision existed, so older folders match.
+json with_precision(json train, Precision precision) {
+  if (precision != Precision::f32) train["precision"] = precision_name(precision);
+  return train;
+}
+
 void flatten(const json& j, const std::string& prefix, std::map<std::string, json>& out) {
   if (j.is_object() && !j.empty()) {
     for (auto& [k, v] : j.items()) flatten(v, prefix.empty() ? k : prefix + "." + k, out);
@@ -80,7 +86,7 @@ json pretrain_settings(const PretrainJob& job) {
                    {"resid_pdrop", decimal(c.resid_pdrop)},
                    {"embd_pdrop", decimal(c.embd_pdrop)}}},
                  {"validation_fraction", job.validation_fraction},
-                 {"train", train_json(job.train)}};
+                 {"train", with_precision(train_json(job.train), job.train.precision)}};
   // Absent when the steps alone set the length, so records made before token budgets match.
   if (job.tokens > 0) record["tokens"] = job.tokens;
   return record;
@@ -107,7 +113,7 @@ json adapter_settings(const LoraJob& job, const std::string& model_id) {
                    {"targets", l.target_modules},
                    {"target_regex", l.target_regex},
                    {"rslora", l.use_rslora}}},
-                 {"train", train_json(job.train)},
+                 {"train", with_precision(train_json(job.train), job.train.precision)},
                  {"subsample", job.subsample},
                  {"head_copy", job.train_head_copy},
                  {"init_seed", job.init_seed.has_value() ? json(*job.init_seed) : json(nullptr)}};

@@ -10,6 +10,7 @@
 #include "lora/factors.h"
 #include "tensor/error.h"
 #include "tensor/io/progress.h"
+#include "tensor/precision.h"
 
 namespace ls {
 
@@ -108,6 +109,7 @@ class Evaluator {
   std::map<std::string, Perplexity> run(const std::vector<std::shared_ptr<LoraAdapter>>& adapters,
                                         const std::map<std::string, const EvalSet*>& sets) {
     for (auto& a : adapters) a->attach(*model_);
+    PrecisionScope precision(preset_.adapter.precision);
     std::map<std::string, Perplexity> out;
     for (auto& [name, set] : sets)
       out[name] = evaluate_perplexity(*model_, set->examples, preset_.eval_batch, set->seq_len);

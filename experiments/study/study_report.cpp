@@ -17,6 +17,7 @@
 #include "experiments/study/study.h"
 #include "lora/factors.h"
 #include "tensor/io/file_io.h"
+#include "tensor/precision.h"
 
 namespace ls {
 
@@ -260,6 +261,7 @@ json results_json(const StudyResults& R, const ReproduceOptions& o, const Preset
           {"only", o.only.empty() ? json(nullptr) : json(o.only)},
           {"max_steps", o.max_steps > 0 ? json(o.max_steps) : json(nullptr)},
           {"eval_limit", o.eval_limit > 0 ? json(o.eval_limit) : json(nullptr)},
+          {"precision", precision_name(o.precision)},
           {"data", R.data_files},
           {"lora", {{"r", p.lora.r}, {"alpha", p.lora.alpha}, {"targets", p.lora.target_modules}}},
           {"jobs", jobs_json(jobs)},

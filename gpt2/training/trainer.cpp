@@ -286,6 +286,7 @@ TrainResult train(GPT2& model, Trainable& t, const std::vector<Example>& train_s
                   const std::vector<Example>& eval_set, const TrainOptions& o) {
   if (train_set.empty()) input_error("training set is empty");
   o.validate();
+  PrecisionScope precision(o.precision);
   return TrainLoop(model, t, train_set, eval_set, o).run();
 }
 

@@ -10,6 +10,7 @@
 #include "gpt2/model.h"
 #include "gpt2/training/data.h"
 #include "nn/optim.h"
+#include "tensor/precision.h"
 
 namespace ls {
 
@@ -35,6 +36,9 @@ struct TrainOptions {
   uint64_t seed = 0;
   BatchOrder batching = BatchOrder::by_length;
   LrSchedule::Decay decay = LrSchedule::Decay::Linear;
+  // Of every product in the steps and evaluations (tensor/precision.h); weights, optimizer
+  // state and all other arithmetic stay f32.
+  Precision precision = Precision::f32;
   int64_t max_steps = 0;            // stop after this many optimizer steps (0 = all epochs)
   int64_t eval_every = 0;           // steps between evaluations (0 = only at the end)
   bool keep_best = false;           // restore the parameters with the best evaluation loss
