@@ -9,6 +9,7 @@
 
 #include "experiments/plots/charts.h"
 #include "experiments/plots/svg.h"
+#include "experiments/study/compositions.h"
 #include "experiments/study/settings.h"
 #include "experiments/study/study.h"
 #include "lora/factors.h"
@@ -325,7 +326,9 @@ std::string write_study_report(const StudyResults& R, const ReproduceOptions& o,
                                const std::vector<AdapterJob>& jobs, const std::string& run_dir,
                                double seconds) {
   std::string body = tables(R);
+  json results = results_json(R, o, p, jobs, seconds);
   fs::create_directories(run_dir);
+  if (R.compositions) add_compositions(*R.compositions, body, results, run_dir);
   std::string md = fmt::format(
       "# lorasum reproduce — preset {}, {} seed(s), {} hyperparameters, study choices: {}\n\n"
       "Figures are mean ± std over seeds. change % = (ppl_sum − ppl_merged) / ppl_merged × "
@@ -333,7 +336,7 @@ std::string write_study_report(const StudyResults& R, const ReproduceOptions& o,
       p.name, o.seeds, o.hparams, choices_label(R.choices), body, seconds);
   write_file_atomic(run_dir + "/results.md", md);
   write_file_atomic(run_dir + "/results.csv", csv(R));
-  write_file_atomic(run_dir + "/results.json", results_json(R, o, p, jobs, seconds).dump(2) + "\n");
+  write_file_atomic(run_dir + "/results.json", results.dump(2) + "\n");
   write_plots(R, jobs, run_dir + "/plots");
   return "\n" + body +
          fmt::format(
