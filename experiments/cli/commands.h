@@ -16,5 +16,6 @@ void add_reproduce(CLI::App& app, const char* argv0);
 void add_merge(CLI::App& app);
 void add_similarity(CLI::App& app);
 void add_report(CLI::App& app);
+void add_predictors(CLI::App& app);
 
 }  // namespace ls::cli
