@@ -149,17 +149,22 @@ WeightSearch search_weights(GPT2& model, const std::vector<AdapterFactors>& adap
   std::vector<Tensor> params;
   for (const auto& row : sum.weights()) params.insert(params.end(), row.begin(), row.end());
   AdamW adam(params, {.weight_decay = 0.0f});
-  WeightSearch best{sum.kinds(), sum.values(), 0.0, 0.0};
-  for (int step = 0; step <= options.steps; ++step) {
+  WeightSearch best{sum.kinds(), sum.values(), 0.0, 0.0, 0};
+  double mark = 0.0;  // the best loss `patience` steps before
+  for (int step = 0;; ++step) {
     adam.zero_grad();
-    bool last = step == options.steps;  // scores the final weights, no update
-    double loss = sum.loss(batches, !last);
-    if (step == 0) best.loss_before = best.loss_after = loss;
+    double loss = sum.loss(batches, step < options.steps);  // the last pass only scores
+    if (step == 0) best.loss_before = best.loss_after = mark = loss;
     if (loss < best.loss_after) {
       best.loss_after = loss;
       best.weights = sum.values();
     }
-    if (!last) adam.step(options.lr);
+    bool stalled =
+        step > 0 && step % options.patience == 0 && mark - best.loss_after < options.tolerance;
+    if (step % options.patience == 0) mark = best.loss_after;
+    if (step == options.steps || stalled) break;
+    adam.step(options.lr);
+    best.steps = step + 1;
   }
   adam.zero_grad();
   return best;

@@ -56,8 +56,12 @@ class WeightedSum {
 
 struct WeightSearchOptions {
   bool per_module = false;
-  int steps = 30;
+  int steps = 30;   // at most
   float lr = 0.1f;  // Adam, no weight decay
+  // Stops early once the best loss has not improved by `tolerance` in `patience` steps: a
+  // flat loss (adapters that barely move the model) needs no more passes over the data.
+  int patience = 5;
+  double tolerance = 1e-4;
   int64_t batch = 8, seq_len = 128;
 };
 
@@ -65,6 +69,7 @@ struct WeightSearch {
   std::vector<std::string> kinds;
   std::vector<std::vector<float>> weights;     // [adapter][kind]: the best seen
   double loss_before = 0.0, loss_after = 0.0;  // mean token loss at all-ones and at weights
+  int steps = 0;                               // the steps taken
 };
 
 // Fits the weights on `validation` from all-ones, keeping the lowest-loss weights seen.

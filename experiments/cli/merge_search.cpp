@@ -21,7 +21,8 @@ void add_search_flags(CLI::App* cmd, SearchFlags& f) {
   cmd->add_option("--search-examples", f.examples, "Validation examples taken from each file")
       ->capture_default_str()
       ->check(at_least(1));
-  cmd->add_option("--search-steps", f.steps, "Adam steps of the search")
+  cmd->add_option("--search-steps", f.steps,
+                  "Adam steps of the search at most (it stops once 5 steps gain under 1e-4)")
       ->capture_default_str()
       ->check(at_least(1));
   cmd->add_option("--search-lr", f.lr, "Adam learning rate of the search")
@@ -58,7 +59,7 @@ std::vector<AdapterFactors> searched_adapters(const std::vector<AdapterFactors>&
   o.lr = f.lr;
   WeightSearch s = search_weights(*model, adapters, validation, o);
   fmt::print("searched weights on {} validation examples ({} steps):\n", validation.size(),
-             f.steps);
+             s.steps);
   fmt::print("  {:<40}{}\n", "adapter", fmt::join(s.kinds, "  "));
   for (size_t i = 0; i < adapters.size(); ++i)
     fmt::print("  {:<40}{:.4f}\n", adapters[i].name, fmt::join(s.weights[i], "  "));
