@@ -224,6 +224,15 @@ TEST_CASE("the gradient of the weighted sum's loss w.r.t. the weights, by finite
       CHECK(sum.weights()[i][k].grad().item() ==
             Approx((up - down) / (2 * h)).margin(1e-4).epsilon(0.02));
     }
+  // Folded in, each module's scale carries its adapter's weight for that module's kind.
+  WeightSearch found{sum.kinds(), at, 0.0, 0.0, 0};
+  std::vector<AdapterFactors> weighted = apply_weights(adapters, found);
+  for (size_t i = 0; i < 2; ++i) {
+    CHECK(weighted[i].modules.at("h.1.attn.c_attn").scale ==
+          adapters[i].modules.at("h.1.attn.c_attn").scale * at[i][0]);
+    CHECK(weighted[i].modules.at("h.0.mlp.c_proj").scale ==
+          adapters[i].modules.at("h.0.mlp.c_proj").scale * at[i][2]);
+  }
 }
 
 TEST_CASE("the search drives a harmful adapter's weight toward 0", "[weight-search]") {
