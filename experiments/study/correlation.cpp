@@ -42,7 +42,7 @@ double spearman(const std::vector<double>& x, const std::vector<double>& y) {
 Estimate bootstrap(PairStatistic statistic, const std::vector<double>& x,
                    const std::vector<double>& y, int resamples, uint64_t seed) {
   Estimate e{statistic(x, y), std::nan(""), std::nan("")};
-  if (x.size() < 3) return e;
+  if (x.size() < kMinBootstrapRows) return e;
   Rng rng(seed);
   std::vector<double> values, bx(x.size()), by(y.size());
   for (int b = 0; b < resamples; ++b) {

@@ -1,6 +1,7 @@
 #pragma once
 // Correlation of two samples with a bootstrap interval, for asking which predictor of the
 // interference tracks the perplexity change.
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -19,6 +20,9 @@ struct Estimate {
 };
 // The statistic on the pairs (x[i], y[i]) and its interval over `resamples` resamples of the
 // pairs with replacement, seeded; resamples where the statistic is undefined are skipped.
+// Fewer than kMinBootstrapRows pairs get no interval: resamples of so few repeat the same
+// points and give intervals that mean nothing.
+constexpr size_t kMinBootstrapRows = 6;
 using PairStatistic = double (*)(const std::vector<double>&, const std::vector<double>&);
 Estimate bootstrap(PairStatistic statistic, const std::vector<double>& x,
                    const std::vector<double>& y, int resamples = 1000, uint64_t seed = 0);
