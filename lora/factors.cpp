@@ -118,4 +118,24 @@ void AdapterFactors::save(const std::string& dir) const {
   write_file_atomic((fs::path(dir) / "adapter_config.json").string(), c.to_json());
 }
 
+std::shared_ptr<LoraAdapter> AdapterFactors::to_adapter(GPT2& model) const {
+  LoraConfig c;
+  c.r = rank();
+  c.alpha = static_cast<float>(c.r);
+  c.dropout = 0.0f;
+  c.target_modules.clear();
+  for (auto& [module, f] : modules) c.target_modules.push_back(module);
+  auto adapter = LoraAdapter::create(model, c, 0);
+  for (auto& [module, layer] : adapter->layers()) {
+    const LowRank& f = modules.at(module);
+    if (layer->A.size(1) != f.in() || layer->B.size(0) != f.out())
+      input_error("{}: module {} is [{}, {}] (out, in) here but [{}, {}] in the model", name,
+                  module, f.out(), f.in(), layer->B.size(0), layer->A.size(1));
+    layer->A = f.A.contiguous().clone();
+    layer->B = f.B.contiguous().clone();
+    layer->scaling = f.scale;
+  }
+  return adapter;
+}
+
 }  // namespace ls

@@ -48,6 +48,10 @@ struct AdapterFactors {
   // scale folded into B so that lora_alpha = r (scaling 1, no rsLoRA), and target_modules =
   // the explicit module names.
   void save(const std::string& dir) const;
+  // An adapter on `model` whose layers hold exactly these factors and scales (weight 1), to
+  // attach and evaluate without a round trip through files; InputError when a module is not
+  // in the model or has another shape.
+  std::shared_ptr<LoraAdapter> to_adapter(GPT2& model) const;
 };
 
 }  // namespace ls

@@ -12,6 +12,7 @@
 #include "lora/factors.h"
 #include "tensor/io/safetensors.h"
 #include "tests/cli_runner.h"
+#include "tests/random_adapter.h"
 #include "tests/test_models.h"
 #include "tests/tiny_setup.h"
 
@@ -32,17 +33,7 @@ std::map<std::string, Tensor> deltas(const LoraAdapter& a) {
   return out;
 }
 
-// An adapter on a micro GPT-2 whose B factors are random, so every delta is non-zero.
-std::shared_ptr<LoraAdapter> random_adapter(GPT2& model, uint64_t seed) {
-  LoraConfig c;
-  c.r = 2;
-  c.alpha = 4.0f;
-  auto a = LoraAdapter::create(model, c, seed);
-  Rng rng(seed + 1);
-  for (auto& [name, layer] : a->layers())
-    layer->B.copy_from(rand_normal(layer->B.shape(), 0, 1, rng));
-  return a;
-}
+using test::random_adapter;
 
 std::vector<std::string> lines_with(const std::string& text, const std::string& needle) {
   std::istringstream in(text);

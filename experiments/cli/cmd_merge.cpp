@@ -7,6 +7,7 @@
 
 #include "experiments/cli/checks.h"
 #include "experiments/cli/commands.h"
+#include "experiments/cli/merge_search.h"
 #include "gpt2/checkpoint.h"
 #include "lora/compose.h"
 #include "tensor/error.h"
@@ -65,6 +66,7 @@ struct MergeFlags {
   std::string out, method = "sum", model_dir;
   MergeOptions o;
   bool into_base = false;
+  SearchFlags search;
 };
 
 MergeMethod parse_method(const std::string& name) {
@@ -86,7 +88,7 @@ void check_flags(const MergeFlags& f, const CLI::App& cmd) {
     input_error("--density applies to --method ties and dare only");
   if (f.o.method != MergeMethod::dare && cmd.count("--seed"))
     input_error("--seed applies to --method dare only");
-  if (f.into_base != !f.model_dir.empty())
+  if (f.into_base != !f.model_dir.empty() && !f.search.on)
     input_error(
         "--into-base and --model go together (the model whose weights receive the "
         "composition)");
@@ -115,6 +117,7 @@ void run_merge(const MergeFlags& f) {
   OutputFolder folder(f.out, inputs);
   std::vector<AdapterFactors> factors;
   for (const std::string& dir : f.adapters) factors.push_back(AdapterFactors::read(dir));
+  if (f.search.on) factors = searched_adapters(factors, f.model_dir, f.search);
   if (!f.into_base) {
     write_adapter(f, factors, folder);
     return;
@@ -151,10 +154,13 @@ void add_merge(CLI::App& app) {
   cmd->add_option("--seed", f.o.seed, "dare: seed of the drop masks")->capture_default_str();
   cmd->add_flag("--into-base", f.into_base,
                 "Merge into the weights of --model and write a model folder");
-  cmd->add_option("--model", f.model_dir, "Base model folder (with --into-base)");
+  cmd->add_option("--model", f.model_dir,
+                  "Base model folder (with --into-base or --search-weights)");
+  add_search_flags(cmd, f.search);
   cmd->callback([cmd] {
     f.o.method = parse_method(f.method);
     check_flags(f, *cmd);
+    check_search_flags(f.search, *cmd, f.o.method == MergeMethod::sum);
     run_merge(f);
   });
 }

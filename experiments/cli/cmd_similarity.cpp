@@ -7,6 +7,7 @@
 
 #include "experiments/cli/checks.h"
 #include "experiments/cli/commands.h"
+#include "experiments/cli/similarity_data.h"
 #include "experiments/plots/svg.h"
 #include "lora/similarity.h"
 #include "tensor/error.h"
@@ -190,7 +191,16 @@ const char* kMetrics =
   raw A,B params        the cosine of the stored A and B tensors, flattened (needs equal ranks)
 The study does not say which cosine it used; the raw-parameter one depends on how A was
 initialised, so the delta-based RMS cosine is the default. The baseline is the RMS cosine of
-random Gaussian adapters with the same shapes and ranks: what "nearly orthogonal" means here.)";
+random Gaussian adapters with the same shapes and ranks: what "nearly orthogonal" means here.
+With --data DIR (and --model), each adapter runs on DIR/<its domain>/test.jsonl at the base
+model, and each pair also gets the data-aware measures:
+  cross-talk            per module, E‖ΔW_j h‖² / E‖ΔW_i h‖² over the inputs h the base model
+                        feeds it on domain i; mean over modules and both directions
+  activation cosine     cos(ΔW_i h, ΔW_j h) over the same inputs; RMS over modules and directions
+  gradient cosine       the two domains' loss gradients w.r.t. the adapted weights, at the base
+  ξ                     mean over domain i's tokens of KL(p with adapter i ‖ p with both)
+  ‖ΔW₁‖·‖ΔW₂‖, ratio    the norm-only baseline a data-aware measure has to beat
+and each adapter its ‖ΔW‖_F / ‖W‖_F per module, RMS over modules.)";
 
 }  // namespace
 
@@ -206,6 +216,7 @@ void add_similarity(CLI::App& app) {
   static bool json = false;
   static int trials = 16;
   static uint64_t seed = 0;
+  static DataAwareFlags data;
   cmd->add_option("--adapter", adapters, "PEFT adapter folder; give two or more")->required();
   cmd->add_flag("--json", json, "Print one JSON object instead of text (NaN as null)");
   cmd->add_option("--csv", csv, "Also write the per-module cosines of every pair to this CSV file")
@@ -216,13 +227,32 @@ void add_similarity(CLI::App& app) {
       ->capture_default_str()
       ->check(at_least(0));
   cmd->add_option("--seed", seed, "Seed of the random baseline")->capture_default_str();
-  cmd->callback([] {
+  cmd->add_option("--data", data.data_dir,
+                  "QA data folder: also the data-aware measures, each adapter on "
+                  "<data>/<its folder name>/test.jsonl (needs --model)");
+  cmd->add_option("--model", data.model_dir, "The adapters' base model (with --data)");
+  cmd->add_option("--domains", data.domains,
+                  "With --data: each adapter's domain, comma-separated (default: the adapter "
+                  "folders' names)")
+      ->delimiter(',');
+  cmd->add_option("--data-limit", data.limit, "With --data: examples per domain (0 = all)")
+      ->capture_default_str()
+      ->check(at_least(0));
+  cmd->callback([cmd] {
     if (adapters.size() < 2) input_error("similarity needs at least two --adapter folders");
+    if ((cmd->count("--model") || cmd->count("--domains")) && data.data_dir.empty())
+      input_error("--model and --domains go with --data");
     Results r = measure(adapters, trials, seed);
-    if (json)
-      fmt::print("{}\n", to_json(r).dump(1));
-    else
+    DataAware d;
+    if (!data.data_dir.empty()) d = measure_data_aware(adapters, data);
+    if (json) {
+      nlohmann::json out = to_json(r);
+      if (!data.data_dir.empty()) add_data_aware_json(d, out);
+      fmt::print("{}\n", out.dump(1));
+    } else {
       print_text(r);
+      if (!data.data_dir.empty()) print_data_aware(d);
+    }
     if (!csv.empty()) write_csv(r, csv);
     if (!svg_path.empty()) write_svg(r, svg_path);
   });

@@ -17,5 +17,6 @@ void add_merge(CLI::App& app);
 void add_similarity(CLI::App& app);
 void add_report(CLI::App& app);
 void add_plots(CLI::App& app);
+void add_predictors(CLI::App& app);
 
 }  // namespace ls::cli

@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
   ls::cli::add_merge(app);
   ls::cli::add_similarity(app);
   ls::cli::add_report(app);
+  ls::cli::add_predictors(app);
   ls::cli::add_plots(app);
   if (argc == 1) {  // nothing asked: say what there is to ask, and fail like a bad command
     std::fputs(app.help().c_str(), stderr);

@@ -2,6 +2,7 @@
 // The study's evaluation: perplexities of every model on every domain, similarities, and the
 // figures built from them (pairs, triple, singles matrix, fit), per seed and over seeds.
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,8 @@ struct Fit {
   bool defined() const { return points >= kMinPoints; }
 };
 
+struct CompositionResults;  // experiments/study/compositions.h
+
 struct StudyResults {
   std::vector<std::string> domains;
   std::vector<std::string> choices;  // the study choices switched on
@@ -67,6 +70,8 @@ struct StudyResults {
   // Seed-0 similarity reports of the pairs, for heatmaps.
   std::map<std::string, SimilarityReport> pair_similarity;
   Baseline random_cos;  // at the shapes of the first pair
+  // Other compositions than the naive sum, and ξ; absent when not measured.
+  std::shared_ptr<const CompositionResults> compositions;
 };
 
 // "<domain>/<split>" → digest of <data_dir>/<domain>/<split>.jsonl, train and test of each

@@ -4,6 +4,7 @@
 #include <numeric>
 #include <string_view>
 
+#include "experiments/study/compositions.h"
 #include "experiments/study/settings.h"
 #include "experiments/study/study.h"
 #include "gpt2/checkpoint.h"
@@ -148,6 +149,13 @@ class StudyEvaluation {
       train_[d] = load(d, "train", length_);
       test_short_[d] = load(d, "test", kStudyTripleLength);
     }
+    std::map<std::string, std::vector<Example>> tests, validation;
+    for (const std::string& d : R_.domains) {
+      tests[d] = test_[d].examples;
+      validation[d] = validation_slice(load(d, "train", length_));
+    }
+    compositions_ = std::make_unique<CompositionStudy>(eval_.model(), tests, validation, p.lora.r,
+                                                       p.eval_batch, length_);
   }
 
   StudyResults run() {
@@ -158,6 +166,7 @@ class StudyEvaluation {
     fit_x_.insert(fit_x_.end(), all_x_.begin(), all_x_.end());
     fit_y_.insert(fit_y_.end(), all_y_.begin(), all_y_.end());
     R_.fit_all = least_squares(fit_x_, fit_y_);
+    R_.compositions = std::make_shared<CompositionResults>(compositions_->results());
     eval_.finish();
     return R_;
   }
@@ -171,7 +180,8 @@ class StudyEvaluation {
   static int64_t count_models(const std::vector<AdapterJob>& jobs) {
     int64_t n[4] = {0, 0, 0, 0};
     for (const AdapterJob& j : jobs) ++n[j.domains.size()];
-    return n[1] + 2 * n[2] + 2 * n[3] + (n[2] == 3 * n[3] ? 3 * n[3] : 0);
+    int64_t compositions = 4 * (n[2] + n[3]);  // searched, TIES, DARE, SVD
+    return n[1] + 2 * n[2] + 2 * n[3] + (n[2] == 3 * n[3] ? 3 * n[3] : 0) + compositions;
   }
 
   // A split of one domain; a test split cut to --eval-limit examples.
@@ -273,6 +283,14 @@ class StudyEvaluation {
     return R_.pairs.back();
   }
 
+  // Scores other compositions of a combination as the combination itself is scored.
+  CombinationScorer scorer(const std::string& combination,
+                           const std::vector<std::string>& domains) {
+    return [this, combination, domains](const std::vector<std::shared_ptr<LoraAdapter>>& x) {
+      return score(eval_.run(x, sets_for(combination)), domains);
+    };
+  }
+
   SimilarityReport run_pair(int seed, const std::vector<std::string>& pair, Adapters& a) {
     PairResult& pr = pair_result(pair);
     std::string label = domains_label(pair);
@@ -285,6 +303,7 @@ class StudyEvaluation {
     }
     SimilarityReport sim = adapter_similarity(*a[pair[0]], *a[pair[1]]);
     if (seed == 0) R_.pair_similarity[label] = sim;
+    compositions_->add(pair, {a[pair[0]], a[pair[1]]}, m, s, scorer(label, pair));
     pr.ppl_merged.values.push_back(m);
     pr.ppl_sum.values.push_back(s);
     pr.change_pct.values.push_back(change_pct(s, m));
@@ -306,6 +325,7 @@ class StudyEvaluation {
     auto score_sets = sets_for("triple");
     double m = score(eval_.run({a[domains_label(d)]}, score_sets), d);
     double s = score(eval_.run({a[d[0]], a[d[1]], a[d[2]]}, score_sets), d);
+    compositions_->add(d, {a[d[0]], a[d[1]], a[d[2]]}, m, s, scorer("triple", d));
     std::vector<SimilarityReport> reports = pair_reports;
     if (reports.size() != 3) {  // --only triple: the pairs' cosines without their merged runs
       reports.clear();
@@ -351,6 +371,7 @@ class StudyEvaluation {
   std::map<std::string, EvalSet> test_;
   std::map<std::string, std::vector<Example>> train_, test_short_;
   std::map<std::string, EvalSet> overlap_;
+  std::unique_ptr<CompositionStudy> compositions_;
   StudyResults R_;
   std::vector<double> fit_x_, fit_y_, all_x_, all_y_;
 };

@@ -9,6 +9,7 @@
 
 #include "experiments/plots/charts.h"
 #include "experiments/plots/svg.h"
+#include "experiments/study/compositions.h"
 #include "experiments/study/figures.h"
 #include "experiments/study/pretrain_dose.h"
 #include "experiments/study/report_page.h"
@@ -352,6 +353,7 @@ std::string write_study_report(const StudyResults& R, const ReproduceOptions& o,
   std::string cut = cut_short_flags(record);
   std::string body = tables(R);
   fs::create_directories(run_dir);
+  if (R.compositions) add_compositions(*R.compositions, body, record, run_dir);
   std::string md = fmt::format(
       "# lorasum reproduce — preset {}{}\n\n{}"
       "Figures are mean ± std over seeds. change % = (ppl_sum − ppl_merged) / ppl_merged × "
