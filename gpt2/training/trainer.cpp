@@ -211,12 +211,12 @@ class TrainLoop {
       int64_t k = step * o_.grad_accum + micro;  // global micro-batch index
       int64_t epoch = k / micro_per_epoch_, pos = k % micro_per_epoch_;
       if (epoch != order_epoch_) {
-        uint64_t order_seed = derive_seed(o_.seed, SeedStream::EpochOrder, epoch);
+        uint64_t order_seed = derive_seed(o_.seed, kEpochOrderSeeds, epoch);
         batches_ = epoch_batches(train_set_, o_.batch, order_seed, o_.batching);
         order_epoch_ = epoch;
       }
       Batch whole = make_batch(train_set_, batches_[pos], seq_len_, 0);
-      t_.reseed_dropout(derive_seed(o_.seed, SeedStream::StepDropout, k));
+      t_.reseed_dropout(derive_seed(o_.seed, kStepDropoutSeeds, k));
       loss += shard_loss_backward(model_, whole, o_.grad_accum);
       *tokens += whole.counted_tokens();
     }
