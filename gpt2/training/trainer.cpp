@@ -130,7 +130,8 @@ std::vector<Tensor> tensors(const Trainable& t) {
   return params;
 }
 
-// One call of train(): the plan of steps, the optimizer and what the steps record.
+// One call of train(): the plan of steps, the optimizer and what the steps record. Making one
+// reads nothing; run() first loads the checkpoint it resumes from, if any.
 class TrainLoop {
  public:
   TrainLoop(GPT2& model, Trainable& t, const std::vector<Example>& train_set,
@@ -146,13 +147,14 @@ class TrainLoop {
         params_(tensors(t)),
         opt_(params_, {0.9f, 0.999f, 1e-8f, o.weight_decay}),
         schedule_{o.lr, o.warmup, total_, o.decay},
-        first_step_(start_step()),
         bar_(o.label, total_, o.progress && world::is_root()) {}
 
   TrainResult run() {
+    int64_t first_step = start_step();
+    began_ = Clock::now();
     model_.set_training(true);
-    bar_.set_start(first_step_);
-    for (int64_t step = first_step_; step < total_; ++step) run_step(step);
+    bar_.set_start(first_step);
+    for (int64_t step = first_step; step < total_; ++step) run_step(step);
     model_.set_training(false);
     return finish();
   }
@@ -264,10 +266,9 @@ class TrainLoop {
   std::vector<Tensor> params_;
   AdamW opt_;
   LrSchedule schedule_;
-  TrainResult result_;  // before first_step_: resuming fills its log
-  int64_t first_step_;
+  TrainResult result_;
   ProgressBar bar_;
-  Clock::time_point began_ = Clock::now();
+  Clock::time_point began_;
   int64_t counted_total_ = 0;
   std::vector<Tensor> best_;                  // parameters at the best evaluation (keep_best)
   std::vector<std::vector<size_t>> batches_;  // of order_epoch_
