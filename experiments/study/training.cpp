@@ -82,8 +82,8 @@ void check_checkpoint_settings(const std::string& path, const nlohmann::json& se
       found == meta.end() ? nlohmann::json() : nlohmann::json::parse(found->second, nullptr, false);
   if (!recorded.is_object())
     input_error(
-        "{} holds no settings record (made by an older lorasum), so it cannot be "
-        "checked against this run: remove it or choose another --out",
+        "{} holds no settings record, so it cannot be checked against this run: remove it or "
+        "choose another --out",
         path);
   if (recorded != settings)
     input_error("{} was written with other settings ({}); resume with those, or remove it", path,
@@ -110,8 +110,8 @@ bool finished_before(const std::string& out, const std::string& result,
   if (!fs::exists(fs::path(out) / result)) return false;
   if (!check_settings(out, settings))
     input_error(
-        "{} holds a {} without a settings record (made by an older lorasum), so it "
-        "cannot be checked against this run: choose another --out or remove it",
+        "{} holds a {} without a settings record, so it cannot be checked against this run: "
+        "choose another --out or remove it",
         out, result);
   if (world::is_root())
     fmt::print(stderr, "{}: already trained with these settings; nothing to do\n", out);
