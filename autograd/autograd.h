@@ -137,7 +137,18 @@ Tensor dropout(const Tensor& x, float p, Rng& rng);
 struct BatchShard {
   int64_t first_row = 0, rows = 0;  // rows = 0: the whole batch
 };
-void set_batch_shard(const BatchShard& shard);
+// While one lives, dropout on this thread (forward and backward) sees `shard`; its destructor
+// restores the shard before it, so scopes nest and an exception cannot leave one set.
+class BatchShardScope {
+ public:
+  explicit BatchShardScope(const BatchShard& shard);
+  ~BatchShardScope();
+  BatchShardScope(const BatchShardScope&) = delete;
+  BatchShardScope& operator=(const BatchShardScope&) = delete;
+
+ private:
+  BatchShard previous_;
+};
 // Fused kernels (see tensor/fused.h).
 Tensor attention(const Tensor& qkv, int64_t n_head);
 Tensor lm_head_loss(const Tensor& hidden, const Tensor& weight, const std::vector<int32_t>& targets,

@@ -98,10 +98,14 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int32_t>& targets,
 }
 
 namespace {
-BatchShard batch_shard;  // set by the training loop, read by dropout on the same thread
+thread_local BatchShard batch_shard;  // the innermost BatchShardScope's on this thread
 }
 
-void set_batch_shard(const BatchShard& shard) { batch_shard = shard; }
+BatchShardScope::BatchShardScope(const BatchShard& shard) : previous_(batch_shard) {
+  batch_shard = shard;
+}
+
+BatchShardScope::~BatchShardScope() { batch_shard = previous_; }
 
 Tensor dropout(const Tensor& x, float p, Rng& rng) {
   LS_CHECK(p >= 0.0f && p < 1.0f, "dropout probability {} outside [0, 1)", p);

@@ -98,8 +98,7 @@ void GPT2::init_weights(uint64_t seed) {
 void GPT2::reseed_dropout(uint64_t seed) {
   uint64_t i = 0;
   for (auto& [name, m] : named_modules())
-    if (auto* d = dynamic_cast<Dropout*>(m))
-      d->reseed(derive_seed(seed, SeedStream::ModelDropout, i++));
+    if (auto* d = dynamic_cast<Dropout*>(m)) d->reseed(derive_seed(seed, kModelDropoutSeeds, i++));
 }
 
 void GPT2::set_kernels(Kernels kernels) {
@@ -140,10 +139,17 @@ Tensor GPT2::logits(const std::vector<int32_t>& ids, int64_t batch, int64_t seq)
   return ag::matmul(x, ag::transpose(wte->weight(), 0, 1));
 }
 
+void GPT2::set_training_head(const Tensor& weight) {
+  LS_CHECK(!weight.defined() || weight.shape() == wte->weight().shape(),
+           "training head of shape {} for an embedding of shape {}", weight.shape_str(),
+           wte->weight().shape_str());
+  training_head_ = weight;
+}
+
 Tensor GPT2::loss(const std::vector<int32_t>& ids, const std::vector<int32_t>& targets,
                   int64_t batch, int64_t seq, int32_t ignore_index) {
-  Tensor head = lm_head_copy.defined() ? lm_head_copy : wte->weight();  // (V,C)
-  Tensor x = hidden(ids, batch, seq);                                   // (B,T,C)
+  Tensor head = training_head_.defined() ? training_head_ : wte->weight();  // (V,C)
+  Tensor x = hidden(ids, batch, seq);                                       // (B,T,C)
   // The fused kernel computes reference::lm_head_loss in row chunks, with its gradients in the
   // same pass (tensor/lm_head.cpp).
   if (kernels_ == Kernels::Fused) return ag::lm_head_loss(x, head, targets, ignore_index);

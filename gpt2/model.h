@@ -18,6 +18,9 @@ namespace ls {
 // keeps more activations, but each step can be read, printed and checked.
 enum class Kernels { Fused, Reference };
 
+// The seed of the index-th Dropout module (in named_modules order) from reseed_dropout's seed.
+inline constexpr SeedStream kModelDropoutSeeds{SeedStream::Rule::Stride, 7919};
+
 // Keys and values of every layer for the positions seen so far (generation).
 struct KVCache {
   std::vector<Tensor> k, v;  // per layer, (B, n_positions, C)
@@ -83,8 +86,7 @@ class GPT2 : public Module {
               int64_t seq, int32_t ignore_index = kIgnoreIndex);
   // The summed negative log-likelihood of the targets and how many counted (as for loss), and
   // their mean, under no-grad: what evaluation and the benchmark measure. The head is the tied
-  // wte even when lm_head_copy is defined: the copy is never saved, so what is evaluated is
-  // the original head (the study's `discarded-lm-head`, experiments/README.md).
+  // wte even under a training head (see set_training_head).
   ops::LmHeadLoss nll(const std::vector<int32_t>& ids, const std::vector<int32_t>& targets,
                       int64_t batch, int64_t seq, int32_t ignore_index = kIgnoreIndex);
 
@@ -96,9 +98,12 @@ class GPT2 : public Module {
   std::shared_ptr<Embedding> wte, wpe;
   std::vector<std::shared_ptr<Block>> h;
   std::shared_ptr<LayerNorm> ln_f;
-  // When defined, loss() projects onto this [V, C] weight instead of the tied wte: a trainable
-  // copy of the LM head, as PEFT's modules_to_save=["lm_head"] trains (the study's code did).
-  Tensor lm_head_copy;
+
+  // A [V, C] weight that loss() projects onto instead of the tied wte, e.g. a trainable copy of
+  // the LM head as PEFT's modules_to_save=["lm_head"] trains; an undefined tensor restores wte.
+  // Only loss() uses it: it is not a module parameter and is not saved, so logits(), nll() and
+  // generation keep the tied head.
+  void set_training_head(const Tensor& weight);
 
  private:
   void check_ids(const std::vector<int32_t>& ids, int64_t batch, int64_t seq, int64_t past) const;
@@ -107,6 +112,7 @@ class GPT2 : public Module {
   GPT2Config config_;
   Kernels kernels_ = Kernels::Fused;
   std::shared_ptr<Dropout> embd_dropout_;
+  Tensor training_head_;
 };
 
 }  // namespace ls

@@ -9,8 +9,7 @@
 namespace ls {
 
 LoraLayer::LoraLayer(int64_t in, int64_t out, const LoraConfig& config, uint64_t seed)
-    : scaling(config.scaling()),
-      dropout_(config.dropout, derive_seed(seed, SeedStream::LayerDropout)) {
+    : scaling(config.scaling()), dropout_(config.dropout, derive_seed(seed, kLayerDropoutSeeds)) {
   Rng rng(seed);
   A = kaiming_uniform({config.r, in}, in, std::sqrt(5.0f), rng).set_requires_grad(true);
   B = Tensor::zeros({out, config.r}).set_requires_grad(true);
@@ -89,7 +88,7 @@ std::shared_ptr<LoraAdapter> LoraAdapter::create(GPT2& model, const LoraConfig& 
     if (!linear || !config.targets(name)) continue;
     adapter->layers_[name] =
         std::make_shared<LoraLayer>(linear->in_features(), linear->out_features(), config,
-                                    derive_seed(seed, SeedStream::AdapterInit, i++));
+                                    derive_seed(seed, kAdapterInitSeeds, i++));
   }
   if (adapter->layers_.empty()) input_error("no module of the model matches the LoRA targets");
   return adapter;
@@ -121,7 +120,7 @@ void LoraAdapter::set_weight(float w) {
 void LoraAdapter::reseed_dropout(uint64_t seed) {
   uint64_t i = 0;
   for (auto& [name, layer] : layers_)
-    layer->reseed_dropout(derive_seed(seed, SeedStream::AdapterDropout, i++));
+    layer->reseed_dropout(derive_seed(seed, kAdapterDropoutSeeds, i++));
 }
 
 void LoraAdapter::attach(GPT2& model) {

@@ -13,6 +13,13 @@
 
 namespace ls {
 
+// From an adapter's seed: the seed of its index-th layer (the Rng that draws A), and the
+// dropout seed of its index-th layer at each reseed_dropout.
+inline constexpr SeedStream kAdapterInitSeeds{SeedStream::Rule::Stride, 1000003};
+inline constexpr SeedStream kAdapterDropoutSeeds{SeedStream::Rule::Stride, 104729};
+// From a layer's seed: its dropout's seed until the first reseed, apart from A's draws.
+inline constexpr SeedStream kLayerDropoutSeeds{SeedStream::Rule::Salt, 0x5eed};
+
 class LoraLayer : public LinearAdapter {
  public:
   LoraLayer(int64_t in, int64_t out, const LoraConfig& config, uint64_t seed);

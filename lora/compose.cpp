@@ -74,7 +74,7 @@ Tensor merged_dense(const std::vector<AdapterFactors>& adapters, const MergeOpti
     deltas.push_back(f.dense());
   }
   if (o.method == MergeMethod::ties) return ties_merge(deltas, o.density);
-  Rng rng(derive_seed(o.seed, SeedStream::MergeModule, module_index));
+  Rng rng(derive_seed(o.seed, kMergeModuleSeeds, module_index));
   return dare_merge(deltas, o.density, rng);
 }
 

@@ -26,6 +26,8 @@ struct MergeOptions {
   float density = 1.0f;        // ties, dare: fraction of each delta's entries kept
   uint64_t seed = 0;           // dare: the drop masks
 };
+// From MergeOptions::seed: the seed of DARE's drop mask of the index-th merged module.
+inline constexpr SeedStream kMergeModuleSeeds{SeedStream::Rule::Salt, kGoldenGamma};
 
 struct Composition {
   AdapterFactors adapter;

@@ -4,9 +4,9 @@
 //   ⟨s₁B₁A₁, s₂B₂A₂⟩_F = s₁s₂ · Σ (B₁ᵀB₂) ∘ (A₁A₂ᵀ),
 // which costs O((in + out)·r₁·r₂) instead of O(in·out·r).
 //
-// The study does not say which cosine it used, so the report holds several; the default, and
-// the one the study's "RMS cosine similarity" most plausibly means, is rms_cosine: the root
-// mean square over shared modules of the per-module delta cosines.
+// A report holds several summaries; the default is rms_cosine, the root mean square over shared
+// modules of the per-module delta cosines (which summary a caller reports is its choice, see
+// experiments/README.md).
 #include <string>
 #include <vector>
 

@@ -5,44 +5,26 @@
 namespace ls {
 
 namespace {
-constexpr uint64_t kGolden = 0x9e3779b97f4a7c15ULL;  // 2^64 / φ, splitmix64's increment
-
-// Combines a base and an index so that nearby bases and indices land far apart.
-uint64_t mix(uint64_t a, uint64_t b) { return a * kGolden ^ (b + 0x632be59bd9b4e019ULL); }
-
 uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 }  // namespace
 
 uint64_t splitmix64(uint64_t& state) {
-  uint64_t z = (state += kGolden);
+  uint64_t z = (state += kGoldenGamma);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
 }
 
-uint64_t derive_seed(uint64_t base, SeedStream stream, uint64_t index) {
-  // The formulas earlier builds wrote at each call site, unchanged.
-  switch (stream) {
-    case SeedStream::ModelDropout:
-      return base + 7919 * (index + 1);
-    case SeedStream::AdapterInit:
-      return base + 1000003 * (index + 1);
-    case SeedStream::AdapterDropout:
-      return base + 104729 * (index + 1);
-    case SeedStream::LayerDropout:
-      return base ^ 0x5eed;
-    case SeedStream::AdaptersOfModel:
-      return base ^ 0xada97e;
-    case SeedStream::Subsample:
-      return base ^ 0x5b5a4d91e7c3a1f3ULL;
-    case SeedStream::EpochOrder:
-      return mix(base, index);
-    case SeedStream::StepDropout:
-      return mix(base + 1, index);
-    case SeedStream::MergeModule:
-      return base ^ (kGolden * (index + 1));
+uint64_t derive_seed(uint64_t base, const SeedStream& stream, uint64_t index) {
+  switch (stream.rule) {
+    case SeedStream::Rule::Stride:
+      return base + stream.constant * (index + 1);
+    case SeedStream::Rule::Salt:
+      return base ^ (stream.constant * (index + 1));
+    case SeedStream::Rule::Mix:
+      return ((base + stream.constant) * kGoldenGamma) ^ (index + 0x632be59bd9b4e019ULL);
   }
-  return base;  // unreachable: every stream is listed
+  return base;  // unreachable: every rule is listed
 }
 
 Rng::Rng(uint64_t seed) {

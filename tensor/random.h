@@ -27,24 +27,27 @@ class Rng {
 // from it, and the data generators draw from it directly.
 uint64_t splitmix64(uint64_t& state);
 
-// The random streams derived from one base seed. Each formula is the one earlier builds used,
-// kept so cached study jobs and checkpoints reproduce; the streams must differ so that no two
-// users of one base seed draw the same numbers.
-enum class SeedStream {
-  ModelDropout,     // the index-th Dropout module of a GPT2, reseeded each micro-batch
-  AdapterInit,      // the A factor of an adapter's index-th layer (its Rng at creation)
-  AdapterDropout,   // the dropout of an adapter's index-th layer, reseeded each micro-batch
-  LayerDropout,     // a LoraLayer's dropout before its first reseed: apart from its A's draws
-  AdaptersOfModel,  // the adapters' base seed in a step, apart from the model's own dropout
-  Subsample,        // which examples a job's --subsample keeps, apart from training's draws
-  EpochOrder,       // the batch order of epoch `index`
-  StepDropout,      // all dropout of global micro-batch `index` (the base of the two above)
-  MergeModule,      // DARE's drop mask of the index-th merged module
+// 2^64 / φ: splitmix64's increment, an odd constant whose multiples spread over 64 bits.
+constexpr uint64_t kGoldenGamma = 0x9e3779b97f4a7c15ULL;
+
+// A way to derive seeds from one base seed. Code that draws random numbers from a base seed
+// defines its own stream (a rule and a constant) next to where it draws, so that no two users
+// of one base seed draw the same numbers; a stream's rule and constant stay fixed once saved
+// results depend on them, as a different seed means different results.
+struct SeedStream {
+  enum class Rule {
+    Stride,  // base + constant · (index + 1)
+    Salt,    // base ^ constant · (index + 1)
+    Mix,     // (base + constant) · kGoldenGamma ^ (index + 0x632be59bd9b4e019): far apart
+             // for nearby bases and indices
+  };
+  Rule rule;
+  uint64_t constant;
 };
 
-// The seed of `stream` for `index` (a position counted from 0; LayerDropout, AdaptersOfModel
-// and Subsample have one seed per base and ignore it).
-uint64_t derive_seed(uint64_t base, SeedStream stream, uint64_t index = 0);
+// The seed of `stream` for `index` (a position counted from 0; a stream with one seed per base
+// uses index 0).
+uint64_t derive_seed(uint64_t base, const SeedStream& stream, uint64_t index = 0);
 
 Tensor rand_uniform(const Shape& shape, float lo, float hi, Rng& rng);
 Tensor rand_normal(const Shape& shape, float mean, float stddev, Rng& rng);

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <memory>
 #include <sstream>
+#include <thread>
 
 #include "autograd/autograd.h"
 #include "tensor/parallel.h"
@@ -406,13 +407,39 @@ TEST_CASE("a shard of a batch gets the dropout masks of its rows in the whole ba
   Tensor masked = ag::dropout(whole, 0.5f, r);
   for (int64_t first : {0, 2, 5}) {
     int64_t rows = std::min<int64_t>(3, 6 - first);
-    ag::set_batch_shard({first, rows});
-    Rng again(12);
-    Tensor part = ag::dropout(whole.slice(0, first, first + rows).contiguous(), 0.5f, again);
-    ag::set_batch_shard({});
+    Tensor part;
+    {
+      ag::BatchShardScope scope({first, rows});
+      Rng again(12);
+      part = ag::dropout(whole.slice(0, first, first + rows).contiguous(), 0.5f, again);
+    }
     INFO("rows from " << first);
     CHECK(naive::same(part, masked.slice(0, first, first + rows).contiguous()));
   }
+}
+
+TEST_CASE("a batch shard scope restores the shard before it and holds on its own thread only",
+          "[autograd]") {
+  Tensor whole = Tensor::ones({4, 8});
+  auto draw = [&](int64_t first, int64_t rows) {
+    Rng r(5);
+    return ag::dropout(whole.slice(0, first, first + rows).contiguous(), 0.5f, r);
+  };
+  Rng r(5);
+  Tensor masked = ag::dropout(whole, 0.5f, r);
+  Tensor last_rows = masked.slice(0, 2, 4).contiguous();
+  {
+    ag::BatchShardScope outer({2, 2});
+    {
+      ag::BatchShardScope inner({0, 4});
+      CHECK(naive::same(draw(0, 4), masked));
+    }
+    CHECK(naive::same(draw(2, 2), last_rows));  // the outer shard again
+    Tensor elsewhere;  // another thread sees no shard: rows 2..3 get the masks of rows 0..1
+    std::thread([&] { elsewhere = draw(2, 2); }).join();
+    CHECK(naive::same(elsewhere, masked.slice(0, 0, 2).contiguous()));
+  }
+  CHECK(naive::same(draw(0, 4), masked));  // no shard after the last scope
 }
 
 TEST_CASE("losses with every target ignored are zero with zero gradient", "[autograd]") {

@@ -112,6 +112,36 @@ TEST_CASE("nll sums the log-softmax of the logits at the counted targets", "[gpt
   }
 }
 
+TEST_CASE("a training head replaces the tied head in loss only, until it is unset", "[gpt2][nll]") {
+  GPT2 model(test::micro_config(), 14);
+  model.set_training(false);
+  NoGradGuard no_grad;
+  std::vector<int32_t> ids = {3, 8, 1, 20, 6, 2}, targets = {8, 1, 20, -100, 2, 30};
+  std::vector<float> hidden = model.hidden(ids, 2, 3).to_vector();  // (6, C)
+  Tensor head = Tensor::zeros(model.wte->weight().shape());
+  Rng rng(15);
+  for (int64_t i = 0; i < head.numel(); ++i) head.data()[i] = rng.normal();
+  // Naive mean cross-entropy of hidden · headᵀ, in double.
+  int64_t v = model.config().vocab_size, c = model.config().n_embd;
+  double expected = 0.0;
+  for (size_t row = 0; row < targets.size(); ++row) {
+    if (targets[row] == -100) continue;
+    std::vector<double> l(v, 0.0);
+    for (int64_t j = 0; j < v; ++j)
+      for (int64_t k = 0; k < c; ++k) l[j] += double(hidden[row * c + k]) * head.data()[j * c + k];
+    double max = *std::max_element(l.begin(), l.end()), sum = 0.0;
+    for (double x : l) sum += std::exp(x - max);
+    expected += (max + std::log(sum) - l[targets[row]]) / 5.0;  // 5 counted targets
+  }
+  float tied = model.nll(ids, targets, 2, 3).loss;
+  model.set_training_head(head);
+  CHECK(model.loss(ids, targets, 2, 3).item() == Approx(expected).epsilon(1e-5));
+  CHECK(model.nll(ids, targets, 2, 3).loss == tied);  // evaluation keeps the tied head
+  model.set_training_head(Tensor());
+  CHECK(model.loss(ids, targets, 2, 3).item() == Approx(tied).epsilon(1e-6));
+  CHECK_THROWS(model.set_training_head(Tensor::zeros({2, 2})));
+}
+
 TEST_CASE("gradient check of a tiny GPT-2's loss", "[gpt2][gradcheck]") {
   GPT2Config c = test::micro_config();
   c.resid_pdrop = c.embd_pdrop = c.attn_pdrop = 0.0f;

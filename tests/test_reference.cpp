@@ -101,10 +101,11 @@ TEST_CASE("the reference path equals the fused kernels in logits, loss and every
     for (auto& [name, layer] : adapter->layers())  // B = 0 would leave A without gradient
       layer->B.copy_from(rand_normal(layer->B.shape(), 0.0f, 0.05f, rng));
     adapter->attach(model);
-    model.lm_head_copy = model.wte->weight().clone().set_requires_grad(true);
+    Tensor head = model.wte->weight().clone().set_requires_grad(true);
+    model.set_training_head(head);
     Named params = model.named_parameters();
     for (auto& named : adapter->named_parameters()) params.push_back(named);
-    params.emplace_back("lm_head_copy", model.lm_head_copy);
+    params.emplace_back("training_head", head);
     check_paths_agree({model, adapter.get(), params});
   }
 }

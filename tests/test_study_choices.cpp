@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "experiments/study/aligned_labels.h"
 #include "experiments/study/study.h"
 #include "experiments/study/training.h"
 #include "lora/factors.h"
@@ -53,7 +54,7 @@ TEST_CASE("aligned-labels: answer ids are the labels at the question's positions
   std::string file =
       setup.write("qa.jsonl", "{\"question\": \"What is 1 plus 3?\", \"answer\": \"4\"}\n");
   TextFormat format;
-  format.aligned_length = 8;
+  format.qa_layout = aligned_labels_layout(8);
   std::vector<Example> ex = load_qa_jsonl(file, tok, format);
   REQUIRE(ex.size() == 1);
   // Expected by hand: each side tokenized alone, cut or padded with <|endoftext|> to 8.

@@ -246,30 +246,14 @@ TEST_CASE("splitmix64 gives the published sequence from state 0", "[tensor][rand
   CHECK(state == 3 * 0x9e3779b97f4a7c15ULL);  // wraps modulo 2^64
 }
 
-TEST_CASE("derive_seed keeps each stream's earlier formula, and streams differ",
-          "[tensor][random]") {
-  // By hand (the 4th index, counted from 0, was `++i` = 4 in the old call sites), and the
-  // trainer's old mix(a, b) = a·0x9e3779b97f4a7c15 ^ (b + 0x632be59bd9b4e019) mod 2^64.
-  CHECK(derive_seed(42, SeedStream::ModelDropout, 3) == 42 + 7919 * 4);  // 31718
-  CHECK(derive_seed(42, SeedStream::AdapterInit, 3) == 4000054);         // 42 + 1000003·4
-  CHECK(derive_seed(42, SeedStream::AdapterDropout, 3) == 418958);       // 42 + 104729·4
-  CHECK(derive_seed(42, SeedStream::LayerDropout) == 0x5ec7);            // 0x2a ^ 0x5eed
-  CHECK(derive_seed(42, SeedStream::AdaptersOfModel) == 0xada954);       // 0x2a ^ 0xada97e
-  CHECK(derive_seed(42, SeedStream::Subsample) == 0x5b5a4d91e7c3a1d9ULL);
-  CHECK(derive_seed(42, SeedStream::EpochOrder, 3) == 0x96321df53b8cbb6eULL);   // mix(42, 3)
-  CHECK(derive_seed(42, SeedStream::StepDropout, 3) == 0xf07a97b3b836379bULL);  // mix(43, 3)
-  CHECK(derive_seed(42, SeedStream::MergeModule, 3) == 0x78dde6e5fd29f07eULL);  // 42 ^ 4·golden
-
-  const SeedStream streams[] = {
-      SeedStream::ModelDropout, SeedStream::AdapterInit,     SeedStream::AdapterDropout,
-      SeedStream::LayerDropout, SeedStream::AdaptersOfModel, SeedStream::Subsample,
-      SeedStream::EpochOrder,   SeedStream::StepDropout,     SeedStream::MergeModule};
-  for (size_t i = 0; i < std::size(streams); ++i)
-    for (size_t j = i + 1; j < std::size(streams); ++j)
-      for (uint64_t index = 0; index < 4; ++index) {
-        INFO("streams " << i << " and " << j << ", index " << index);
-        CHECK(derive_seed(42, streams[i], index) != derive_seed(42, streams[j], index));
-      }
+TEST_CASE("derive_seed follows each rule, worked by hand", "[tensor][random]") {
+  using Rule = SeedStream::Rule;
+  CHECK(derive_seed(42, {Rule::Stride, 7919}, 3) == 42 + 7919 * 4);
+  CHECK(derive_seed(42, {Rule::Salt, 0x5eed}) == 0x5ec7);                // 0x2a ^ 0x5eed
+  CHECK(derive_seed(42, {Rule::Salt, 0x10}, 2) == (0x2aULL ^ 0x30ULL));  // 0x2a ^ 0x10·3
+  CHECK(derive_seed(0, {Rule::Mix, 1}, 0) == 0xfd1c9c22a6fe9c0cULL);     // golden ^ 0x632b…
+  CHECK(derive_seed(42, {Rule::Mix, 1}, 3) == 0xf07a97b3b836379bULL);    // 43·golden ^ (3 + …)
+  CHECK(derive_seed(~0ULL, {Rule::Stride, 1}) == 0);                     // wraps modulo 2^64
 }
 
 TEST_CASE("Rng distributions have the right moments and ranges", "[tensor][random]") {

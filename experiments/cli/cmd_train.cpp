@@ -152,7 +152,7 @@ void add_train(CLI::App& app) {
     job.train.batching = parse_batching(batching);
     job.lora.target_modules = split_commas(targets);
     job.format = data_flags.resolved();
-    job.format.aligned_length = layout == "aligned" ? job.train.seq_len : 0;
+    job.aligned_length = layout == "aligned" ? job.train.seq_len : 0;
     if (init->count() > 0) job.init_seed = init_seed;
     job.train.decay = parse_decay(decay);
     job.train.label = "train " + job.out;

@@ -65,7 +65,7 @@ void apply_study_choices(AdapterJob& j, const std::vector<std::string>& choices)
   LoraJob& job = j.job;
   bool single = j.domains.size() == 1, pair = j.domains.size() == 2;
   bool triple = j.domains.size() == 3;
-  if (has_choice(choices, "aligned-labels")) job.format.aligned_length = job.train.seq_len;
+  if (has_choice(choices, "aligned-labels")) job.aligned_length = job.train.seq_len;
   if (has_choice(choices, "merged-subsample") && pair) job.subsample = merged_fraction(j.label());
   if (has_choice(choices, "discarded-lm-head") && (pair || j.label() == "finance"))
     job.train_head_copy = true;
@@ -154,7 +154,7 @@ std::vector<std::string> job_args(const AdapterJob& j) {
   add("--schedule", decay_name(t.decay));
   if (t.grad_accum != 1) add("--grad-accum", t.grad_accum);
   if (t.max_steps > 0) add("--max-steps", t.max_steps);
-  if (job.format.aligned_length > 0) add("--label-layout", "aligned");
+  if (job.aligned_length > 0) add("--label-layout", "aligned");
   if (t.batching == BatchOrder::random) add("--batching", "random");
   if (t.precision != Precision::f32) add("--precision", precision_name(t.precision));
   if (job.subsample < 1.0) add("--subsample", job.subsample);

@@ -65,7 +65,7 @@ void read_size(const json& j, const std::string& dir, const std::string& path, R
   std::string config = dir + "/base-model/config.json";
   if (!fs::exists(config))
     input_error(
-        "{} records no base-model size (an older lorasum wrote it) and {} is missing: "
+        "{} records no base-model size and {} is missing: "
         "rerun lorasum reproduce on the run folder to refresh its results",
         path, config);
   GPT2Config c = GPT2Config::load(config);
@@ -73,8 +73,9 @@ void read_size(const json& j, const std::string& dir, const std::string& path, R
   r.block_parameters = c.block_parameter_count();
 }
 
-// The data a run's jobs trained on and were scored on: recorded in results.json, or (results
-// of an older lorasum) the digests of the run's own data/ files, or null when unknown.
+// The data a run's jobs trained on and were scored on: recorded in results.json, or (a
+// results.json without that record) the digests of the run's own data/ files, or null when
+// unknown.
 json data_record(const json& j, const std::string& dir) {
   if (j.contains("data")) return j["data"];
   if (!fs::exists(dir + "/data")) return nullptr;

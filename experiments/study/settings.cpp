@@ -105,7 +105,7 @@ json adapter_settings(const LoraJob& job, const std::string& model_id) {
                   {{"question_field", job.format.question_field},
                    {"answer_field", job.format.answer_field},
                    {"loss_on_answer_only", job.format.loss_on_answer_only},
-                   {"aligned_length", job.format.aligned_length}}},
+                   {"aligned_length", job.aligned_length}}},
                  {"lora",
                   {{"r", l.r},
                    {"alpha", decimal(l.alpha)},

@@ -4,6 +4,7 @@
 #include <numeric>
 #include <string_view>
 
+#include "experiments/study/aligned_labels.h"
 #include "experiments/study/compositions.h"
 #include "experiments/study/settings.h"
 #include "experiments/study/study.h"
@@ -187,7 +188,7 @@ class StudyEvaluation {
   // A split of one domain; a test split cut to --eval-limit examples.
   std::vector<Example> load(const std::string& domain, const char* split, int64_t length) const {
     TextFormat layout;
-    if (has_choice(choices_, "aligned-labels")) layout.aligned_length = length;
+    if (has_choice(choices_, "aligned-labels")) layout.qa_layout = aligned_labels_layout(length);
     auto examples =
         load_qa_jsonl(fmt::format("{}/{}/{}.jsonl", data_dir_, domain, split), tok_, layout);
     bool cut = o_.eval_limit > 0 && std::string_view(split) == "test" &&

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "experiments/study/aligned_labels.h"
 #include "experiments/study/job_folder.h"
 #include "experiments/study/settings.h"
 #include "experiments/study/workspace.h"
@@ -25,15 +26,26 @@ Trainable lora_trainable(GPT2& model, const LoraAdapter& adapter) {
   LoraAdapter* a = const_cast<LoraAdapter*>(&adapter);
   t.reseed_dropout = [&model, a](uint64_t seed) {
     model.reseed_dropout(seed);
-    a->reseed_dropout(derive_seed(seed, SeedStream::AdaptersOfModel));
+    a->reseed_dropout(derive_seed(seed, kAdaptersOfModelSeeds));
   };
   return t;
 }
 
+namespace {
+
+// How the job's data files read: job.format, in the aligned-labels layout when asked for.
+TextFormat job_format(const LoraJob& job) {
+  TextFormat format = job.format;
+  if (job.aligned_length > 0) format.qa_layout = aligned_labels_layout(job.aligned_length);
+  return format;
+}
+
+}  // namespace
+
 std::vector<Example> job_examples(const LoraJob& job, const Tokenizer& tok, int64_t seq_len) {
   std::vector<Example> all;
   for (const std::string& file : job.data) {
-    auto part = load_examples(file, tok, job.format, seq_len);
+    auto part = load_examples(file, tok, job_format(job), seq_len);
     all.insert(all.end(), part.begin(), part.end());
   }
   if (!(job.subsample > 0.0 && job.subsample <= 1.0))
@@ -44,7 +56,7 @@ std::vector<Example> job_examples(const LoraJob& job, const Tokenizer& tok, int6
   if (keep == 0)
     input_error("--subsample {} of {} examples leaves none", job.subsample, all.size());
   std::vector<size_t> order =
-      shuffled_indices(all.size(), derive_seed(job.train.seed, SeedStream::Subsample));
+      shuffled_indices(all.size(), derive_seed(job.train.seed, kSubsampleSeeds));
   std::vector<Example> kept;
   for (size_t i = 0; i < keep; ++i) kept.push_back(std::move(all[order[i]]));
   return kept;
@@ -76,8 +88,8 @@ void check_checkpoint_settings(const std::string& path, const nlohmann::json& se
       found == meta.end() ? nlohmann::json() : nlohmann::json::parse(found->second, nullptr, false);
   if (!recorded.is_object())
     input_error(
-        "{} holds no settings record (made by an older lorasum), so it cannot be "
-        "checked against this run: remove it or choose another --out",
+        "{} holds no settings record, so it cannot be checked against this run: remove it or "
+        "choose another --out",
         path);
   if (recorded != settings)
     input_error("{} was written with other settings ({}); resume with those, or remove it", path,
@@ -115,8 +127,8 @@ bool finished_before(const std::string& out, const std::string& result,
   if (!fs::exists(fs::path(out) / result)) return false;
   if (!check_settings(out, settings))
     input_error(
-        "{} holds a {} without a settings record (made by an older lorasum), so it "
-        "cannot be checked against this run: choose another --out or remove it",
+        "{} holds a {} without a settings record, so it cannot be checked against this run: "
+        "choose another --out or remove it",
         out, result);
   if (world::is_root())
     fmt::print(stderr, "{}: already trained with these settings; nothing to do\n", out);
@@ -128,8 +140,9 @@ namespace {
 // The LM head copy that the study's code trained alongside LoRA (PEFT modules_to_save):
 // it starts as the tied embedding and trains; the adapter saved afterwards does not hold it.
 void add_head_copy(GPT2& model, Trainable& t) {
-  model.lm_head_copy = model.wte->weight().clone().set_requires_grad(true);
-  t.params.emplace_back("lm_head_copy.weight", model.lm_head_copy);
+  Tensor copy = model.wte->weight().clone().set_requires_grad(true);
+  model.set_training_head(copy);
+  t.params.emplace_back("lm_head_copy.weight", copy);
 }
 
 }  // namespace
@@ -158,7 +171,8 @@ TrainResult run_lora_job(const LoraJob& job) {
   model->set_requires_grad(false);  // only the adapter trains; base weights stay bit-identical
   int64_t seq_len = std::min(job.train.seq_len, model->config().n_positions);
   std::vector<Example> train_set = job_examples(job, tok, seq_len), eval_set;
-  if (!job.eval_data.empty()) eval_set = load_examples(job.eval_data, tok, job.format, seq_len);
+  if (!job.eval_data.empty())
+    eval_set = load_examples(job.eval_data, tok, job_format(job), seq_len);
   LoraConfig config = job.lora;
   if (config.base_model.empty()) config.base_model = job.model_dir;
   auto adapter = LoraAdapter::create(*model, config, job.init_seed.value_or(job.train.seed));

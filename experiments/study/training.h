@@ -19,6 +19,7 @@ struct LoraJob {
   TrainOptions train;
   // Choices the study's code made (off by default):
   double subsample = 1.0;             // train on a seeded fraction of the mixed data files
+  int64_t aligned_length = 0;         // > 0: QA files in the aligned-labels layout, this long
   bool train_head_copy = false;       // also train a copy of the LM head, which is not saved
   std::optional<uint64_t> init_seed;  // seed of A's initialisation (default: train.seed)
 };
@@ -53,6 +54,11 @@ struct PretrainJob {
 // Trains a BPE on the corpus, then a GPT-2 from scratch; writes a complete model folder with
 // pretraining.json, and a snapshot folder for each of job.save_at.
 TrainResult run_pretrain_job(const PretrainJob& job);
+
+// From a step's dropout seed: the adapters' seed, apart from the model's own dropout.
+inline constexpr SeedStream kAdaptersOfModelSeeds{SeedStream::Rule::Salt, 0xada97e};
+// From a job's seed: which examples --subsample keeps, apart from training's draws.
+inline constexpr SeedStream kSubsampleSeeds{SeedStream::Rule::Salt, 0x5b5a4d91e7c3a1f3ULL};
 
 // Trainable for all LoRA factors of these adapters (dropout reseeded in model and adapters).
 Trainable lora_trainable(GPT2& model, const LoraAdapter& adapter);

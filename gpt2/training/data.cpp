@@ -38,22 +38,6 @@ size_t utf8_length(std::string_view s, size_t i) {
   return bad_second ? 0 : n;
 }
 
-// The ids of `text`, cut or padded with <|endoftext|> to exactly `length`.
-std::vector<int32_t> padded_ids(const std::string& text, const Tokenizer& tokenizer,
-                                int64_t length) {
-  std::vector<int32_t> ids = tokenizer.encode(text);
-  ids.resize(static_cast<size_t>(length), tokenizer.eot_id());
-  return ids;
-}
-
-Example aligned_example(const std::string& question, const std::string& answer,
-                        const Tokenizer& tokenizer, int64_t length) {
-  Example ex;
-  ex.tokens = padded_ids(question, tokenizer, length);
-  ex.labels = padded_ids(answer, tokenizer, length);
-  return ex;
-}
-
 }  // namespace
 
 void require_utf8(std::string_view text, const std::string& path) {
@@ -89,10 +73,10 @@ std::vector<Example> load_qa_jsonl(const std::string& path, const Tokenizer& tok
       input_error("{}:{}: not valid JSON: {}", path, number, e.what());
     }
     if (!obj.is_object()) input_error("{}:{}: expected a JSON object", path, number);
-    if (format.aligned_length > 0) {
-      examples.push_back(aligned_example(field(obj, format.question_field, path, number),
-                                         field(obj, format.answer_field, path, number), tokenizer,
-                                         format.aligned_length));
+    if (format.qa_layout) {
+      examples.push_back(format.qa_layout(field(obj, format.question_field, path, number),
+                                          field(obj, format.answer_field, path, number),
+                                          tokenizer));
       continue;
     }
     std::string prompt =
@@ -212,7 +196,7 @@ Batch make_batch(const std::vector<Example>& examples, const std::vector<size_t>
     int64_t n = std::min<int64_t>(b.seq, static_cast<int64_t>(ex.tokens.size()) - 1);
     for (int64_t t = 0; t < n; ++t) {
       b.ids[r * b.seq + t] = ex.tokens[t];
-      if (!ex.labels.empty()) {  // aligned layout: every position counts
+      if (!ex.labels.empty()) {  // explicit labels: every position counts
         b.targets[r * b.seq + t] = ex.labels[t + 1];
         continue;
       }

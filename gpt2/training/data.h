@@ -2,6 +2,7 @@
 // Training and evaluation data: QA JSONL files and plain text, tokenized into examples and
 // batched with padding. Padding never counts: its targets are ignore_index.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,30 +20,32 @@ enum class DataFormat {
   text,
 };
 
-struct TextFormat {
-  std::string question_field = "question";
-  std::string answer_field = "answer";
-  bool loss_on_answer_only = false;  // --loss-on answer
-  DataFormat data_format = DataFormat::automatic;
-  // > 0: the study's "aligned" layout instead (see load_qa_jsonl).
-  int64_t aligned_length = 0;
-};
-
 // One tokenized training sequence. Tokens before `loss_start` are context only. When `labels`
-// is set (the aligned layout), target t is labels[t + 1] instead of tokens[t + 1].
+// is set (a layout whose targets are not the next tokens), target t is labels[t + 1] instead
+// of tokens[t + 1], and every position counts.
 struct Example {
   std::vector<int32_t> tokens;
   int64_t loss_start = 0;
   std::vector<int32_t> labels;
 };
 
+// Turns one QA record's question and answer into an example: a layout other than
+// load_qa_jsonl's own.
+using QaLayout = std::function<Example(const std::string& question, const std::string& answer,
+                                       const Tokenizer& tokenizer)>;
+
+struct TextFormat {
+  std::string question_field = "question";
+  std::string answer_field = "answer";
+  bool loss_on_answer_only = false;  // --loss-on answer
+  DataFormat data_format = DataFormat::automatic;
+  QaLayout qa_layout = {};  // empty: load_qa_jsonl's layout
+};
+
 // Each line {"question": ..., "answer": ...} becomes
 // "Question: {question}\nAnswer: {answer}<|endoftext|>". Malformed lines are reported with
-// file and line number; an empty file is refused.
-// With format.aligned_length = L, the layout of the study's code instead: the bare question
-// and the bare answer are tokenized separately, each truncated or padded with <|endoftext|> to
-// L tokens; the question is the input and the answer the labels, position by position, and
-// padding counts in the loss (there is no ignore index).
+// file and line number; an empty file is refused. format.qa_layout, when set, makes the
+// examples instead (loss_on_answer_only then does not apply).
 std::vector<Example> load_qa_jsonl(const std::string& path, const Tokenizer& tokenizer,
                                    const TextFormat& format = {});
 // Plain text cut into consecutive windows of seq_len + 1 tokens (overlapping by one so every

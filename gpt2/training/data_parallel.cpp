@@ -26,10 +26,9 @@ double shard_loss_backward(GPT2& model, const Batch& whole, int64_t grad_accum) 
   // The whole batch's mean is the token-weighted mean of the shards' means.
   int64_t counted = whole.counted_tokens();
   double share = counted > 0 ? static_cast<double>(s.batch.counted_tokens()) / counted : 1.0;
-  ag::set_batch_shard({s.first_row, s.batch.batch});
+  ag::BatchShardScope shard_scope({s.first_row, s.batch.batch});
   Tensor loss = model.loss(s.batch.ids, s.batch.targets, s.batch.batch, s.batch.seq, kIgnoreIndex);
   backward(loss, Tensor::scalar(static_cast<float>(share) / static_cast<float>(grad_accum)));
-  ag::set_batch_shard({});
   return loss.item() * share / static_cast<double>(grad_accum);
 }
 

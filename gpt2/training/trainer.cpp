@@ -131,7 +131,8 @@ std::vector<Tensor> tensors(const Trainable& t) {
   return params;
 }
 
-// One call of train(): the plan of steps, the optimizer and what the steps record.
+// One call of train(): the plan of steps, the optimizer and what the steps record. Making one
+// reads nothing; run() first loads the checkpoint it resumes from, if any.
 class TrainLoop {
  public:
   TrainLoop(GPT2& model, Trainable& t, const std::vector<Example>& train_set,
@@ -147,7 +148,6 @@ class TrainLoop {
         params_(tensors(t)),
         opt_(params_, {0.9f, 0.999f, 1e-8f, o.weight_decay}),
         schedule_{o.lr, o.warmup, total_, o.decay},
-        first_step_(start_step()),
         bar_(o.label, total_, o.progress && world::is_root()) {}
 
   TrainResult run() {
@@ -156,9 +156,11 @@ class TrainLoop {
           "--warmup {} is longer than the run's {} steps: the learning rate rises to {}/{} of "
           "its peak and never decays",
           o_.warmup, total_, total_, o_.warmup));
+    int64_t first_step = start_step();
+    began_ = Clock::now();
     model_.set_training(true);
-    bar_.set_start(first_step_);
-    for (int64_t step = first_step_; step < total_; ++step) run_step(step);
+    bar_.set_start(first_step);
+    for (int64_t step = first_step; step < total_; ++step) run_step(step);
     model_.set_training(false);
     return finish();
   }
@@ -217,12 +219,12 @@ class TrainLoop {
       int64_t k = step * o_.grad_accum + micro;  // global micro-batch index
       int64_t epoch = k / micro_per_epoch_, pos = k % micro_per_epoch_;
       if (epoch != order_epoch_) {
-        uint64_t order_seed = derive_seed(o_.seed, SeedStream::EpochOrder, epoch);
+        uint64_t order_seed = derive_seed(o_.seed, kEpochOrderSeeds, epoch);
         batches_ = epoch_batches(train_set_, o_.batch, order_seed, o_.batching);
         order_epoch_ = epoch;
       }
       Batch whole = make_batch(train_set_, batches_[pos], seq_len_, 0);
-      t_.reseed_dropout(derive_seed(o_.seed, SeedStream::StepDropout, k));
+      t_.reseed_dropout(derive_seed(o_.seed, kStepDropoutSeeds, k));
       loss += shard_loss_backward(model_, whole, o_.grad_accum);
       *tokens += whole.counted_tokens();
     }
@@ -270,10 +272,9 @@ class TrainLoop {
   std::vector<Tensor> params_;
   AdamW opt_;
   LrSchedule schedule_;
-  TrainResult result_;  // before first_step_: resuming fills its log
-  int64_t first_step_;
+  TrainResult result_;
   ProgressBar bar_;
-  Clock::time_point began_ = Clock::now();
+  Clock::time_point began_;
   int64_t counted_total_ = 0;
   std::vector<Tensor> best_;                  // parameters at the best evaluation (keep_best)
   std::vector<std::vector<size_t>> batches_;  // of order_epoch_

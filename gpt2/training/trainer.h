@@ -24,6 +24,11 @@ struct LogRow {
   double seconds = 0.0;     // the step's wall time (0 in checkpoints that predate it)
 };
 
+// From TrainOptions::seed: the batch order of epoch `index`, and all dropout of global
+// micro-batch `index` (the seed Trainable::reseed_dropout gets).
+inline constexpr SeedStream kEpochOrderSeeds{SeedStream::Rule::Mix, 0};
+inline constexpr SeedStream kStepDropoutSeeds{SeedStream::Rule::Mix, 1};
+
 struct TrainOptions {
   float lr = 2e-4f;
   int64_t epochs = 1;
