@@ -198,7 +198,9 @@ std::string scatter_grid(const std::vector<PredictorRow>& rows,
                                     with_interval(c.spearman), c.rows);
     plot.x_label = p;
     plot.y_label = "change % of the naive sum";
-    svg::XYSeries independent{"independent init", "", {}}, shared{"shared init", "", {}};
+    svg::XYSeries independent, shared;
+    independent.name = "independent init";
+    shared.name = "shared init";
     for (const PredictorRow& r : rows)
       (r.shared_init ? shared : independent)
           .points.push_back({r.values.at(p), r.change_pct, NAN,

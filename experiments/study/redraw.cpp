@@ -12,7 +12,8 @@ std::vector<std::string> redraw_figures(const std::string& run_dir) {
   auto figures = as_lorasum_writes(run.path, [&] {
     std::vector<std::pair<std::string, std::string>> out;  // file name, SVG
     if (run.name == "results.json") {
-      if (!run.data.value("fit", nlohmann::json()).is_null())  // a fit needs 3 points or more
+      // A null fit had under 3 points: nothing to draw. A missing one is refused as malformed.
+      if (!run.data.contains("fit") || !run.data["fit"].is_null())
         out.push_back({"change_vs_cosine.svg", change_vs_cosine_svg(run.data)});
     } else if (run.name == "ablation.json") {
       out.push_back({"ablation.svg", ablation_svg(run.data)});

@@ -114,7 +114,9 @@ std::string study_main_table(const json& r) {
     out += fmt::format("<p>Random adapters of these shapes: RMS cos {:.4f} ± {:.4f}.</p>\n",
                        r["random_baseline_rms_cos"].value("mean", NAN),
                        r["random_baseline_rms_cos"].value("std", NAN));
-  if (r.contains("fit")) {
+  if (r.contains("fit") && r["fit"].is_null())
+    out += "<p>Fit over pairs × seeds: n/a (a fit needs 3 points or more).</p>\n";
+  if (r.contains("fit") && r["fit"].is_object()) {
     double intercept = r["fit"].value("intercept", NAN);
     out += fmt::format(
         "<p>Fit over pairs × seeds: change % = {:.2f} · RMS cos {} {:.2f}, Pearson r = "

@@ -30,7 +30,11 @@ std::string ablation_table(const json& a) {
       row.push_back(pm(p["change_pct"], p["std"]["change_pct"], "{:+.2f}", "{:.2f}") + "<br>cos " +
                     pm(p["rms_cos"], p["std"]["rms_cos"], "{:.4f}"));
     const json& r = c.at("fit_pearson_r");
-    row.push_back(fmt::format("{:.2f} / {:.2f}", r.value("pairs", NAN), r.value("all", NAN)));
+    auto fit_r = [&r](const char* key) {  // null: a fit over fewer than 3 points
+      const json& v = r.value(key, json());
+      return v.is_number() ? fmt::format("{:.2f}", v.get<double>()) : std::string("n/a");
+    };
+    row.push_back(fit_r("pairs") + " / " + fit_r("all"));
     rows.push_back(std::move(row));
   }
   std::vector<std::string> row = {"<span class=\"study\">the study (GPT-2 Small)</span>"};
