@@ -59,16 +59,17 @@ std::vector<Example> validation_slice(const std::vector<Example>& train, size_t 
 
 CompositionStudy::CompositionStudy(GPT2& model, std::map<std::string, std::vector<Example>> test,
                                    std::map<std::string, std::vector<Example>> validation,
-                                   int64_t rank, int64_t batch, int64_t seq_len)
+                                   int64_t rank, int64_t batch, int64_t seq_len, int search_steps)
     : model_(model),
       test_(std::move(test)),
       validation_(std::move(validation)),
       rank_(rank),
       batch_(batch),
       seq_len_(seq_len),
+      search_steps_(search_steps),
       base_norms_(base_weight_norms(model)) {
   results_.svd_rank = rank;
-  results_.validation_per_domain = kValidationPerDomain;
+  results_.validation_per_domain = validation_.empty() ? 0 : validation_.begin()->second.size();
 }
 
 CombinationExtras& CompositionStudy::extras(const std::vector<std::string>& domains) {
@@ -100,6 +101,7 @@ void CompositionStudy::add(const std::vector<std::string>& domains,
   WeightSearchOptions o;
   o.batch = batch_;
   o.seq_len = seq_len_;
+  o.steps = search_steps_;
   WeightSearch w = search_weights(model_, factors, validation, o);
   for (size_t i = 0; i < domains.size(); ++i)
     e.searched_weight[domains[i]].values.push_back(w.weights[i][0]);

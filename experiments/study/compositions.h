@@ -42,10 +42,11 @@ using CombinationScorer =
 class CompositionStudy {
  public:
   // `test`: each domain's test examples (ξ); `validation`: the slice of each domain's train
-  // split the searched weights are fitted on; `rank`: the SVD re-compression rank.
+  // split the searched weights are fitted on; `rank`: the SVD re-compression rank;
+  // `search_steps`: the most steps the weight search takes.
   CompositionStudy(GPT2& model, std::map<std::string, std::vector<Example>> test,
                    std::map<std::string, std::vector<Example>> validation, int64_t rank,
-                   int64_t batch, int64_t seq_len);
+                   int64_t batch, int64_t seq_len, int search_steps);
 
   // One seed's combination: its single adapters, the merged-data perplexity and the naive
   // sum's (already scored), and how to score any other composition.
@@ -63,6 +64,7 @@ class CompositionStudy {
   GPT2& model_;
   std::map<std::string, std::vector<Example>> test_, validation_;
   int64_t rank_, batch_, seq_len_;
+  int search_steps_;
   std::map<std::string, double> base_norms_;
   CompositionResults results_;
 };

@@ -10,6 +10,7 @@
 #include "experiments/study/study.h"
 #include "gpt2/checkpoint.h"
 #include "lora/factors.h"
+#include "lora/weight_search.h"
 #include "tensor/error.h"
 #include "tensor/io/progress.h"
 #include "tensor/precision.h"
@@ -129,6 +130,18 @@ class Evaluator {
   int64_t done_ = 0;
 };
 
+// A cut-short run cuts the weight search short too: --eval-limit examples per domain at most,
+// --max-steps steps at most, so that the full-size path stays a quick check.
+size_t validation_size(const ReproduceOptions& o) {
+  return o.eval_limit > 0 ? std::min<size_t>(kValidationPerDomain, o.eval_limit)
+                          : kValidationPerDomain;
+}
+
+int search_steps(const ReproduceOptions& o) {
+  int full = WeightSearchOptions{}.steps;
+  return o.max_steps > 0 ? static_cast<int>(std::min<int64_t>(full, o.max_steps)) : full;
+}
+
 class StudyEvaluation {
  public:
   StudyEvaluation(const ReproduceOptions& o, const Preset& p, const std::vector<std::string>& c,
@@ -153,10 +166,10 @@ class StudyEvaluation {
     std::map<std::string, std::vector<Example>> tests, validation;
     for (const std::string& d : R_.domains) {
       tests[d] = test_[d].examples;
-      validation[d] = validation_slice(load(d, "train", length_));
+      validation[d] = validation_slice(load(d, "train", length_), validation_size(o));
     }
     compositions_ = std::make_unique<CompositionStudy>(eval_.model(), tests, validation, p.lora.r,
-                                                       p.eval_batch, length_);
+                                                       p.eval_batch, length_, search_steps(o));
   }
 
   StudyResults run() {
