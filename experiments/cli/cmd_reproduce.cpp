@@ -101,6 +101,10 @@ void add_run_flags(CLI::App* cmd, ReproduceOptions& o) {
       "adapter jobs through GNU parallel, JOBS at once, then the evaluation; JOBS=4 bash plan.sh) "
       "or slurm (a bash script that submits the same stages to sbatch, each once the one before "
       "succeeded, the adapter jobs as an array)");
+  cmd->add_flag_callback(
+      "--no-compositions", [&o] { o.compositions = false; },
+      "Leave out the compositions table (searched weights, TIES, DARE, SVD) and the "
+      "non-additivity ξ, which cost several times the evaluation (an --ablation never has them)");
   cmd->add_flag("--evaluate-only", o.evaluate_only,
                 "Train nothing, only evaluate: every job must be finished (each job folder is "
                 "locked while it is read); else stop with status 2 naming the first unfinished one "

@@ -32,6 +32,7 @@ struct ReproduceOptions {
   bool plan = false;                     // print the jobs (as `format` says) and stop
   std::string format;              // how --plan prints them: shell (when ""), parallel or slurm
   bool evaluate_only = false;      // train nothing: refuse when a job is not finished
+  bool compositions = true;        // the compositions table and ξ (never with --ablation)
   std::string binary = "lorasum";  // how --plan names this program
   bool progress = true;
 };

@@ -152,7 +152,7 @@ class StudyEvaluation {
         jobs_(jobs),
         data_dir_(data_dir),
         tok_(Tokenizer::load(model_dir)),
-        eval_(model_dir, p, 1 + count_models(jobs), o.progress),
+        eval_(model_dir, p, 1 + count_models(jobs, o.compositions && !o.ablation), o.progress),
         length_(std::min(p.adapter.seq_len, eval_.model().config().n_positions)) {
     R_.domains = study_domains();
     R_.choices = c;
@@ -163,6 +163,9 @@ class StudyEvaluation {
       train_[d] = load(d, "train", length_);
       test_short_[d] = load(d, "test", kStudyTripleLength);
     }
+    // An ablation's configurations are compared by their sums; its compositions would cost
+    // each configuration and seed several times the evaluation.
+    if (!o.compositions || o.ablation) return;
     std::map<std::string, std::vector<Example>> tests, validation;
     for (const std::string& d : R_.domains) {
       tests[d] = test_[d].examples;
@@ -180,7 +183,8 @@ class StudyEvaluation {
     fit_x_.insert(fit_x_.end(), all_x_.begin(), all_x_.end());
     fit_y_.insert(fit_y_.end(), all_y_.begin(), all_y_.end());
     R_.fit_all = least_squares(fit_x_, fit_y_);
-    R_.compositions = std::make_shared<CompositionResults>(compositions_->results());
+    if (compositions_)
+      R_.compositions = std::make_shared<CompositionResults>(compositions_->results());
     eval_.finish();
     return R_;
   }
@@ -191,10 +195,10 @@ class StudyEvaluation {
 
   // Evaluations: a single alone, a pair merged and summed, the triple merged and summed, and
   // with all three pairs the three variants.
-  static int64_t count_models(const std::vector<AdapterJob>& jobs) {
+  static int64_t count_models(const std::vector<AdapterJob>& jobs, bool with_compositions) {
     int64_t n[4] = {0, 0, 0, 0};
     for (const AdapterJob& j : jobs) ++n[j.domains.size()];
-    int64_t compositions = 4 * (n[2] + n[3]);  // searched, TIES, DARE, SVD
+    int64_t compositions = with_compositions ? 4 * (n[2] + n[3]) : 0;  // searched, TIES, DARE, SVD
     return n[1] + 2 * n[2] + 2 * n[3] + (n[2] == 3 * n[3] ? 3 * n[3] : 0) + compositions;
   }
 
@@ -317,7 +321,8 @@ class StudyEvaluation {
     }
     SimilarityReport sim = adapter_similarity(*a[pair[0]], *a[pair[1]]);
     if (seed == 0) R_.pair_similarity[label] = sim;
-    compositions_->add(pair, {a[pair[0]], a[pair[1]]}, m, s, scorer(label, pair));
+    if (compositions_)
+      compositions_->add(pair, {a[pair[0]], a[pair[1]]}, m, s, scorer(label, pair));
     pr.ppl_merged.values.push_back(m);
     pr.ppl_sum.values.push_back(s);
     pr.change_pct.values.push_back(change_pct(s, m));
@@ -339,7 +344,8 @@ class StudyEvaluation {
     auto score_sets = sets_for("triple");
     double m = score(eval_.run({a[domains_label(d)]}, score_sets), d);
     double s = score(eval_.run({a[d[0]], a[d[1]], a[d[2]]}, score_sets), d);
-    compositions_->add(d, {a[d[0]], a[d[1]], a[d[2]]}, m, s, scorer("triple", d));
+    if (compositions_)
+      compositions_->add(d, {a[d[0]], a[d[1]], a[d[2]]}, m, s, scorer("triple", d));
     std::vector<SimilarityReport> reports = pair_reports;
     if (reports.size() != 3) {  // --only triple: the pairs' cosines without their merged runs
       reports.clear();
