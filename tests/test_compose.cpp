@@ -166,7 +166,7 @@ TEST_CASE("sum merges adapters of different ranks, alphas, rsLoRA, targets and w
   fs::remove_all(dir);
 }
 
-TEST_CASE("svd at full rank reproduces the sum; at rank K the error is the dropped singular values",
+TEST_CASE("svd at full rank reproduces the sum, at rank K the error is the dropped singular values",
           "[compose]") {
   Rng rng(5);
   AdapterFactors a{"a",

@@ -63,7 +63,7 @@ TEST_CASE("svg grid places each chart in its cell with its own viewBox", "[predi
   CHECK(closed == 4);
 }
 
-TEST_CASE("reproduce adds compositions and ξ; predictors reads the run back", "[reproduce]") {
+TEST_CASE("reproduce adds compositions and ξ, predictors reads the run back", "[reproduce]") {
   std::string dir = test::fresh_dir("compositions_smoke");
   test::CliResult r =
       test::run_lorasum("reproduce --preset smoke --seeds 1 --no-progress --out " + dir);

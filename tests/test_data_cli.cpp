@@ -45,7 +45,7 @@ int64_t qa_tokens(const Tokenizer& tok,
 
 }  // namespace
 
-TEST_CASE("a QA file is read as QA whatever its name; --format text reads it as text",
+TEST_CASE("a QA file is read as QA whatever its name, --format text reads it as text",
           "[cli][data]") {
   test::TinySetup s("data_format");
   Tokenizer tok = Tokenizer::load(s.model());

@@ -176,7 +176,7 @@ TEST_CASE("SIGINT and SIGTERM remove the unfinished files and say what was kept"
 }
 
 TEST_CASE(
-    "a second writer on an output folder stops at once; a killed one leaves no lock or "
+    "a second writer on an output folder stops at once, a killed one leaves no lock or "
     "debris behind",
     "[io]") {
   test::TinySetup s("two_writers");

@@ -369,7 +369,7 @@ TEST_CASE("a fit over fewer than 3 points is n/a, not a number", "[reproduce]") 
   fs::remove_all(out);
 }
 
-TEST_CASE("report refuses a run given twice and an output inside a run; summarises --only",
+TEST_CASE("report refuses a run given twice and an output inside a run, summarises --only",
           "[reproduce]") {
   std::string full = fresh_dir("report_edges_full"), only = fresh_dir("report_edges_only"),
               out = fresh_dir("report_edges_out");

@@ -113,7 +113,7 @@ TEST_CASE("train --resume checks the folder's settings", "[run-folders]") {
   CHECK_THAT(other.err, Catch::Contains("train.lr"));
 }
 
-TEST_CASE("one reproduce at a time per run folder; a killed holder does not leave it stuck",
+TEST_CASE("one reproduce at a time per run folder, a killed holder does not leave it stuck",
           "[run-folders]") {
   std::string dir = fresh_dir("run_folder_lock");
   {

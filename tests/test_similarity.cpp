@@ -184,7 +184,7 @@ TEST_CASE("lorasum similarity on the fixture adapters: text, JSON, CSV and SVG",
   fs::remove(svg);
 }
 
-TEST_CASE("SVG heatmap: cells, labels, legend, escaping; colour and tick helpers", "[similarity]") {
+TEST_CASE("SVG heatmap: cells, labels, legend, escaping, colour and tick helpers", "[similarity]") {
   svg::Heatmap h;
   h.title = "A & <B>";
   h.x_label = "module";

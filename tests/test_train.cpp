@@ -201,7 +201,7 @@ TEST_CASE("global gradient-norm clipping scales all gradients together", "[train
   CHECK(b.grad().to_vector()[0] == Approx(0.8f).epsilon(1e-5));
 }
 
-TEST_CASE("epoch batches: every example once; by-length keeps padding small in a seeded order",
+TEST_CASE("epoch batches: every example once, by-length keeps padding small in a seeded order",
           "[train]") {
   Rng rng(5);
   std::vector<Example> examples(203);  // not a multiple of the batch
