@@ -87,7 +87,7 @@ json pretrain_settings(const PretrainJob& job) {
                    {"embd_pdrop", decimal(c.embd_pdrop)}}},
                  {"validation_fraction", job.validation_fraction},
                  {"train", with_precision(train_json(job.train), job.train.precision)}};
-  // Absent when the steps alone set the length, so records made before token budgets match.
+  // Absent when the steps alone set the length: the record of a run by steps keeps one form.
   if (job.tokens > 0) record["tokens"] = job.tokens;
   return record;
 }
