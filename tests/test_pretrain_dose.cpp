@@ -1,5 +1,7 @@
 // The pretraining dose: token budgets, snapshots of one run, and the dose as a setting of the
 // base model that `reproduce` never reuses across.
+#include <fmt/format.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -113,4 +115,76 @@ TEST_CASE("reproduce --pretrain-tokens makes another base model, never reusing o
   CHECK_THAT(r.err, Contains("tokens"));
   CHECK(json::parse(read_file(dir + "/base-model/settings.json"))["tokens"] == 4000);
   fs::remove_all(dir);
+}
+
+namespace {
+
+// A copy of `results` as if its base model had seen `dose` tokens per parameter, with each
+// pair's change % and RMS cosine and each combination's ξ set by hand: ξ = dose/100·(k+1) for
+// pair k, change % = 10·ξ + 1 and RMS cos = 1 − ξ, so that over the runs the change follows ξ
+// exactly (r = 1) and the cosine exactly against it (r = −1).
+json with_dose(json results, double dose) {
+  results["base_model"]["pretraining"] = {{"tokens_per_parameter", dose},
+                                          {"valid_loss", 6 - dose / 10}};
+  json combinations = json::array();
+  for (size_t k = 0; k < results["pairs"].size(); ++k) {
+    json& pair = results["pairs"][k];
+    double xi = dose / 100 * static_cast<double>(k + 1);
+    pair["change_pct"] = 10 * xi + 1;
+    pair["rms_cos"] = 1 - xi;
+    combinations.push_back(
+        {{"domains", pair["domains"]}, {"xi_mean", {{"mean", xi}, {"std", 0.001}}}});
+  }
+  combinations.push_back(
+      {{"domains", {"math", "medicine", "finance"}}, {"xi_mean", {{"mean", dose}, {"std", 0.0}}}});
+  results["compositions"] = {{"combinations", combinations}};
+  return results;
+}
+
+}  // namespace
+
+TEST_CASE("report sets runs of one size against their pretraining dose, with ξ", "[dose]") {
+  std::string run = test::fresh_dir("dose_report_run"), out = test::fresh_dir("dose_report_out");
+  REQUIRE(test::run_lorasum("reproduce --preset smoke --seeds 2 --max-steps 2 --eval-limit 4 "
+                            "--no-compositions --out " +
+                            run)
+              .status == 0);
+  json results = json::parse(read_file(run + "/results.json"));
+  std::string runs;
+  for (double dose : {8.0, 0.5, 2.0}) {
+    std::string dir = fmt::format("{}-{}", run, dose);
+    fs::create_directories(dir);
+    write_file_atomic(dir + "/results.json", with_dose(results, dose).dump());
+    runs += " " + dir;
+  }
+  test::CliResult r = test::run_lorasum("report --runs" + runs + " --out " + out);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  json scale = json::parse(read_file(out + "/scale.json"));
+  CHECK(scale["axis"] == "tokens_per_parameter");
+  CHECK(scale["study"]["tokens_per_parameter"] == 100.0);
+  REQUIRE(scale["runs"].size() == 3);
+  CHECK(scale["runs"][0]["tokens_per_parameter"] == 0.5);  // ordered by dose
+  CHECK(scale["runs"][2]["tokens_per_parameter"] == 8.0);
+  CHECK(scale["runs"][2]["pairs"]["math+finance"]["xi"] == 0.16);  // 8/100·2
+  CHECK(scale["runs"][2]["triple_xi"] == 8.0);
+  const json& rel = scale["relation"];
+  CHECK(rel["points"] == 9);
+  CHECK(rel["pearson_xi"].get<double>() == Approx(1.0));
+  CHECK(rel["pearson_rms_cos"].get<double>() == Approx(-1.0));
+  CHECK(rel["spearman_xi"].get<double>() == Approx(1.0));
+  std::string md = read_file(out + "/scale.md");
+  CHECK_THAT(md, Contains("against pretraining dose") && Contains("| 0.5 |") &&
+                     Contains("| 5.950 | 0.0050 ± 0.0010 | 0.0100 ± 0.0010 |") &&
+                     Contains("| ~100 |"));
+  CHECK_THAT(read_file(out + "/plots/scale.svg"), Contains("pretraining tokens per parameter"));
+  std::string xi_svg = read_file(out + "/plots/scale_xi.svg");
+  CHECK_THAT(xi_svg, Contains("all three"));
+  CHECK(fs::exists(out + "/plots/change_vs_xi.svg"));
+  // The plots redrawn from scale.json alone are the same bytes.
+  fs::remove(out + "/plots/scale_xi.svg");
+  REQUIRE(test::run_lorasum("plots --from " + out).status == 0);
+  CHECK(read_file(out + "/plots/scale_xi.svg") == xi_svg);
+  for (const std::string& dir : {run, run + "-8", run + "-0.5", run + "-2", out})
+    fs::remove_all(dir);
 }

@@ -1,4 +1,5 @@
-// lorasum report: several reproduce runs side by side, against base-model size.
+// lorasum report: several reproduce runs side by side, against base-model size or pretraining
+// dose.
 #include <fmt/format.h>
 
 #include "experiments/cli/commands.h"
@@ -9,8 +10,9 @@ namespace ls::cli {
 void add_report(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "report",
-      "Gather reproduce runs on base models of several sizes into scale.md, "
-      "scale.json and plots/scale.svg: change % and RMS cos per pair against size");
+      "Gather reproduce runs on base models of several sizes, or of one size at several "
+      "pretraining doses, into scale.md, scale.json and plots/: change %, RMS cos and (where "
+      "measured) the non-additivity ξ per pair against size or tokens per parameter");
   static std::vector<std::string> runs;
   static std::string out;
   cmd->add_option("--runs", runs, "Finished reproduce run folders (each with results.json)")
@@ -23,10 +25,8 @@ void add_report(CLI::App& app) {
                 "study choices, limits), listing the differences");
   cmd->callback([] {
     std::string table = write_scale_report(runs, out, allow_mixed);
-    fmt::print(
-        "{0}\nWritten: {1}/scale.md, scale.json, plots/scale.svg, plots/scale_cos.svg\n"
-        "Report: {1}/report.html\n",
-        table, out);
+    fmt::print("{0}\nWritten: {1}/scale.md, scale.json, plots/\nReport: {1}/report.html\n", table,
+               out);
   });
 }
 

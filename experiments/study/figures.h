@@ -12,15 +12,17 @@ namespace ls {
 std::string change_vs_cosine_svg(const nlohmann::json& results);
 // plots/ablation.svg, from ablation.json.
 std::string ablation_svg(const nlohmann::json& ablation);
-// plots/scale.svg (change %) or plots/scale_cos.svg (RMS cosine), from scale.json.
-std::string scale_svg(const nlohmann::json& scale, bool cosine);
+// The figures of `lorasum report`, from scale.json, as (file name, SVG): scale.svg (change %)
+// and scale_cos.svg (RMS cosine) against its axis (base-model size or pretraining dose), and
+// where the runs measured ξ, scale_xi.svg (ξ against the axis) and change_vs_xi.svg.
+std::vector<std::pair<std::string, std::string>> scale_figures(const nlohmann::json& scale);
 
 }  // namespace ls
 
 namespace ls {
 
 // Redraws, in run_dir, every figure its JSON holds the numbers of (results.json:
-// change_vs_cosine; ablation.json: ablation; scale.json: scale and scale_cos), then its
+// change_vs_cosine; ablation.json: ablation; scale.json: scale_figures), then its
 // report.html; returns the paths written. Figures drawn from adapters (the heatmaps, the
 // training curves) are left as they are. InputError when the folder holds none of the three.
 std::vector<std::string> redraw_figures(const std::string& run_dir);

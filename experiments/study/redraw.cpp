@@ -18,8 +18,7 @@ std::vector<std::string> redraw_figures(const std::string& run_dir) {
     } else if (run.name == "ablation.json") {
       out.push_back({"ablation.svg", ablation_svg(run.data)});
     } else {
-      out.push_back({"scale.svg", scale_svg(run.data, false)});
-      out.push_back({"scale_cos.svg", scale_svg(run.data, true)});
+      out = scale_figures(run.data);
     }
     return out;
   });

@@ -91,7 +91,7 @@ std::vector<std::string> pair_names(const json& scale) {
 }
 
 std::string scale_table(const json& scale) {
-  std::vector<std::string> header = {"run", "preset", "seeds", "parameters"};
+  std::vector<std::string> header = {"run", "preset", "seeds", "parameters", "tokens/param"};
   for (const std::string& p : pair_names(scale)) {
     header.push_back(html::esc(p) + " change %");
     header.push_back("RMS cos");
@@ -101,7 +101,8 @@ std::string scale_table(const json& scale) {
   for (const json& r : scale.at("runs")) {
     std::vector<std::string> row = {html::esc(r.at("run").get<std::string>()),
                                     html::esc(or_dash(r["preset"])), or_dash(r["seeds"]),
-                                    svg::count_label(r.at("parameters").get<double>())};
+                                    svg::count_label(r.at("parameters").get<double>()),
+                                    pm(r.value("tokens_per_parameter", json()), json(), "{:.3g}")};
     bool one = r.value("seeds", 0) == 1;  // one seed's std of 0 would claim a precision
     for (const std::string& p : pair_names(scale)) {
       json f = r.at("pairs").value(p, json::object());
@@ -115,8 +116,10 @@ std::string scale_table(const json& scale) {
     rows.push_back(std::move(row));
   }
   const json& study = scale.at("study");
-  std::vector<std::string> row = {"<span class=\"study\">the study</span>", "gpt2-small", "1",
-                                  svg::count_label(study.at("parameters").get<double>())};
+  std::vector<std::string> row = {
+      "<span class=\"study\">the study</span>", "gpt2-small", "1",
+      svg::count_label(study.at("parameters").get<double>()),
+      "~" + pm(study.value("tokens_per_parameter", json()), json(), "{:.3g}")};
   for (const std::string& p : pair_names(scale)) {
     row.push_back(
         fmt::format("<span class=\"study\">{}</span>", published(study.at("change_pct"), p)));
@@ -124,7 +127,14 @@ std::string scale_table(const json& scale) {
   }
   row.push_back("—");
   rows.push_back(std::move(row));
-  return html::table(header, rows) + "<p>Mean ± std over each run's seeds.</p>\n";
+  std::string out = html::table(header, rows) + "<p>Mean ± std over each run's seeds.</p>\n";
+  if (const json& rel = scale.value("relation", json()); rel.is_object())
+    out += fmt::format(
+        "<p>Over the {} pair points (each a run's mean), change % against the non-additivity ξ: "
+        "Pearson r {:.2f}; against RMS cosine: Pearson r {:.2f}.</p>\n",
+        rel.at("points").get<int>(), rel.at("pearson_xi").get<double>(),
+        rel.at("pearson_rms_cos").get<double>());
+  return out;
 }
 
 }  // namespace

@@ -7,7 +7,9 @@
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
+#include "experiments/study/correlation.h"
 #include "experiments/study/figures.h"
 #include "experiments/study/report_page.h"
 #include "experiments/study/run_settings.h"
@@ -25,6 +27,10 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+// GPT-2 Small's pretraining dose, where the study's figures are drawn on a dose axis: OpenAI
+// published no token count, so this is an order-of-magnitude estimate.
+constexpr double kGpt2TokensPerParameter = 100;
+
 struct MeanStd {
   double mean = NAN, std = NAN;
 };
@@ -34,8 +40,9 @@ struct RunFigures {
   std::string dir, preset;
   int seeds = 0;
   double parameters = 0, block_parameters = 0;
-  std::map<std::string, MeanStd> change, cos;  // by pair label
-  MeanStd triple, random_cos;                  // random_cos: random adapters of the run's shapes
+  double tokens_per_parameter = NAN, base_valid_loss = NAN;  // the base's pretraining, if known
+  std::map<std::string, MeanStd> change, cos, xi;            // by pair label
+  MeanStd triple, triple_xi, random_cos;  // random_cos: random adapters of the run's shapes
   double fit_r = NAN;
   json protocol;  // everything but the base model that made the figures; see protocol()
   std::vector<std::pair<std::string, std::string>> settings;  // run_settings_lines
@@ -55,6 +62,11 @@ MeanStd mean_std(const json& j, const char* key, const std::string& path) {
   return {number(j, key, path), number(j["std"], key, path)};
 }
 
+// {"mean": m, "std": s}
+MeanStd mean_std_of(const json& j, const std::string& path) {
+  return {number(j, "mean", path), number(j, "std", path)};
+}
+
 // The base model's size: recorded in results.json, or read from the run's base-model/.
 void read_size(const json& j, const std::string& dir, const std::string& path, RunFigures& r) {
   if (j.contains("base_model") && j["base_model"].is_object()) {
@@ -71,6 +83,30 @@ void read_size(const json& j, const std::string& dir, const std::string& path, R
   GPT2Config c = GPT2Config::load(config);
   r.parameters = c.parameter_count();
   r.block_parameters = c.block_parameter_count();
+}
+
+// The base model's pretraining dose, when its results.json records one (a base pretrained by
+// lorasum pretrain; a base from elsewhere, such as GPT-2, has none).
+void read_dose(const json& j, const std::string& path, RunFigures& r) {
+  if (!j.contains("base_model") || !j["base_model"].contains("pretraining")) return;
+  const json& p = j["base_model"]["pretraining"];
+  r.tokens_per_parameter = number(p, "tokens_per_parameter", path);
+  r.base_valid_loss = number(p, "valid_loss", path);
+}
+
+// ξ of each pair and of the triple, from the compositions table of a run that has one.
+void read_xi(const json& j, const std::string& path, RunFigures& r) {
+  if (!j.contains("compositions") || !j["compositions"].is_object()) return;
+  for (const json& c : j["compositions"].value("combinations", json::array())) {
+    if (!c.contains("domains") || !c["domains"].is_array() || !c.contains("xi_mean"))
+      input_error("{}: a composition without its domains or xi_mean", path);
+    auto domains = c["domains"].get<std::vector<std::string>>();
+    MeanStd xi = mean_std_of(c["xi_mean"], path);
+    if (domains.size() == 3)
+      r.triple_xi = xi;
+    else
+      r.xi[domains_label(domains)] = xi;
+  }
 }
 
 // The data a run's jobs trained on and were scored on: recorded in results.json, or (a
@@ -142,6 +178,8 @@ RunFigures read_run(const std::string& dir) {
   r.preset = j.value("preset", "");
   r.seeds = j.value("seeds", 0);
   read_size(j, dir, path, r);
+  read_dose(j, path, r);
+  read_xi(j, path, r);
   for (const json& p : j["pairs"]) {
     if (!p.contains("domains") || !p["domains"].is_array())
       input_error("{}: a pair without its domains", path);
@@ -153,8 +191,7 @@ RunFigures read_run(const std::string& dir) {
     r.triple = mean_std(j["triple"], "change_pct", path);
   if (j.contains("fit") && j["fit"].is_object()) r.fit_r = number(j["fit"], "pearson_r", path);
   if (j.contains("random_baseline_rms_cos") && j["random_baseline_rms_cos"].is_object())
-    r.random_cos = {number(j["random_baseline_rms_cos"], "mean", path),
-                    number(j["random_baseline_rms_cos"], "std", path)};
+    r.random_cos = mean_std_of(j["random_baseline_rms_cos"], path);
   r.protocol = protocol(j, dir);
   r.settings = run_settings_lines(j);
   r.cut_short = cut_short_flags(j);
@@ -169,20 +206,25 @@ std::string pm(const MeanStd& v, int seeds, const char* mean_format, const char*
 
 std::string millions(double n) { return fmt::format("{:.2f} M", n / 1e6); }
 
+std::string dose_text(double tokens_per_parameter) {
+  return std::isnan(tokens_per_parameter) ? "—" : fmt::format("{:.3g}", tokens_per_parameter);
+}
+
 std::vector<std::string> pair_labels() {
   const auto& d = study_domains();
   return {domains_label({d[0], d[1]}), domains_label({d[0], d[2]}), domains_label({d[1], d[2]})};
 }
 
 std::string table(const std::vector<RunFigures>& runs, double study_parameters) {
-  std::string out = "| run | preset | seeds | parameters | in blocks |";
+  std::string out = "| run | preset | seeds | parameters | in blocks | tokens/param |";
   for (const std::string& p : pair_labels()) out += fmt::format(" {} change % | RMS cos |", p);
-  out += " all three change % | fit r |\n|---|---|---|---|---|";
+  out += " all three change % | fit r |\n|---|---|---|---|---|---|";
   for (size_t i = 0; i < pair_labels().size(); ++i) out += "---|---|";
   out += "---|---|\n";
   for (const RunFigures& r : runs) {
-    out += fmt::format("| {} | {} | {} | {} | {} |", r.dir, r.preset, r.seeds,
-                       millions(r.parameters), millions(r.block_parameters));
+    out += fmt::format("| {} | {} | {} | {} | {} | {} |", r.dir, r.preset, r.seeds,
+                       millions(r.parameters), millions(r.block_parameters),
+                       dose_text(r.tokens_per_parameter));
     for (const std::string& p : pair_labels()) {
       bool has = r.change.count(p) != 0;
       out += fmt::format(" {} | {} |", has ? pm(r.change.at(p), r.seeds, "{:+.1f}", "{:.1f}") : "—",
@@ -191,13 +233,78 @@ std::string table(const std::vector<RunFigures>& runs, double study_parameters) 
     out += fmt::format(" {} | {} |\n", pm(r.triple, r.seeds, "{:+.1f}", "{:.1f}"),
                        std::isnan(r.fit_r) ? "n/a" : fmt::format("{:.2f}", r.fit_r));
   }
-  out +=
-      fmt::format("| the study (one run) | gpt2-small | 1 | {} | {} |", millions(study_parameters),
-                  millions(GPT2Config::preset("gpt2").block_parameter_count()));
+  out += fmt::format(
+      "| the study (one run) | gpt2-small | 1 | {} | {} | ~{:g} |", millions(study_parameters),
+      millions(GPT2Config::preset("gpt2").block_parameter_count()), kGpt2TokensPerParameter);
   for (const std::string& p : pair_labels())
     out += fmt::format(" {:+.2f} | — |", published_change().at(p));
   return out + " — | — |\n";
 }
+
+// ξ per pair and for the triple, with the base's dose and validation loss; empty when no run
+// measured ξ.
+std::string xi_table(const std::vector<RunFigures>& runs) {
+  if (std::none_of(runs.begin(), runs.end(), [](const RunFigures& r) { return !r.xi.empty(); }))
+    return "";
+  std::string out =
+      "\n### Non-additivity ξ\n\nξ: mean over a domain's test tokens of KL(single adapter ‖ "
+      "sum), averaged over the combination's domains (nats per token).\n\n"
+      "| run | tokens/param | base valid loss |";
+  for (const std::string& p : pair_labels()) out += fmt::format(" ξ {} |", p);
+  out += " ξ all three |\n|---|---|---|---|---|---|---|\n";
+  for (const RunFigures& r : runs) {
+    out +=
+        fmt::format("| {} | {} | {} |", r.dir, dose_text(r.tokens_per_parameter),
+                    std::isnan(r.base_valid_loss) ? "—" : fmt::format("{:.3f}", r.base_valid_loss));
+    for (const std::string& p : pair_labels())
+      out +=
+          fmt::format(" {} |", r.xi.count(p) ? pm(r.xi.at(p), r.seeds, "{:.4f}", "{:.4f}") : "—");
+    out += fmt::format(" {} |\n", pm(r.triple_xi, r.seeds, "{:.4f}", "{:.4f}"));
+  }
+  return out;
+}
+
+// Over every (run, pair) with ξ, how closely ξ and the RMS cosine follow the change % (pair
+// means); null under 3 points.
+json relation(const std::vector<RunFigures>& runs) {
+  std::vector<double> change, xi, cos;
+  for (const RunFigures& r : runs)
+    for (const auto& [label, x] : r.xi)
+      if (r.change.count(label)) {
+        change.push_back(r.change.at(label).mean);
+        xi.push_back(x.mean);
+        cos.push_back(r.cos.at(label).mean);
+      }
+  if (change.size() < 3) return nullptr;
+  return {{"points", change.size()},
+          {"pearson_xi", pearson(xi, change)},
+          {"spearman_xi", spearman(xi, change)},
+          {"pearson_rms_cos", pearson(cos, change)},
+          {"spearman_rms_cos", spearman(cos, change)}};
+}
+
+std::string relation_text(const json& rel) {
+  if (rel.is_null()) return "";
+  return fmt::format(
+      "\nOver the {} pair points (each a run's mean), change % against ξ: Pearson r {:.2f}, "
+      "Spearman ρ {:.2f}; against RMS cosine: Pearson r {:.2f}, Spearman ρ {:.2f}.\n",
+      rel["points"].get<int>(), rel["pearson_xi"].get<double>(), rel["spearman_xi"].get<double>(),
+      rel["pearson_rms_cos"].get<double>(), rel["spearman_rms_cos"].get<double>());
+}
+
+// Runs of one model size at several recorded pretraining doses are drawn against the dose;
+// anything else against the base model's size.
+bool by_dose(const std::vector<RunFigures>& runs) {
+  std::set<double> sizes, doses;
+  for (const RunFigures& r : runs) {
+    if (std::isnan(r.tokens_per_parameter)) return false;
+    sizes.insert(r.parameters);
+    doses.insert(r.tokens_per_parameter);
+  }
+  return sizes.size() == 1 && doses.size() > 1;
+}
+
+json or_null(double v) { return std::isnan(v) ? json(nullptr) : json(v); }
 
 json run_json(const RunFigures& r) {
   json pairs;
@@ -206,15 +313,23 @@ json run_json(const RunFigures& r) {
                     {"change_pct_std", c.std},
                     {"rms_cos", r.cos.at(label).mean},
                     {"rms_cos_std", r.cos.at(label).std}};
-  auto or_null = [](double v) { return std::isnan(v) ? json(nullptr) : json(v); };
+  for (const auto& [label, x] : r.xi)
+    if (pairs.contains(label)) {
+      pairs[label]["xi"] = x.mean;
+      pairs[label]["xi_std"] = x.std;
+    }
   return {{"run", r.dir},
           {"preset", r.preset},
           {"seeds", r.seeds},
           {"parameters", r.parameters},
           {"block_parameters", r.block_parameters},
+          {"tokens_per_parameter", or_null(r.tokens_per_parameter)},
+          {"base_valid_loss", or_null(r.base_valid_loss)},
           {"pairs", pairs},
           {"triple_change_pct", or_null(r.triple.mean)},
           {"triple_change_pct_std", or_null(r.triple.std)},
+          {"triple_xi", or_null(r.triple_xi.mean)},
+          {"triple_xi_std", or_null(r.triple_xi.std)},
           {"fit_pearson_r", or_null(r.fit_r)},
           {"random_rms_cos", or_null(r.random_cos.mean)},
           {"random_rms_cos_std", or_null(r.random_cos.std)}};
@@ -254,32 +369,43 @@ std::string write_scale_report(const std::vector<std::string>& run_dirs, const s
   std::vector<RunFigures> runs;
   for (const std::string& dir : run_dirs) runs.push_back(read_run(dir));
   check_folders(run_dirs, out);
-  std::stable_sort(runs.begin(), runs.end(), [](const RunFigures& a, const RunFigures& b) {
-    return a.parameters < b.parameters;
+  // By size, then by dose (a run without a recorded dose first).
+  auto dose = [](const RunFigures& r) {
+    return std::isnan(r.tokens_per_parameter) ? -1.0 : r.tokens_per_parameter;
+  };
+  std::stable_sort(runs.begin(), runs.end(), [&](const RunFigures& a, const RunFigures& b) {
+    return std::pair{a.parameters, dose(a)} < std::pair{b.parameters, dose(b)};
   });
   std::vector<std::string> mixed = differences(runs);
   if (!mixed.empty() && !allow_mixed)
     input_error(
         "report: the runs differ in more than their base models, so their figures would not "
-        "show the effect of size alone:\n  {}\n(--allow-mixed writes the report anyway and "
-        "lists these differences in it)",
+        "show the effect of size or pretraining dose alone:\n  {}\n(--allow-mixed writes the "
+        "report anyway and lists these differences in it)",
         fmt::join(mixed, "\n  "));
   double study_parameters = GPT2Config::preset("gpt2").parameter_count();
-  std::string md = table(runs, study_parameters);
+  json rel = relation(runs);
+  std::string md = table(runs, study_parameters) + xi_table(runs) + relation_text(rel);
   if (!mixed.empty())
     md += "\nThe runs differ in more than their base models (--allow-mixed):\n\n- " +
           fmt::format("{}", fmt::join(mixed, "\n- ")) + "\n";
+  bool dose_axis = by_dose(runs);
   json j = {{"runs", json::array()},
+            {"axis", dose_axis ? "tokens_per_parameter" : "parameters"},
             {"differences", mixed},
-            {"study", {{"parameters", study_parameters}, {"change_pct", published_change()}}}};
+            {"study",
+             {{"parameters", study_parameters},
+              {"tokens_per_parameter", kGpt2TokensPerParameter},
+              {"change_pct", published_change()}}}};
+  if (!rel.is_null()) j["relation"] = rel;
   for (const RunFigures& r : runs) j["runs"].push_back(run_json(r));
   fs::create_directories(out + "/plots");
-  write_file_atomic(out + "/scale.md", "# Change % and RMS cosine against base-model size\n\n" +
-                                           settings_head(runs) +
-                                           "Mean ± std over each run's seeds.\n\n" + md);
+  write_file_atomic(out + "/scale.md",
+                    fmt::format("# Change % and RMS cosine against {}\n\n",
+                                dose_axis ? "pretraining dose" : "base-model size") +
+                        settings_head(runs) + "Mean ± std over each run's seeds.\n\n" + md);
   write_file_atomic(out + "/scale.json", j.dump(2) + "\n");
-  write_file_atomic(out + "/plots/scale.svg", scale_svg(j, false));
-  write_file_atomic(out + "/plots/scale_cos.svg", scale_svg(j, true));
+  for (const auto& [name, svg] : scale_figures(j)) write_file_atomic(out + "/plots/" + name, svg);
   write_report_page(out);
   return md;
 }

@@ -1,10 +1,12 @@
 #pragma once
 // `lorasum report --runs RUN... --out DIR`: finished `reproduce` runs on base models of several
-// sizes, side by side. Writes scale.md, scale.json and plots/scale.svg (change % per pair
-// against base-model parameters, the study's figures at GPT-2 Small's size) and
-// plots/scale_cos.svg (RMS cosine per pair); returns the markdown table. Runs that differ in
-// anything but the base model (data, hyperparameters, study choices, limits) are refused with
-// the differences named, unless allow_mixed, which lists them in the report.
+// sizes, or of one size at several pretraining doses, side by side. Writes scale.md,
+// scale.json and plots/ (figures.h's scale_figures: change % and RMS cosine per pair against
+// base-model parameters or tokens per parameter, the study's figures at GPT-2 Small's; ξ
+// against the same axis and change % against ξ where the runs measured ξ); returns the
+// markdown. Runs that differ in anything but the base model (data, hyperparameters, study
+// choices, limits) are refused with the differences named, unless allow_mixed, which lists them
+// in the report.
 #include <string>
 #include <vector>
 
