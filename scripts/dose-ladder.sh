@@ -18,6 +18,9 @@ DOSES=${DOSES:-0.1 0.3 1 3 10 30}
 CHOICES=${CHOICES:-none all}
 SEEDS=${SEEDS:-3}
 LR=${LR:-}  # the adapters' learning rate (default: the preset's)
+# The compositions scored beside the naive sum (reproduce --compositions; "none" keeps ξ alone,
+# the ladder's measure, at a fraction of the evaluation's cost). Default: reproduce's.
+COMPOSITIONS=${COMPOSITIONS:-}
 
 # The tiny preset's model: 4 layers, 4 heads, width 128, 128 positions, a BPE of 2048 tokens.
 shape="--vocab-size 2048 --n-layer 4 --n-head 4 --n-embd 128 --n-positions 128 --dropout 0"
@@ -51,7 +54,8 @@ adapters() {
       out="$RUNS/$(basename "$DATA")-$c${LR:+-lr$LR}/dose-$d"
       echo "dose-ladder: dose $d tokens/parameter ($n tokens), choices $c -> $out" >&2
       "$LORASUM" reproduce --preset tiny --data "$DATA" --model "$model" --study-choices "$c" \
-        --seeds "$SEEDS" ${LR:+--lr "$LR"} --no-progress --out "$out"
+        --seeds "$SEEDS" ${LR:+--lr "$LR"} ${COMPOSITIONS:+--compositions "$COMPOSITIONS"} \
+        --no-progress --out "$out"
     done
   done
 }

@@ -109,5 +109,32 @@ TEST_CASE("reproduce adds compositions and ξ, predictors reads the run back", "
   CHECK(lines(read_file(out + "/predictors.csv")) == 4);
   CHECK_THAT(read_file(out + "/plots/predictors.svg"), Catch::Contains("gradient_cos"));
   CHECK(test::run_lorasum("predictors --runs " + out + " --out " + out + "/x").status == 2);
+
+  // Fewer compositions: the same adapters score the same, the rest is left out, ξ stays.
+  fs::remove_all(out);
+  test::CliResult ties = test::run_lorasum(
+      "reproduce --preset smoke --seeds 1 --no-progress "
+      "--compositions ties --out " +
+      dir);
+  INFO(ties.err);
+  REQUIRE(ties.status == 0);
+  CHECK_THAT(ties.out, Catch::Contains("| combination | naive sum | TIES (density 0.2) |\n") &&
+                           !Catch::Contains("Searched weights:"));
+  json again = json::parse(read_file(dir + "/results.json"));
+  const json& t = again["compositions"];
+  CHECK(t["methods"] == json({"sum", "ties"}));
+  for (size_t i = 0; i < 4; ++i) {
+    CHECK(t["combinations"][i]["change_pct"]["ties"] == c["combinations"][i]["change_pct"]["ties"]);
+    CHECK(t["combinations"][i]["xi_mean"] == c["combinations"][i]["xi_mean"]);
+    CHECK_FALSE(t["combinations"][i]["change_pct"].contains("svd"));
+  }
+  CHECK(lines(read_file(dir + "/compositions.csv")) == 1 + 4 * 2);
+  CHECK_THAT(read_file(dir + "/nonadditivity.csv"), Catch::Contains(",\n"));  // no weights
+  for (const char* bad : {"ties,foo", "ties,,svd", "ties,ties", ""}) {
+    test::CliResult b = test::run_lorasum(std::string("reproduce --preset smoke --compositions '") +
+                                          bad + "' --out " + dir);
+    CHECK(b.status == 2);
+    CHECK_THAT(b.err, Catch::Contains("--compositions") && Catch::Contains("searched, ties"));
+  }
   fs::remove_all(dir);
 }

@@ -2,6 +2,7 @@
 #include "experiments/cli/checks.h"
 #include "experiments/cli/commands.h"
 #include "experiments/cli/precision_flag.h"
+#include "experiments/study/compositions.h"
 #include "experiments/study/pretrain_dose.h"
 #include "experiments/study/reproduce.h"
 
@@ -105,6 +106,11 @@ void add_run_flags(CLI::App* cmd, ReproduceOptions& o) {
       "--no-compositions", [&o] { o.compositions = false; },
       "Leave out the compositions table (searched weights, TIES, DARE, SVD) and the "
       "non-additivity ξ, which cost several times the evaluation (an --ablation never has them)");
+  cmd->add_option_function<std::string>(
+      "--compositions",
+      [&o](const std::string& names) { o.composed = parse_composed(names, "--compositions"); },
+      "The compositions scored beside the naive sum: a comma-separated list of searched, ties, "
+      "dare, svd (default all four), or none for the naive sum's table and ξ alone");
   cmd->add_flag("--evaluate-only", o.evaluate_only,
                 "Train nothing, only evaluate: every job must be finished (each job folder is "
                 "locked while it is read); else stop with status 2 naming the first unfinished one "

@@ -2,9 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "lora/compose.h"
 #include "lora/interference_probe.h"
 #include "lora/weight_search.h"
+#include "tensor/error.h"
 #include "tensor/io/file_io.h"
 
 namespace ls {
@@ -50,6 +53,22 @@ const std::vector<std::string>& composition_methods() {
   return methods;
 }
 
+std::vector<std::string> parse_composed(const std::string& names, const std::string& flag) {
+  if (names == "none") return {};
+  std::vector<std::string> out;
+  for (const std::string& m : composition_methods()) {
+    if (m == "sum") continue;
+    if (("," + names + ",").find("," + m + ",") != std::string::npos) out.push_back(m);
+  }
+  // Every name known and none twice: the chosen ones joined back give the list's length.
+  size_t length = out.empty() ? 0 : out.size() - 1;
+  for (const std::string& m : out) length += m.size();
+  if (out.empty() || length != names.size())
+    input_error("{} {}: expected none or a comma-separated list of searched, ties, dare, svd", flag,
+                names);
+  return out;
+}
+
 std::vector<Example> validation_slice(const std::vector<Example>& train, size_t count) {
   std::vector<size_t> order = shuffled_indices(train.size(), kValidationSeed);
   std::vector<Example> out;
@@ -59,7 +78,8 @@ std::vector<Example> validation_slice(const std::vector<Example>& train, size_t 
 
 CompositionStudy::CompositionStudy(GPT2& model, std::map<std::string, std::vector<Example>> test,
                                    std::map<std::string, std::vector<Example>> validation,
-                                   int64_t rank, int64_t batch, int64_t seq_len, int search_steps)
+                                   int64_t rank, int64_t batch, int64_t seq_len, int search_steps,
+                                   const std::vector<std::string>& composed)
     : model_(model),
       test_(std::move(test)),
       validation_(std::move(validation)),
@@ -68,8 +88,15 @@ CompositionStudy::CompositionStudy(GPT2& model, std::map<std::string, std::vecto
       seq_len_(seq_len),
       search_steps_(search_steps),
       base_norms_(base_weight_norms(model)) {
+  results_.methods = {"sum"};
+  results_.methods.insert(results_.methods.end(), composed.begin(), composed.end());
   results_.svd_rank = rank;
   results_.validation_per_domain = validation_.empty() ? 0 : validation_.begin()->second.size();
+}
+
+bool CompositionStudy::has(const std::string& method) const {
+  return std::find(results_.methods.begin(), results_.methods.end(), method) !=
+         results_.methods.end();
 }
 
 CombinationExtras& CompositionStudy::extras(const std::vector<std::string>& domains) {
@@ -98,20 +125,22 @@ void CompositionStudy::add(const std::vector<std::string>& domains,
     validation.insert(validation.end(), slice.begin(), slice.end());
   }
   record("sum", ppl_sum);
-  WeightSearchOptions o;
-  o.batch = batch_;
-  o.seq_len = seq_len_;
-  o.steps = search_steps_;
-  WeightSearch w = search_weights(model_, factors, validation, o);
-  for (size_t i = 0; i < domains.size(); ++i)
-    e.searched_weight[domains[i]].values.push_back(w.weights[i][0]);
-  record("searched", score_factors(compose(apply_weights(factors, w), {}).adapter));
-  MergeOptions ties{MergeMethod::ties, {}, 0, kTiesDensity};
-  MergeOptions dare{MergeMethod::dare, {}, 0, kDareDensity};
-  MergeOptions svd{MergeMethod::svd, {}, rank_};
-  record("ties", score_factors(compose(factors, ties).adapter));
-  record("dare", score_factors(compose(factors, dare).adapter));
-  record("svd", score_factors(compose(factors, svd).adapter));
+  if (has("searched")) {
+    WeightSearchOptions o;
+    o.batch = batch_;
+    o.seq_len = seq_len_;
+    o.steps = search_steps_;
+    WeightSearch w = search_weights(model_, factors, validation, o);
+    for (size_t i = 0; i < domains.size(); ++i)
+      e.searched_weight[domains[i]].values.push_back(w.weights[i][0]);
+    record("searched", score_factors(compose(apply_weights(factors, w), {}).adapter));
+  }
+  const std::pair<const char*, MergeOptions> merges[] = {
+      {"ties", {MergeMethod::ties, {}, 0, kTiesDensity}},
+      {"dare", {MergeMethod::dare, {}, 0, kDareDensity}},
+      {"svd", {MergeMethod::svd, {}, rank_}}};
+  for (const auto& [method, options] : merges)
+    if (has(method)) record(method, score_factors(compose(factors, options).adapter));
   add_nonadditivity(e, singles);
 }
 
@@ -135,21 +164,27 @@ void CompositionStudy::add_nonadditivity(CombinationExtras& e,
 namespace {
 
 std::string compositions_markdown(const CompositionResults& r) {
-  std::string out = fmt::format(
+  auto has = [&](const char* m) {
+    return std::find(r.methods.begin(), r.methods.end(), m) != r.methods.end();
+  };
+  std::string out =
       "\n### Compositions\n\nchange % against merged-data training of other compositions of the "
-      "same single adapters. Searched weights: one per adapter, fitted by gradient descent on "
-      "{} examples of each domain's train split (never a test split). TIES and DARE as "
-      "`lorasum merge` writes them (rank Σr); SVD: the exact sum re-compressed to rank {}.\n\n"
-      "| combination |",
-      r.validation_per_domain, r.svd_rank);
-  for (const std::string& m : composition_methods())
-    out += fmt::format(" {} |", method_label(m, r.svd_rank));
+      "same single adapters.";
+  if (has("searched"))
+    out += fmt::format(
+        " Searched weights: one per adapter, fitted by gradient descent on {} examples of each "
+        "domain's train split (never a test split).",
+        r.validation_per_domain);
+  if (has("ties") || has("dare")) out += " TIES and DARE as `lorasum merge` writes them (rank Σr).";
+  if (has("svd")) out += fmt::format(" SVD: the exact sum re-compressed to rank {}.", r.svd_rank);
+  out += "\n\n| combination |";
+  for (const std::string& m : r.methods) out += fmt::format(" {} |", method_label(m, r.svd_rank));
   out += "\n|---|";
-  for (size_t i = 0; i < composition_methods().size(); ++i) out += "---|";
+  for (size_t i = 0; i < r.methods.size(); ++i) out += "---|";
   out += "\n";
   for (const CombinationExtras& e : r.combinations) {
     out += fmt::format("| {} |", domains_label(e.domains));
-    for (const std::string& m : composition_methods())
+    for (const std::string& m : r.methods)
       out += fmt::format(" {} |", mean_pm(e.change_pct.at(m), "{:+.2f}", "{:.2f}"));
     out += "\n";
   }
@@ -163,12 +198,12 @@ std::string compositions_markdown(const CompositionResults& r) {
     out += fmt::format("| {} | {} | {} | {} | {} |\n", domains_label(e.domains),
                        by_domain(e, e.xi, "{:.3g}"), mean_pm(e.xi_mean, "{:.3g}"),
                        by_domain(e, e.relative_norm, "{:.4f}"),
-                       by_domain(e, e.searched_weight, "{:.3f}"));
+                       e.searched_weight.empty() ? "—" : by_domain(e, e.searched_weight, "{:.3f}"));
   return out;
 }
 
 json compositions_json(const CompositionResults& r) {
-  json out = {{"methods", composition_methods()},
+  json out = {{"methods", r.methods},
               {"svd_rank", r.svd_rank},
               {"ties_density", kTiesDensity},
               {"dare_density", kDareDensity},
@@ -189,7 +224,7 @@ json compositions_json(const CompositionResults& r) {
 std::string compositions_csv(const CompositionResults& r) {
   std::string out = "combination,seed,method,ppl_merged,ppl,change_pct\n";
   for (const CombinationExtras& e : r.combinations)
-    for (const std::string& m : composition_methods())
+    for (const std::string& m : r.methods)
       for (size_t s = 0; s < e.ppl.at(m).values.size(); ++s)
         out += fmt::format("{},{},{},{:.6f},{:.6f},{:.4f}\n", domains_label(e.domains), s, m,
                            e.ppl_merged.values[s], e.ppl.at(m).values[s],
@@ -202,9 +237,11 @@ std::string nonadditivity_csv(const CompositionResults& r) {
   for (const CombinationExtras& e : r.combinations)
     for (const std::string& d : e.domains)
       for (size_t s = 0; s < e.xi.at(d).values.size(); ++s)
-        out += fmt::format("{},{},{},{:.6g},{:.6g},{:.6g}\n", domains_label(e.domains), s, d,
+        out += fmt::format("{},{},{},{:.6g},{:.6g},{}\n", domains_label(e.domains), s, d,
                            e.xi.at(d).values[s], e.relative_norm.at(d).values[s],
-                           e.searched_weight.at(d).values[s]);
+                           e.searched_weight.empty()  // an empty cell: no search was run
+                               ? ""
+                               : fmt::format("{:.6g}", e.searched_weight.at(d).values[s]));
   return out;
 }
 

@@ -18,6 +18,9 @@ namespace ls {
 
 // The compositions, in table order: the naive sum first.
 const std::vector<std::string>& composition_methods();
+// `names` (comma-separated methods of composition_methods() but "sum", or "none"), checked, in
+// table order; InputError naming `flag` and the methods otherwise.
+std::vector<std::string> parse_composed(const std::string& names, const std::string& flag);
 
 struct CombinationExtras {
   std::vector<std::string> domains;
@@ -30,6 +33,7 @@ struct CombinationExtras {
 };
 
 struct CompositionResults {
+  std::vector<std::string> methods;             // scored, in table order: "sum" first
   std::vector<CombinationExtras> combinations;  // the pairs, then the triple
   int64_t svd_rank = 0;
   size_t validation_per_domain = 0;
@@ -43,10 +47,12 @@ class CompositionStudy {
  public:
   // `test`: each domain's test examples (ξ); `validation`: the slice of each domain's train
   // split the searched weights are fitted on; `rank`: the SVD re-compression rank;
-  // `search_steps`: the most steps the weight search takes.
+  // `search_steps`: the most steps the weight search takes; `composed`: the methods scored
+  // beside the sum (parse_composed).
   CompositionStudy(GPT2& model, std::map<std::string, std::vector<Example>> test,
                    std::map<std::string, std::vector<Example>> validation, int64_t rank,
-                   int64_t batch, int64_t seq_len, int search_steps);
+                   int64_t batch, int64_t seq_len, int search_steps,
+                   const std::vector<std::string>& composed);
 
   // One seed's combination: its single adapters, the merged-data perplexity and the naive
   // sum's (already scored), and how to score any other composition.
@@ -65,6 +71,7 @@ class CompositionStudy {
   std::map<std::string, std::vector<Example>> test_, validation_;
   int64_t rank_, batch_, seq_len_;
   int search_steps_;
+  bool has(const std::string& method) const;
   std::map<std::string, double> base_norms_;
   CompositionResults results_;
 };

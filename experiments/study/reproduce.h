@@ -30,9 +30,12 @@ struct ReproduceOptions {
   Precision precision = Precision::f32;  // of the products in every training and evaluation
   bool force = false;                    // redo finished jobs
   bool plan = false;                     // print the jobs (as `format` says) and stop
-  std::string format;              // how --plan prints them: shell (when ""), parallel or slurm
-  bool evaluate_only = false;      // train nothing: refuse when a job is not finished
-  bool compositions = true;        // the compositions table and ξ (never with --ablation)
+  std::string format;          // how --plan prints them: shell (when ""), parallel or slurm
+  bool evaluate_only = false;  // train nothing: refuse when a job is not finished
+  bool compositions = true;    // the compositions table and ξ (never with --ablation)
+  // The compositions scored beside the naive sum (of composition_methods() but "sum"); empty:
+  // the table of the sum and ξ alone.
+  std::vector<std::string> composed = {"searched", "ties", "dare", "svd"};
   std::string binary = "lorasum";  // how --plan names this program
   bool progress = true;
 };

@@ -152,7 +152,9 @@ class StudyEvaluation {
         jobs_(jobs),
         data_dir_(data_dir),
         tok_(Tokenizer::load(model_dir)),
-        eval_(model_dir, p, 1 + count_models(jobs, o.compositions && !o.ablation), o.progress),
+        eval_(model_dir, p,
+              1 + count_models(jobs, o.compositions && !o.ablation ? o.composed.size() : 0),
+              o.progress),
         length_(std::min(p.adapter.seq_len, eval_.model().config().n_positions)) {
     R_.domains = study_domains();
     R_.choices = c;
@@ -171,8 +173,9 @@ class StudyEvaluation {
       tests[d] = test_[d].examples;
       validation[d] = validation_slice(load(d, "train", length_), validation_size(o));
     }
-    compositions_ = std::make_unique<CompositionStudy>(eval_.model(), tests, validation, p.lora.r,
-                                                       p.eval_batch, length_, search_steps(o));
+    compositions_ =
+        std::make_unique<CompositionStudy>(eval_.model(), tests, validation, p.lora.r, p.eval_batch,
+                                           length_, search_steps(o), o.composed);
   }
 
   StudyResults run() {
@@ -194,11 +197,11 @@ class StudyEvaluation {
   using Adapters = std::map<std::string, std::shared_ptr<LoraAdapter>>;  // by label
 
   // Evaluations: a single alone, a pair merged and summed, the triple merged and summed, and
-  // with all three pairs the three variants.
-  static int64_t count_models(const std::vector<AdapterJob>& jobs, bool with_compositions) {
+  // with all three pairs the three variants; `composed` other compositions of each combination.
+  static int64_t count_models(const std::vector<AdapterJob>& jobs, size_t composed) {
     int64_t n[4] = {0, 0, 0, 0};
     for (const AdapterJob& j : jobs) ++n[j.domains.size()];
-    int64_t compositions = with_compositions ? 4 * (n[2] + n[3]) : 0;  // searched, TIES, DARE, SVD
+    int64_t compositions = static_cast<int64_t>(composed) * (n[2] + n[3]);
     return n[1] + 2 * n[2] + 2 * n[3] + (n[2] == 3 * n[3] ? 3 * n[3] : 0) + compositions;
   }
 
