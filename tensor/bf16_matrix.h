@@ -33,8 +33,9 @@ class Bf16Matrix {
 namespace ops {
 
 // y = x·Wᵀ + bias for x (..., in), W [out, in] in bf16 and bias [out] (may be undefined):
-// y (..., out). Each output is a dot product summed in a fixed order over 32 float32 lanes,
-// computed by one task, so the result does not depend on the thread count.
+// y (..., out). For one row of x each output is a dot product summed in a fixed order over 32
+// float32 lanes by one task; several rows multiply the widened weights as a GEMM (ops::gemm,
+// split by shape). Either way the result does not depend on the thread count.
 Tensor linear_bf16(const Tensor& x, const Bf16Matrix& w, const Tensor& bias = Tensor());
 
 }  // namespace ops

@@ -43,6 +43,11 @@ TEST_CASE("a product with bf16 weights: a hand computation", "[bf16_weights]") {
   Tensor bias = Tensor::from({2}, {0.5f, -1.0f});
   CHECK(ops::linear_bf16(x, Bf16Matrix(w), bias).to_vector() ==
         std::vector<float>{5.5f, -0.984375f});
+  // Two rows go through a GEMM on the widened weights: x's second row (1, 0) picks W's first
+  // column, (1 + 0.5, 1.0078125 − 1).
+  Tensor x2 = Tensor::from({2, 2}, {2.0f, 1.0f, 1.0f, 0.0f});
+  CHECK(ops::linear_bf16(x2, Bf16Matrix(w), bias).to_vector() ==
+        std::vector<float>{5.5f, -0.984375f, 1.5f, 0.0078125f});
   // The transposed view packs Wᵀ, so the product is x·W: (2·1 + 1.0078125, 2·3 − 2).
   CHECK(ops::linear_bf16(x, Bf16Matrix(w.transpose(0, 1))).to_vector() ==
         std::vector<float>{3.0078125f, 4.0f});
