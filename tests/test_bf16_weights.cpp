@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "experiments/bench/bench.h"
 #include "gpt2/checkpoint.h"
 #include "gpt2/generate.h"
 #include "tensor/bf16_matrix.h"
@@ -141,4 +142,27 @@ TEST_CASE("generate --precision bf16 runs, and another precision is refused", "[
   CHECK(f16.status == 2);
   CHECK_THAT(f16.err, Catch::StartsWith("--precision:"));
   CHECK(f16.out.empty());
+}
+
+TEST_CASE("bench's generation counts the weight bytes a token reads in each precision",
+          "[bf16_weights]") {
+  // The tiny preset by hand: 4 blocks of 12·128² weights (c_attn 3·C², c_proj C², c_fc and the
+  // MLP's c_proj 4·C² each) and the 2048 × 128 LM head: 1 048 576 weights, 2.1 MB in bf16 and
+  // 4.2 MB in f32.
+  for (Precision p : {Precision::f32, Precision::bf16}) {
+    BenchOptions o;
+    o.config = "tiny";
+    o.only = {"generate"};
+    o.steps = 1;
+    o.gen_tokens = 4;
+    o.precision = p;
+    BenchReport r = run_bench(o);
+    REQUIRE(r.figures.size() == 1);
+    INFO(r.figures[0].note);
+    CHECK(r.generate_tokens_per_s > 0.0);
+    CHECK_THAT(r.figures[0].note,
+               Catch::Contains(p == Precision::bf16 ? "bf16 weights" : "f32 weights") &&
+                   Catch::Contains(p == Precision::bf16 ? "; 2.1 MB of weights a token at "
+                                                        : "; 4.2 MB of weights a token at "));
+  }
 }

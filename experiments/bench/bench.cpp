@@ -213,7 +213,7 @@ BenchFigure generation(BenchModel& m, double* tokens_per_s) {
   double bandwidth = read_bandwidth(kBandwidthBytes, 3);
   double bytes = weight_bytes_per_token(m.model, o.precision);
   f.note = fmt::format(
-      "{} tokens, KV cache, {} weights, {:.1f} tok/s; {:.0f} MB of weights a token at {:.1f} "
+      "{} tokens, KV cache, {} weights, {:.1f} tok/s; {:.1f} MB of weights a token at {:.1f} "
       "GB/s read bandwidth: at most {:.1f} tok/s",
       o.gen_tokens, precision_name(o.precision), *tokens_per_s, bytes / 1e6, bandwidth / 1e9,
       bandwidth / bytes);
