@@ -171,6 +171,14 @@ ops::LmHeadLoss GPT2::nll(const std::vector<int32_t>& ids, const std::vector<int
   return r;
 }
 
+void GPT2::keep_bf16_weights(bool on) {
+  for (auto& block : h)
+    for (Linear* l : {block->attn->c_attn.get(), block->attn->c_proj.get(), block->mlp->c_fc.get(),
+                      block->mlp->c_proj.get()})
+      l->keep_bf16_weight(on);
+  bf16_head_ = on ? Bf16Matrix(wte->weight()) : Bf16Matrix();
+}
+
 KVCache GPT2::new_cache(int64_t batch) const {
   KVCache cache;
   // Left uninitialised: only positions below `length` are ever read, and not touching the
@@ -190,6 +198,7 @@ Tensor GPT2::forward_cached(const std::vector<int32_t>& ids, int64_t batch, KVCa
     x = h[i]->forward_cached(x, cache.k[i], cache.v[i], cache.length);
   cache.length += seq;
   Tensor last = ln_f->forward(x.slice(1, seq - 1, seq)).reshape({batch, config_.n_embd});
+  if (!bf16_head_.empty()) return ops::linear_bf16(last, bf16_head_);
   return ops::matmul(last, wte->weight().transpose(0, 1));
 }
 

@@ -90,6 +90,12 @@ class GPT2 : public Module {
   ops::LmHeadLoss nll(const std::vector<int32_t>& ids, const std::vector<int32_t>& targets,
                       int64_t batch, int64_t seq, int32_t ignore_index = kIgnoreIndex);
 
+  // On: every block's Linear layers and the tied LM head keep bf16 copies of their weights,
+  // which forward_cached (generation) multiplies by, reading half the bytes per token (and
+  // the blocks in other passes without gradients too); made again by another call after the
+  // weights change. The float32 weights stay as they are. Off: the copies are dropped.
+  void keep_bf16_weights(bool on);
+
   KVCache new_cache(int64_t batch) const;
   // Runs new tokens (B, T_new) through the model using and extending the cache; returns the
   // logits of the last new position (B, V).
@@ -113,6 +119,7 @@ class GPT2 : public Module {
   Kernels kernels_ = Kernels::Fused;
   std::shared_ptr<Dropout> embd_dropout_;
   Tensor training_head_;
+  Bf16Matrix bf16_head_;  // wte [V, C] in bf16; empty when off
 };
 
 }  // namespace ls

@@ -10,9 +10,16 @@ Linear::Linear(int64_t in, int64_t out, Layout layout, bool bias)
 }
 
 Tensor Linear::forward(const Tensor& x) {
-  Tensor y = ag::linear(x, weight_, bias_, layout_ == Layout::InOut);
+  Tensor y = !bf16_weight_.empty() && !grad_enabled()
+                 ? ops::linear_bf16(x, bf16_weight_, bias_)
+                 : ag::linear(x, weight_, bias_, layout_ == Layout::InOut);
   for (auto& adapter : adapters_) y = ag::add(y, adapter->delta(x, training()));
   return y;
+}
+
+void Linear::keep_bf16_weight(bool on) {
+  bf16_weight_ =
+      !on ? Bf16Matrix() : Bf16Matrix(layout_ == Layout::InOut ? weight_.transpose(0, 1) : weight_);
 }
 
 LayerNorm::LayerNorm(int64_t width, float eps) : eps_(eps) {

@@ -5,6 +5,7 @@
 
 #include "autograd/autograd.h"
 #include "nn/module.h"
+#include "tensor/bf16_matrix.h"
 
 namespace ls {
 
@@ -32,10 +33,16 @@ class Linear : public Module {
 
   std::vector<std::shared_ptr<LinearAdapter>>& adapters() { return adapters_; }
 
+  // On: a bf16 copy of the weight (tensor/bf16_matrix.h), which forward passes without
+  // gradients (generation) multiply by instead, reading half the bytes. A snapshot: made again
+  // after the weight changes. Off: the copy is dropped.
+  void keep_bf16_weight(bool on);
+
  private:
   int64_t in_, out_;
   Layout layout_;
   Tensor weight_, bias_;
+  Bf16Matrix bf16_weight_;  // [out, in]; empty when off
   std::vector<std::shared_ptr<LinearAdapter>> adapters_;
 };
 

@@ -9,6 +9,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
+#include "experiments/bench/memory_bandwidth.h"
 #include "gpt2/generate.h"
 #include "gpt2/training/data_parallel.h"
 #include "lora/compose.h"
@@ -184,17 +185,38 @@ BenchFigure eval_forward(BenchModel& m) {
   return f;
 }
 
-// Greedy decoding of gen_tokens after a random prompt; *tokens_per_s gets its rate.
+// Bytes of the weight matrices a generated token reads: the blocks' and the tied LM head's
+// (wte), not wpe's single row, the vectors or the KV cache.
+double weight_bytes_per_token(const GPT2& model, Precision precision) {
+  double elements = 0;
+  for (auto& [name, p] : model.named_parameters())
+    if (p.dim() == 2 && name != "wpe.weight") elements += static_cast<double>(p.numel());
+  return elements * (precision == Precision::bf16 ? 2.0 : 4.0);
+}
+
+// Greedy decoding of gen_tokens after a random prompt, as `generate --precision` runs it (bf16
+// weights, float32 activations); *tokens_per_s gets its rate. The note compares it with the
+// most the memory's read bandwidth allows.
 BenchFigure generation(BenchModel& m, double* tokens_per_s) {
   const BenchOptions& o = m.o;
   GenerateOptions g;
   g.temperature = 0.0f;
   g.max_new_tokens = o.gen_tokens;
   std::vector<int32_t> prompt = random_ids(kPromptTokens, m.model.config().vocab_size, 5);
+  m.model.keep_bf16_weights(o.precision == Precision::bf16);
+  PrecisionScope activations(Precision::f32);
   BenchFigure f =
       time_it("generate", std::max(1, o.steps / 2), [&] { generate(m.model, prompt, g); });
+  m.model.keep_bf16_weights(false);
   *tokens_per_s = o.gen_tokens / (f.median_ms / 1000.0);
-  f.note = fmt::format("{} tokens, KV cache, {:.1f} tok/s", o.gen_tokens, *tokens_per_s);
+  constexpr int64_t kBandwidthBytes = int64_t{512} << 20;
+  double bandwidth = read_bandwidth(kBandwidthBytes, 3);
+  double bytes = weight_bytes_per_token(m.model, o.precision);
+  f.note = fmt::format(
+      "{} tokens, KV cache, {} weights, {:.1f} tok/s; {:.1f} MB of weights a token at {:.1f} "
+      "GB/s read bandwidth: at most {:.1f} tok/s",
+      o.gen_tokens, precision_name(o.precision), *tokens_per_s, bytes / 1e6, bandwidth / 1e9,
+      bandwidth / bytes);
   return f;
 }
 

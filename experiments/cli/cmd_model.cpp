@@ -66,6 +66,7 @@ void add_generate(CLI::App& app) {
   static std::vector<std::string> adapters;
   static GenerateOptions o;
   static bool reference_ops = false;
+  static Precision precision = Precision::f32;
   cmd->add_option("--model", model_dir, "Model folder with tokenizer files")->required();
   cmd->add_option("--prompt", prompt, "Text to continue")->required();
   cmd->add_option("--max-new-tokens", o.max_new_tokens, "Tokens to generate")
@@ -84,10 +85,14 @@ void add_generate(CLI::App& app) {
   cmd->add_option("--seed", o.seed, "Sampling seed")->capture_default_str();
   add_adapter_option(cmd, adapters);
   add_reference_ops_flag(cmd, reference_ops);
+  add_precision_flag(cmd, precision,
+                     "Weights read per token in f32, or kept in bf16 (half the bytes; widened to "
+                     "f32 as they are read, f32 sums and activations)");
   cmd->callback([] {
     Tokenizer tok = load_tokenizer(model_dir);
     Workspace ws = Workspace::open(model_dir, adapters);
     use_kernels(*ws.model, reference_ops);
+    ws.model->keep_bf16_weights(precision == Precision::bf16);
     GenerateOptions opts = o;
     opts.stop_token = tok.eot_id();
     std::fputs(prompt.c_str(), stdout);

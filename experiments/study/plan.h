@@ -1,6 +1,7 @@
 #pragma once
 // The pieces of `reproduce --plan`: the jobs as shell commands, an estimate of their time, and
 // the three ways of printing them (a command a line, a GNU parallel script, a Slurm driver).
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,12 +23,20 @@ struct PlanEstimate {
   double pretrain_seconds = 0.0;    // 0 when the base model is there
   std::vector<double> job_seconds;  // per adapter job, in the plan's order
   double tokens = 0.0;
-  // "# estimated total: <duration> on this machine (<tokens> tokens at <rate> tokens/s; …)"
+  bool bf16 = false;           // some job multiplies in bf16
+  bool emulated_bf16 = false;  // … on a CPU without native bf16 (tensor/gemm_library.h)
+  // "# estimated total: <duration> on this machine (<tokens> tokens at <rate> tokens/s; …)",
+  // naming bf16 when a job uses it, and saying so when it is emulated here.
   std::string line() const;
 };
-// The jobs' training tokens at rates measured here (each shape a few steps on random weights).
+// Seconds of one training step of this shape in this precision: a LoRA step, or with no
+// `lora` a full one (pretraining).
+using StepProbe =
+    std::function<double(const LoraConfig* lora, int64_t batch, int64_t seq, Precision precision)>;
+// The jobs' training tokens at the step time `probe` gives each shape and precision, once per
+// shape; by default measured here (a few steps on random weights in the job's precision).
 PlanEstimate estimate_plan(const std::vector<const AdapterJob*>& jobs, const PretrainJob* pretrain,
-                           const GPT2Config& config);
+                           const GPT2Config& config, const StepProbe& probe = {});
 
 enum class PlanFormat { shell, parallel, slurm };
 // "shell", "parallel" or "slurm"; InputError names another.
