@@ -7,9 +7,9 @@
 #include <set>
 #include <sstream>
 
-#include "experiments/study/aligned_labels.h"
+#include "experiments/app/aligned_labels.h"
+#include "experiments/app/training.h"
 #include "experiments/study/study.h"
-#include "experiments/study/training.h"
 #include "lora/factors.h"
 #include "tensor/io/safetensors.h"
 #include "tests/cli_runner.h"

@@ -4,11 +4,11 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "experiments/app/workspace.h"
 #include "experiments/cli/checks.h"
 #include "experiments/cli/commands.h"
 #include "experiments/cli/data_flags.h"
 #include "experiments/cli/precision_flag.h"
-#include "experiments/study/workspace.h"
 #include "gpt2/generate.h"
 #include "gpt2/training/evaluate.h"
 #include "tensor/error.h"

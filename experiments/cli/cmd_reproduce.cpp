@@ -1,8 +1,8 @@
 // lorasum reproduce: the study, end to end.
+#include "experiments/app/pretrain_dose.h"
 #include "experiments/cli/checks.h"
 #include "experiments/cli/commands.h"
 #include "experiments/cli/precision_flag.h"
-#include "experiments/study/pretrain_dose.h"
 #include "experiments/study/reproduce.h"
 
 namespace ls::cli {

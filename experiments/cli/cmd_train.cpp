@@ -3,12 +3,12 @@
 
 #include <sstream>
 
+#include "experiments/app/pretrain_dose.h"
+#include "experiments/app/training.h"
 #include "experiments/cli/checks.h"
 #include "experiments/cli/commands.h"
 #include "experiments/cli/data_flags.h"
 #include "experiments/cli/precision_flag.h"
-#include "experiments/study/pretrain_dose.h"
-#include "experiments/study/training.h"
 #include "tensor/distributed.h"
 #include "tensor/error.h"
 #include "tensor/parallel.h"

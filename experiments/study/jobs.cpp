@@ -2,9 +2,9 @@
 // study choices that change how they train.
 #include <fmt/format.h>
 
+#include "experiments/app/settings.h"
 #include "experiments/study/plan.h"
 #include "experiments/study/reproduce.h"
-#include "experiments/study/settings.h"
 #include "experiments/study/study.h"
 #include "tensor/error.h"
 

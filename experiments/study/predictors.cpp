@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "experiments/app/workspace.h"
 #include "experiments/plots/charts.h"
 #include "experiments/plots/grid.h"
 #include "experiments/study/study.h"
@@ -75,7 +76,7 @@ struct RunInputs {
     std::string model_dir = run_part(run, "base-model", o.model_dir, "--model");
     std::string data_dir = run_part(run, "data", o.data_dir, "--data");
     model = load_gpt2(model_dir);
-    Tokenizer tok = Tokenizer::load(model_dir);
+    Tokenizer tok = load_tokenizer(model_dir);
     for (const std::string& d : study_domains()) {
       auto ex = load_qa_jsonl(fmt::format("{}/{}/test.jsonl", data_dir, d), tok);
       if (o.data_limit > 0 && static_cast<int64_t>(ex.size()) > o.data_limit)

@@ -10,14 +10,14 @@
 #include <optional>
 #include <set>
 
+#include "experiments/app/pretrain_dose.h"
+#include "experiments/app/settings.h"
+#include "experiments/app/workspace.h"
 #include "experiments/datagen/datagen.h"
 #include "experiments/study/parallel_jobs.h"
 #include "experiments/study/plan.h"
-#include "experiments/study/pretrain_dose.h"
 #include "experiments/study/run_settings.h"
-#include "experiments/study/settings.h"
 #include "experiments/study/study.h"
-#include "experiments/study/workspace.h"
 #include "gpt2/training/data.h"
 #include "tensor/error.h"
 #include "tensor/io/file_io.h"

@@ -8,10 +8,10 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "experiments/app/settings.h"
 #include "experiments/study/figures.h"
 #include "experiments/study/report_page.h"
 #include "experiments/study/run_settings.h"
-#include "experiments/study/settings.h"
 #include "experiments/study/study.h"
 #include "gpt2/config.h"
 #include "tensor/error.h"

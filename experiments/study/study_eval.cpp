@@ -4,9 +4,10 @@
 #include <numeric>
 #include <string_view>
 
-#include "experiments/study/aligned_labels.h"
+#include "experiments/app/aligned_labels.h"
+#include "experiments/app/settings.h"
+#include "experiments/app/workspace.h"
 #include "experiments/study/compositions.h"
-#include "experiments/study/settings.h"
 #include "experiments/study/study.h"
 #include "gpt2/checkpoint.h"
 #include "lora/factors.h"
@@ -151,7 +152,7 @@ class StudyEvaluation {
         choices_(c),
         jobs_(jobs),
         data_dir_(data_dir),
-        tok_(Tokenizer::load(model_dir)),
+        tok_(load_tokenizer(model_dir)),
         eval_(model_dir, p, 1 + count_models(jobs, o.compositions && !o.ablation), o.progress),
         length_(std::min(p.adapter.seq_len, eval_.model().config().n_positions)) {
     R_.domains = study_domains();

@@ -7,14 +7,14 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "experiments/app/pretrain_dose.h"
+#include "experiments/app/settings.h"
 #include "experiments/plots/charts.h"
 #include "experiments/plots/svg.h"
 #include "experiments/study/compositions.h"
 #include "experiments/study/figures.h"
-#include "experiments/study/pretrain_dose.h"
 #include "experiments/study/report_page.h"
 #include "experiments/study/run_settings.h"
-#include "experiments/study/settings.h"
 #include "experiments/study/study.h"
 #include "lora/factors.h"
 #include "tensor/io/file_io.h"

@@ -1,4 +1,4 @@
-#include "experiments/study/settings.h"
+#include "experiments/app/settings.h"
 
 #include <fmt/format.h>
 

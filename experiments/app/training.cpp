@@ -1,14 +1,14 @@
-#include "experiments/study/training.h"
+#include "experiments/app/training.h"
 
 #include <fmt/format.h>
 
 #include <filesystem>
 #include <memory>
 
-#include "experiments/study/aligned_labels.h"
-#include "experiments/study/job_folder.h"
-#include "experiments/study/settings.h"
-#include "experiments/study/workspace.h"
+#include "experiments/app/aligned_labels.h"
+#include "experiments/app/job_folder.h"
+#include "experiments/app/settings.h"
+#include "experiments/app/workspace.h"
 #include "gpt2/checkpoint.h"
 #include "tensor/distributed.h"
 #include "tensor/error.h"

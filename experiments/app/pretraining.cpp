@@ -4,10 +4,10 @@
 
 #include <filesystem>
 
-#include "experiments/study/job_folder.h"
-#include "experiments/study/pretrain_dose.h"
-#include "experiments/study/settings.h"
-#include "experiments/study/training.h"
+#include "experiments/app/job_folder.h"
+#include "experiments/app/pretrain_dose.h"
+#include "experiments/app/settings.h"
+#include "experiments/app/training.h"
 #include "gpt2/bpe/bpe_trainer.h"
 #include "gpt2/checkpoint.h"
 #include "gpt2/training/evaluate.h"
