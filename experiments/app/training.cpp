@@ -36,7 +36,7 @@ namespace {
 // How the job's data files read: job.format, in the aligned-labels layout when asked for.
 TextFormat job_format(const LoraJob& job) {
   TextFormat format = job.format;
-  if (job.aligned_length > 0) format.qa_layout = aligned_labels_layout(job.aligned_length);
+  if (job.aligned_labels) format.qa_layout = aligned_labels_layout(job.train.seq_len);
   return format;
 }
 

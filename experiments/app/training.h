@@ -19,7 +19,7 @@ struct LoraJob {
   TrainOptions train;
   // Choices the study's code made (off by default):
   double subsample = 1.0;             // train on a seeded fraction of the mixed data files
-  int64_t aligned_length = 0;         // > 0: QA files in the aligned-labels layout, this long
+  bool aligned_labels = false;        // QA files in the aligned-labels layout, train.seq_len long
   bool train_head_copy = false;       // also train a copy of the LM head, which is not saved
   std::optional<uint64_t> init_seed;  // seed of A's initialisation (default: train.seed)
 };

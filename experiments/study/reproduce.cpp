@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 
+#include "experiments/app/job_options.h"
 #include "experiments/app/pretrain_dose.h"
 #include "experiments/app/settings.h"
 #include "experiments/app/workspace.h"
@@ -179,16 +180,13 @@ PretrainJob pretrain_job(const ReproduceOptions& o, const Preset& p, const std::
 }
 
 std::string pretrain_command(const PretrainJob& j, const std::string& binary) {
-  const TrainOptions& t = j.train;
-  return fmt::format(
-      "{} pretrain --data {} --out {} --vocab-size {} --n-layer {} --n-head {} --n-embd {} "
-      "--n-positions {} --dropout {} --lr {} --batch {} --seq-len {} --warmup {} --max-steps {} "
-      "--schedule {} --weight-decay {} --seed {} --precision {}{} --resume --no-progress",
-      shell_quoted(binary), shell_quoted(j.corpus), shell_quoted(j.out), j.vocab_size,
-      j.config.n_layer, j.config.n_head, j.config.n_embd, j.config.n_positions,
-      j.config.resid_pdrop, t.lr, t.batch, t.seq_len, t.warmup, t.max_steps, decay_name(t.decay),
-      t.weight_decay, t.seed, precision_name(t.precision),
-      j.tokens > 0 ? fmt::format(" --tokens {}", j.tokens) : "");
+  PretrainJob job = j;
+  job.train.resume = true;  // an interrupted pretraining continues
+  job.train.progress = false;
+  std::vector<std::string> words = {binary, "pretrain", "--data", job.corpus, "--out", job.out};
+  std::vector<std::string> options = option_words(pretrain_job_options(), job);
+  words.insert(words.end(), options.begin(), options.end());
+  return shell_command(words);
 }
 
 // The dose the base model is about to get, in tokens and tokens per parameter.

@@ -201,7 +201,7 @@ json jobs_json(const std::vector<AdapterJob>& jobs) {
                    {"weight_decay", decimal(job.train.weight_decay)},
                    {"seed", job.train.seed},
                    {"batching", batching_name(job.train.batching)},
-                   {"label_layout", job.aligned_length > 0 ? "aligned" : "joined"},
+                   {"label_layout", job.aligned_labels ? "aligned" : "joined"},
                    {"subsample", job.subsample},
                    {"head_copy", job.train_head_copy},
                    {"init_seed", job.init_seed ? json(*job.init_seed) : json(nullptr)}});
