@@ -125,7 +125,7 @@ void add_reproduce(CLI::App& app, const char* argv0) {
   cmd->add_flag_callback(
       "--no-progress", [] { f.o.progress = false; }, "No progress bars");
   cmd->callback([] {
-    f.o.choices = parse_study_choices(f.choices);
+    f.o.choices = StudyChoices::parse(f.choices);
     f.o.batching = parse_batching(f.batching);
     if (!f.pretrain_tokens.empty())
       f.o.pretrain_tokens = parse_token_count(f.pretrain_tokens, "--pretrain-tokens");

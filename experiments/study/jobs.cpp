@@ -62,15 +62,16 @@ void apply_study_hparams(AdapterJob& j, float lr_override) {
 // The fraction of the union each pair-merged script trained on (torch random_split).
 double merged_fraction(const std::string& label) { return label == "math+finance" ? 0.8 : 0.5; }
 
-void apply_study_choices(AdapterJob& j, const std::vector<std::string>& choices) {
+void apply_study_choices(AdapterJob& j, const StudyChoices& choices) {
   LoraJob& job = j.job;
   bool single = j.domains.size() == 1, pair = j.domains.size() == 2;
   bool triple = j.domains.size() == 3;
-  if (has_choice(choices, "aligned-labels")) job.aligned_labels = true;
-  if (has_choice(choices, "merged-subsample") && pair) job.subsample = merged_fraction(j.label());
-  if (has_choice(choices, "discarded-lm-head") && (pair || j.label() == "finance"))
+  if (choices.has(StudyChoice::aligned_labels)) job.aligned_labels = true;
+  if (choices.has(StudyChoice::merged_subsample) && pair)
+    job.subsample = merged_fraction(j.label());
+  if (choices.has(StudyChoice::discarded_lm_head) && (pair || j.label() == "finance"))
     job.train_head_copy = true;
-  if (has_choice(choices, "shared-init") && (single || triple))
+  if (choices.has(StudyChoice::shared_init) && (single || triple))
     job.init_seed = kSeedStride * static_cast<uint64_t>(j.seed);
 }
 
@@ -93,9 +94,9 @@ bool needed(const std::vector<std::string>& domains, const std::string& only) {
 }  // namespace
 
 std::vector<AdapterJob> adapter_jobs(const ReproduceOptions& o, const Preset& preset,
-                                     const std::vector<std::string>& choices,
-                                     const std::string& model_dir, const std::string& model_id,
-                                     const std::string& data_dir, const std::string& run_dir) {
+                                     const StudyChoices& choices, const std::string& model_dir,
+                                     const std::string& model_id, const std::string& data_dir,
+                                     const std::string& run_dir) {
   std::vector<AdapterJob> jobs;
   for (int seed = 0; seed < o.seeds; ++seed) {
     uint64_t index = 0;

@@ -30,9 +30,9 @@
 namespace ls {
 
 std::vector<AdapterJob> adapter_jobs(const ReproduceOptions& o, const Preset& preset,
-                                     const std::vector<std::string>& choices,
-                                     const std::string& model_dir, const std::string& model_id,
-                                     const std::string& data_dir, const std::string& run_dir);
+                                     const StudyChoices& choices, const std::string& model_dir,
+                                     const std::string& model_id, const std::string& data_dir,
+                                     const std::string& run_dir);
 
 namespace {
 
@@ -61,7 +61,7 @@ std::string default_run_dir(const ReproduceOptions& o) {
                             {"seeds", o.seeds},
                             {"hparams", o.hparams},
                             {"lr", decimal(o.lr)},
-                            {"choices", o.choices},
+                            {"choices", o.choices.names()},
                             {"batching", batching_name(o.batching)},
                             {"ablation", o.ablation},
                             {"only", o.only},
@@ -427,18 +427,18 @@ void say_replaced(const std::string& report, const std::string& dir, const Lines
 
 // Evaluates each configuration and writes its reports (and the ablation's); prints the tables.
 void report(const ReproduceOptions& o, const Preset& preset,
-            const std::vector<std::vector<std::string>>& configs,
+            const std::vector<StudyChoices>& configs,
             const std::vector<std::vector<AdapterJob>>& per_config, const std::string& model_dir,
             const std::string& data_dir, const std::string& run_dir,
             std::chrono::steady_clock::time_point began) {
   std::string shown = run_dir + (o.ablation ? "/ablation.md" : "/results.md");
-  std::string first = o.ablation ? run_dir + "/ablation/" + choices_label(configs[0]) : run_dir;
+  std::string first = o.ablation ? run_dir + "/ablation/" + configs[0].label() : run_dir;
   bool replacing = fs::exists(shown);
   Lines before = replacing ? results_settings(first) : Lines{};
   std::vector<StudyResults> results;
   for (size_t c = 0; c < configs.size(); ++c) {
     results.push_back(evaluate_study(o, preset, configs[c], per_config[c], model_dir, data_dir));
-    std::string dir = o.ablation ? run_dir + "/ablation/" + choices_label(configs[c]) : run_dir;
+    std::string dir = o.ablation ? run_dir + "/ablation/" + configs[c].label() : run_dir;
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
     std::string tables = write_study_report(results.back(), o, preset, per_config[c], dir, seconds);
@@ -467,8 +467,8 @@ int run_reproduce(const ReproduceOptions& o) {
   remove_stale_job_staging(run_dir);
   std::string data_dir = prepare_data(o, preset, run_dir);
   BaseModel model = prepare_model(o, preset, run_dir, data_dir, !o.plan && !o.evaluate_only);
-  std::vector<std::vector<std::string>> configs =
-      o.ablation ? ablation_configurations() : std::vector<std::vector<std::string>>{o.choices};
+  std::vector<StudyChoices> configs =
+      o.ablation ? ablation_configurations() : std::vector<StudyChoices>{o.choices};
   std::vector<std::vector<AdapterJob>> per_config;
   for (const auto& choices : configs)
     per_config.push_back(

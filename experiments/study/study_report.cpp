@@ -258,7 +258,7 @@ json results_json(const StudyResults& R, const ReproduceOptions& o, const Preset
           {"adapter_lr", o.lr > 0.0f ? json(decimal(o.lr)) : json(nullptr)},
           {"seeds", o.seeds},
           {"hparams", o.hparams},
-          {"study_choices", R.choices},
+          {"study_choices", R.choices.names()},
           {"only", o.only.empty() ? json(nullptr) : json(o.only)},
           {"max_steps", o.max_steps > 0 ? json(o.max_steps) : json(nullptr)},
           {"eval_limit", o.eval_limit > 0 ? json(o.eval_limit) : json(nullptr)},
