@@ -20,13 +20,12 @@ namespace ls {
 
 namespace fs = std::filesystem;
 
-Trainable lora_trainable(GPT2& model, const LoraAdapter& adapter) {
+Trainable lora_trainable(GPT2& model, LoraAdapter& adapter) {
   Trainable t;
   t.params = adapter.named_parameters();
-  LoraAdapter* a = const_cast<LoraAdapter*>(&adapter);
-  t.reseed_dropout = [&model, a](uint64_t seed) {
+  t.reseed_dropout = [&model, &adapter](uint64_t seed) {
     model.reseed_dropout(seed);
-    a->reseed_dropout(derive_seed(seed, kAdaptersOfModelSeeds));
+    adapter.reseed_dropout(derive_seed(seed, kAdaptersOfModelSeeds));
   };
   return t;
 }

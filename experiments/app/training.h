@@ -61,6 +61,6 @@ inline constexpr SeedStream kAdaptersOfModelSeeds{SeedStream::Rule::Salt, 0xada9
 inline constexpr SeedStream kSubsampleSeeds{SeedStream::Rule::Salt, 0x5b5a4d91e7c3a1f3ULL};
 
 // Trainable for all LoRA factors of these adapters (dropout reseeded in model and adapters).
-Trainable lora_trainable(GPT2& model, const LoraAdapter& adapter);
+Trainable lora_trainable(GPT2& model, LoraAdapter& adapter);
 
 }  // namespace ls
