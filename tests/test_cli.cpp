@@ -5,7 +5,7 @@
 #include <regex>
 #include <sstream>
 
-#include "experiments/study/workspace.h"
+#include "experiments/app/workspace.h"
 #include "tests/cli_expect.h"
 #include "tests/cli_runner.h"
 #include "tests/fixtures.h"

@@ -71,3 +71,24 @@ TEST_CASE("the libraries' sources and READMEs name nothing of the study", "[core
   INFO(listed);
   CHECK(hits.empty());
 }
+
+// The application layer sits under the study and the CLI: an include of theirs there would
+// point the dependency the wrong way.
+TEST_CASE("experiments/app includes nothing from study/, cli/ or the other tools", "[core-words]") {
+  std::vector<std::string> hits;
+  int64_t files = 0;
+  fs::path root = fs::path(LORASUM_SOURCE_DIR) / "experiments" / "app";
+  REQUIRE(fs::is_directory(root));
+  for (const auto& entry : fs::directory_iterator(root)) {
+    ++files;
+    std::string text = ls::read_file(entry.path().string());
+    for (const char* folder : {"study/", "cli/", "datagen/", "plots/", "bench/"})
+      if (text.find(std::string("#include \"experiments/") + folder) != std::string::npos)
+        hits.push_back(entry.path().string() + ": " + folder);
+  }
+  CHECK(files > 5);
+  std::string listed;
+  for (const std::string& hit : hits) listed += hit + "\n";
+  INFO(listed);
+  CHECK(hits.empty());
+}

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "experiments/study/pretrain_dose.h"
+#include "experiments/app/pretrain_dose.h"
 #include "tensor/error.h"
 #include "tensor/io/file_io.h"
 #include "tests/cli_runner.h"

@@ -2,7 +2,7 @@
 // seeds stay those that saved jobs and checkpoints were made with, and no two streams agree.
 #include <catch2/catch.hpp>
 
-#include "experiments/study/training.h"
+#include "experiments/app/training.h"
 #include "gpt2/training/trainer.h"
 #include "lora/adapter.h"
 #include "lora/compose.h"

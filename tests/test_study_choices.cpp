@@ -7,9 +7,9 @@
 #include <set>
 #include <sstream>
 
-#include "experiments/study/aligned_labels.h"
+#include "experiments/app/aligned_labels.h"
+#include "experiments/app/training.h"
 #include "experiments/study/study.h"
-#include "experiments/study/training.h"
 #include "lora/factors.h"
 #include "tensor/io/safetensors.h"
 #include "tests/cli_runner.h"
@@ -142,7 +142,7 @@ TEST_CASE("cproj-untransposed transposes the square attn.c_proj deltas and nothi
   GPT2 model(test::micro_config(16, 40, false), 1);
   auto adapter = random_adapter(model, 3);
   auto before = deltas(*adapter);
-  apply_eval_choices(*adapter, {"cproj-untransposed"}, false);
+  apply_eval_choices(*adapter, {StudyChoice::cproj_untransposed}, false);
   auto after = deltas(*adapter);
   int transposed = 0;
   for (auto& [name, d] : before) {
@@ -165,8 +165,8 @@ TEST_CASE("half-scale halves the deltas that went through multiplyOut.py only", 
   GPT2 model(test::micro_config(16, 40, false), 1);
   auto multiplied = random_adapter(model, 3), kept = random_adapter(model, 3);
   auto before = deltas(*multiplied);
-  apply_eval_choices(*multiplied, {"half-scale"}, true);
-  apply_eval_choices(*kept, {"half-scale"}, false);
+  apply_eval_choices(*multiplied, {StudyChoice::half_scale}, true);
+  apply_eval_choices(*kept, {StudyChoice::half_scale}, false);
   auto halved = deltas(*multiplied), same = deltas(*kept);
   for (auto& [name, d] : before)
     for (int64_t i = 0; i < d.numel(); ++i) {
@@ -246,6 +246,35 @@ TEST_CASE("each study choice changes exactly the jobs the study's code changed",
   CHECK(inits.size() == 4);  // the three singles and the all-three merged run
   CHECK(lines_with(plan("aligned-labels"), "--label-layout aligned").size() == 7);
   fs::remove_all(dir);
+}
+
+TEST_CASE("study choices are read by name once, in the README's order", "[study-choices]") {
+  const std::pair<const char*, StudyChoice> named[] = {
+      {"aligned-labels", StudyChoice::aligned_labels},
+      {"eval-overlap", StudyChoice::eval_overlap},
+      {"merged-subsample", StudyChoice::merged_subsample},
+      {"discarded-lm-head", StudyChoice::discarded_lm_head},
+      {"shared-init", StudyChoice::shared_init},
+      {"cproj-untransposed", StudyChoice::cproj_untransposed},
+      {"half-scale", StudyChoice::half_scale}};
+  for (const auto& [name, choice] : named) {
+    INFO(name);
+    StudyChoices one = StudyChoices::parse(name);
+    CHECK(one == StudyChoices{choice});
+    CHECK(one.names() == std::vector<std::string>{name});
+    CHECK(one.label() == name);
+  }
+  StudyChoices two = StudyChoices::parse("half-scale,aligned-labels");
+  CHECK(two.has(StudyChoice::aligned_labels));
+  CHECK(two.has(StudyChoice::half_scale));
+  CHECK(!two.has(StudyChoice::shared_init));
+  CHECK(two.label() == "aligned-labels,half-scale");  // the README's order, not the flag's
+  CHECK(StudyChoices::parse("none").empty());
+  CHECK(StudyChoices::parse("all").names().size() == 7);
+  CHECK(StudyChoices::parse("all").label() == "all");
+  CHECK(ablation_configurations().size() == 9);  // none, each alone, all
+  CHECK_THROWS_WITH(StudyChoices::parse("eval-overlap,sharedinit"),
+                    Catch::Contains("--study-choices: unknown choice 'sharedinit'"));
 }
 
 TEST_CASE("an unknown study choice is rejected with exit 2", "[study-choices]") {

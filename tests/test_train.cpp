@@ -2,7 +2,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
-#include "experiments/study/training.h"
+#include "experiments/app/training.h"
 #include "gpt2/training/evaluate.h"
 #include "tensor/gemm_library.h"
 #include "tensor/parallel.h"

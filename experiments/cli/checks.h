@@ -69,6 +69,16 @@ inline CLI::Validator in_range(double low, double high, bool low_open = false) {
       std::isinf(high) && !low_open ? fmt::format(">= {}", low) : limit);
 }
 
+// Anything but 0, which `why` says is no use.
+inline CLI::Validator nonzero(const std::string& why) {
+  return CLI::Validator(
+      [why](std::string& text) -> std::string {
+        double v = 1;
+        return detail::parse_number(text, v) && v == 0 ? "must not be 0 (" + why + ")" : "";
+      },
+      "NONZERO");
+}
+
 inline CLI::Validator at_least(double low) {
   return in_range(low, std::numeric_limits<double>::infinity());
 }

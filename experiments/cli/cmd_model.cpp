@@ -4,11 +4,11 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "experiments/app/workspace.h"
 #include "experiments/cli/checks.h"
 #include "experiments/cli/commands.h"
-#include "experiments/cli/data_flags.h"
+#include "experiments/cli/option_flags.h"
 #include "experiments/cli/precision_flag.h"
-#include "experiments/study/workspace.h"
 #include "gpt2/generate.h"
 #include "gpt2/training/evaluate.h"
 #include "tensor/error.h"
@@ -139,7 +139,7 @@ void add_eval(CLI::App& app) {
   static std::string model_dir, data;
   static std::vector<std::string> adapters;
   static int64_t batch = 8, seq_len = 128;
-  static DataFlags data_flags;
+  static TextFormat format;
   static bool json = false, reference_ops = false;
   static Precision precision = Precision::f32;
   cmd->add_option("--model", model_dir, "Model folder with tokenizer files")->required();
@@ -152,7 +152,7 @@ void add_eval(CLI::App& app) {
   cmd->add_option("--seq-len", seq_len, "Tokens per sequence (longer examples are truncated)")
       ->capture_default_str()
       ->check(in_range(2, 1 << 20));
-  add_data_flags(cmd, data_flags);
+  add_option_flags(cmd, text_format_options(), format);
   cmd->add_flag("--json", json, "Print one JSON object");
   add_adapter_option(cmd, adapters);
   add_reference_ops_flag(cmd, reference_ops);
@@ -161,8 +161,8 @@ void add_eval(CLI::App& app) {
     Tokenizer tok = load_tokenizer(model_dir);
     Workspace ws = Workspace::open(model_dir, adapters);
     use_kernels(*ws.model, reference_ops);
-    auto examples = load_examples(data, tok, data_flags.resolved(),
-                                  std::min(seq_len, ws.model->config().n_positions));
+    auto examples =
+        load_examples(data, tok, format, std::min(seq_len, ws.model->config().n_positions));
     PrecisionScope scope(precision);
     Perplexity p = evaluate_perplexity(*ws.model, examples, batch, seq_len);
     if (json)

@@ -1,9 +1,9 @@
 // lorasum reproduce: the study, end to end.
+#include "experiments/app/pretrain_dose.h"
 #include "experiments/cli/checks.h"
 #include "experiments/cli/commands.h"
 #include "experiments/cli/precision_flag.h"
 #include "experiments/study/compositions.h"
-#include "experiments/study/pretrain_dose.h"
 #include "experiments/study/reproduce.h"
 
 namespace ls::cli {
@@ -131,7 +131,7 @@ void add_reproduce(CLI::App& app, const char* argv0) {
   cmd->add_flag_callback(
       "--no-progress", [] { f.o.progress = false; }, "No progress bars");
   cmd->callback([] {
-    f.o.choices = parse_study_choices(f.choices);
+    f.o.choices = StudyChoices::parse(f.choices);
     f.o.batching = parse_batching(f.batching);
     if (!f.pretrain_tokens.empty())
       f.o.pretrain_tokens = parse_token_count(f.pretrain_tokens, "--pretrain-tokens");

@@ -1,8 +1,8 @@
 // lorasum tokenize: text -> ids, or ids -> text.
 #include <fmt/format.h>
 
+#include "experiments/app/workspace.h"
 #include "experiments/cli/commands.h"
-#include "experiments/study/workspace.h"
 #include "tensor/error.h"
 #include "tensor/io/file_io.h"
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "experiments/app/workspace.h"
 #include "experiments/cli/checks.h"
 #include "gpt2/checkpoint.h"
 #include "lora/weight_search.h"
@@ -45,7 +46,7 @@ void check_search_flags(const SearchFlags& f, const CLI::App& cmd, bool method_i
 std::vector<AdapterFactors> searched_adapters(const std::vector<AdapterFactors>& adapters,
                                               const std::string& model_dir, const SearchFlags& f) {
   auto model = load_gpt2(model_dir);
-  Tokenizer tok = Tokenizer::load(model_dir);
+  Tokenizer tok = load_tokenizer(model_dir);
   std::vector<Example> validation;
   for (const std::string& file : f.data) {
     std::vector<Example> part = load_qa_jsonl(file, tok);

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "experiments/app/workspace.h"
 #include "experiments/plots/svg.h"
 #include "gpt2/checkpoint.h"
 #include "tensor/error.h"
@@ -42,7 +43,7 @@ DataAware measure_data_aware(const std::vector<std::string>& adapter_dirs,
                              const DataAwareFlags& flags) {
   if (flags.model_dir.empty()) input_error("--data needs --model, the adapters' base model");
   auto model = load_gpt2(flags.model_dir);
-  Tokenizer tok = Tokenizer::load(flags.model_dir);
+  Tokenizer tok = load_tokenizer(flags.model_dir);
   std::vector<std::shared_ptr<LoraAdapter>> adapters;
   std::vector<ProbeData> data;
   DataAware d;

@@ -65,7 +65,7 @@ std::string markdown(const std::vector<StudyResults>& configs, const json& recor
   for (size_t i = 0; i <= combinations(first).size(); ++i) o << "---|";
   o << "\n";
   for (const StudyResults& R : configs) {
-    o << "| " << choices_label(R.choices) << " |";
+    o << "| " << R.choices.label() << " |";
     for (const PairResult* p : combinations(R))
       o << " " << mean_pm(p->change_pct, "{:+.2f}", "{:.2f}") << "<br>cos "
         << mean_pm(p->rms_cos, "{:.4f}") << " |";
@@ -86,7 +86,7 @@ std::string csv(const std::vector<StudyResults>& configs) {
   for (const StudyResults& R : configs)
     for (const PairResult* p : combinations(R))
       for (size_t s = 0; s < p->change_pct.values.size(); ++s)
-        out += fmt::format("\"{}\",{},{},{:.4f},{:.6f},{:.6f},{:.6f}\n", choices_label(R.choices),
+        out += fmt::format("\"{}\",{},{},{:.4f},{:.6f},{:.6f},{:.6f}\n", R.choices.label(),
                            domains_label(p->domains), s, p->change_pct.values[s],
                            p->rms_cos.values[s], p->ppl_sum.values[s], p->ppl_merged.values[s]);
   return out;
@@ -98,8 +98,8 @@ json ablation_json(const std::vector<StudyResults>& configs) {
     json pairs = json::array();
     for (const PairResult& p : R.pairs) pairs.push_back(combination_json(p));
     list.push_back(
-        {{"choices", R.choices},
-         {"label", choices_label(R.choices)},
+        {{"choices", R.choices.names()},
+         {"label", R.choices.label()},
          {"pairs", pairs},
          {"triple", R.has_triple ? combination_json(R.triple) : json(nullptr)},
          {"fit_pearson_r", {{"pairs", fit_r_json(R.fit)}, {"all", fit_r_json(R.fit_all)}}}});

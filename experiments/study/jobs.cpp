@@ -2,9 +2,10 @@
 // study choices that change how they train.
 #include <fmt/format.h>
 
+#include "experiments/app/job_options.h"
+#include "experiments/app/settings.h"
 #include "experiments/study/plan.h"
 #include "experiments/study/reproduce.h"
-#include "experiments/study/settings.h"
 #include "experiments/study/study.h"
 #include "tensor/error.h"
 
@@ -61,15 +62,16 @@ void apply_study_hparams(AdapterJob& j, float lr_override) {
 // The fraction of the union each pair-merged script trained on (torch random_split).
 double merged_fraction(const std::string& label) { return label == "math+finance" ? 0.8 : 0.5; }
 
-void apply_study_choices(AdapterJob& j, const std::vector<std::string>& choices) {
+void apply_study_choices(AdapterJob& j, const StudyChoices& choices) {
   LoraJob& job = j.job;
   bool single = j.domains.size() == 1, pair = j.domains.size() == 2;
   bool triple = j.domains.size() == 3;
-  if (has_choice(choices, "aligned-labels")) job.aligned_length = job.train.seq_len;
-  if (has_choice(choices, "merged-subsample") && pair) job.subsample = merged_fraction(j.label());
-  if (has_choice(choices, "discarded-lm-head") && (pair || j.label() == "finance"))
+  if (choices.has(StudyChoice::aligned_labels)) job.aligned_labels = true;
+  if (choices.has(StudyChoice::merged_subsample) && pair)
+    job.subsample = merged_fraction(j.label());
+  if (choices.has(StudyChoice::discarded_lm_head) && (pair || j.label() == "finance"))
     job.train_head_copy = true;
-  if (has_choice(choices, "shared-init") && (single || triple))
+  if (choices.has(StudyChoice::shared_init) && (single || triple))
     job.init_seed = kSeedStride * static_cast<uint64_t>(j.seed);
 }
 
@@ -92,9 +94,9 @@ bool needed(const std::vector<std::string>& domains, const std::string& only) {
 }  // namespace
 
 std::vector<AdapterJob> adapter_jobs(const ReproduceOptions& o, const Preset& preset,
-                                     const std::vector<std::string>& choices,
-                                     const std::string& model_dir, const std::string& model_id,
-                                     const std::string& data_dir, const std::string& run_dir) {
+                                     const StudyChoices& choices, const std::string& model_dir,
+                                     const std::string& model_id, const std::string& data_dir,
+                                     const std::string& run_dir) {
   std::vector<AdapterJob> jobs;
   for (int seed = 0; seed < o.seeds; ++seed) {
     uint64_t index = 0;
@@ -131,38 +133,14 @@ std::vector<AdapterJob> adapter_jobs(const ReproduceOptions& o, const Preset& pr
 }
 
 std::vector<std::string> job_args(const AdapterJob& j) {
-  const LoraJob& job = j.job;
-  const TrainOptions& t = job.train;
+  LoraJob job = j.job;
+  job.train.progress = false;
   std::vector<std::string> args = {"train", "--model", job.model_dir};
   for (const std::string& f : job.data) args.insert(args.end(), {"--data", f});
-  auto add = [&](const char* flag, const auto& value) {
-    args.insert(args.end(), {flag, fmt::format("{}", value)});
-  };
-  add("--out", job.out);
-  add("--rank", job.lora.r);
-  add("--alpha", job.lora.alpha);
-  add("--targets", fmt::format("{}", fmt::join(job.lora.target_modules, ",")));
-  add("--dropout", job.lora.dropout);
-  add("--lr", t.lr);
-  add("--epochs", t.epochs);
-  add("--batch", t.batch);
-  add("--seq-len", t.seq_len);
-  add("--warmup", t.warmup);
-  add("--weight-decay", t.weight_decay);
-  add("--grad-clip", t.grad_clip);
-  add("--seed", t.seed);
-  add("--schedule", decay_name(t.decay));
-  if (t.grad_accum != 1) add("--grad-accum", t.grad_accum);
-  if (t.max_steps > 0) add("--max-steps", t.max_steps);
-  if (job.aligned_length > 0) add("--label-layout", "aligned");
-  if (t.batching == BatchOrder::random) add("--batching", "random");
-  if (t.precision != Precision::f32) add("--precision", precision_name(t.precision));
-  if (job.subsample < 1.0) add("--subsample", job.subsample);
-  if (job.train_head_copy) args.push_back("--train-head-copy");
-  if (job.init_seed) add("--init-seed", *job.init_seed);
-  if (t.resume) args.push_back("--resume");  // not with reproduce --force
-  if (t.force) args.push_back("--force");
-  args.push_back("--no-progress");
+  if (!job.eval_data.empty()) args.insert(args.end(), {"--eval-data", job.eval_data});
+  args.insert(args.end(), {"--out", job.out});
+  std::vector<std::string> options = option_words(lora_job_options(), job);
+  args.insert(args.end(), options.begin(), options.end());
   return args;
 }
 

@@ -225,7 +225,7 @@ std::string evaluate_command(const ReproduceOptions& o, const std::string& run_d
   add(!o.general.empty(), "--general", o.general);
   add(o.hparams != defaults.hparams, "--hparams", o.hparams);
   add(o.lr > 0.0f, "--lr", fmt::format("{}", o.lr));
-  add(!o.choices.empty(), "--study-choices", choices_label(o.choices));
+  add(!o.choices.empty(), "--study-choices", o.choices.label());
   add(o.batching != defaults.batching, "--batching", batching_name(o.batching));
   add(o.ablation, "--ablation");
   add(!o.only.empty(), "--only", o.only);

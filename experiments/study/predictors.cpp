@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "experiments/app/workspace.h"
 #include "experiments/plots/charts.h"
 #include "experiments/plots/grid.h"
 #include "experiments/study/study.h"
@@ -75,7 +76,7 @@ struct RunInputs {
     std::string model_dir = run_part(run, "base-model", o.model_dir, "--model");
     std::string data_dir = run_part(run, "data", o.data_dir, "--data");
     model = load_gpt2(model_dir);
-    Tokenizer tok = Tokenizer::load(model_dir);
+    Tokenizer tok = load_tokenizer(model_dir);
     for (const std::string& d : study_domains()) {
       auto ex = load_qa_jsonl(fmt::format("{}/{}/test.jsonl", data_dir, d), tok);
       if (o.data_limit > 0 && static_cast<int64_t>(ex.size()) > o.data_limit)
@@ -88,7 +89,9 @@ struct RunInputs {
 void add_rows(const std::string& run, const std::string& results_path, RunInputs& in,
               std::vector<PredictorRow>& rows) {
   json j = json::parse(read_file(results_path));
-  auto choices = j.at("study_choices").get<std::vector<std::string>>();
+  auto names = j.at("study_choices").get<std::vector<std::string>>();
+  StudyChoices choices = StudyChoices::parse(fmt::format("{}", fmt::join(names, ",")),
+                                             results_path + ": study_choices");
   std::map<std::string, std::string> folders;
   int64_t seq_len = 0;  // the adapters' training length, which evaluation also cuts to
   for (const json& job : j.at("jobs")) {
@@ -108,8 +111,8 @@ void add_rows(const std::string& run, const std::string& results_path, RunInputs
         apply_eval_choices(*a[k], choices, /*from_multiply_out=*/true);
       }
       rows.push_back(
-          {run, choices_label(choices), domains_label(domains), static_cast<int>(s),
-           has_choice(choices, "shared-init"), changes[s],
+          {run, choices.label(), domains_label(domains), static_cast<int>(s),
+           choices.has(StudyChoice::shared_init), changes[s],
            predictor_values(*in.model, *a[0], *a[1], probe(domains[0]), probe(domains[1]))});
     }
   }

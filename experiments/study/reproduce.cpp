@@ -10,14 +10,15 @@
 #include <optional>
 #include <set>
 
+#include "experiments/app/job_options.h"
+#include "experiments/app/pretrain_dose.h"
+#include "experiments/app/settings.h"
+#include "experiments/app/workspace.h"
 #include "experiments/datagen/datagen.h"
 #include "experiments/study/parallel_jobs.h"
 #include "experiments/study/plan.h"
-#include "experiments/study/pretrain_dose.h"
 #include "experiments/study/run_settings.h"
-#include "experiments/study/settings.h"
 #include "experiments/study/study.h"
-#include "experiments/study/workspace.h"
 #include "gpt2/training/data.h"
 #include "tensor/error.h"
 #include "tensor/io/file_io.h"
@@ -29,9 +30,9 @@
 namespace ls {
 
 std::vector<AdapterJob> adapter_jobs(const ReproduceOptions& o, const Preset& preset,
-                                     const std::vector<std::string>& choices,
-                                     const std::string& model_dir, const std::string& model_id,
-                                     const std::string& data_dir, const std::string& run_dir);
+                                     const StudyChoices& choices, const std::string& model_dir,
+                                     const std::string& model_id, const std::string& data_dir,
+                                     const std::string& run_dir);
 
 namespace {
 
@@ -60,7 +61,7 @@ std::string default_run_dir(const ReproduceOptions& o) {
                             {"seeds", o.seeds},
                             {"hparams", o.hparams},
                             {"lr", decimal(o.lr)},
-                            {"choices", o.choices},
+                            {"choices", o.choices.names()},
                             {"batching", batching_name(o.batching)},
                             {"ablation", o.ablation},
                             {"only", o.only},
@@ -179,16 +180,13 @@ PretrainJob pretrain_job(const ReproduceOptions& o, const Preset& p, const std::
 }
 
 std::string pretrain_command(const PretrainJob& j, const std::string& binary) {
-  const TrainOptions& t = j.train;
-  return fmt::format(
-      "{} pretrain --data {} --out {} --vocab-size {} --n-layer {} --n-head {} --n-embd {} "
-      "--n-positions {} --dropout {} --lr {} --batch {} --seq-len {} --warmup {} --max-steps {} "
-      "--schedule {} --weight-decay {} --seed {} --precision {}{} --resume --no-progress",
-      shell_quoted(binary), shell_quoted(j.corpus), shell_quoted(j.out), j.vocab_size,
-      j.config.n_layer, j.config.n_head, j.config.n_embd, j.config.n_positions,
-      j.config.resid_pdrop, t.lr, t.batch, t.seq_len, t.warmup, t.max_steps, decay_name(t.decay),
-      t.weight_decay, t.seed, precision_name(t.precision),
-      j.tokens > 0 ? fmt::format(" --tokens {}", j.tokens) : "");
+  PretrainJob job = j;
+  job.train.resume = true;  // an interrupted pretraining continues
+  job.train.progress = false;
+  std::vector<std::string> words = {binary, "pretrain", "--data", job.corpus, "--out", job.out};
+  std::vector<std::string> options = option_words(pretrain_job_options(), job);
+  words.insert(words.end(), options.begin(), options.end());
+  return shell_command(words);
 }
 
 // The dose the base model is about to get, in tokens and tokens per parameter.
@@ -429,18 +427,18 @@ void say_replaced(const std::string& report, const std::string& dir, const Lines
 
 // Evaluates each configuration and writes its reports (and the ablation's); prints the tables.
 void report(const ReproduceOptions& o, const Preset& preset,
-            const std::vector<std::vector<std::string>>& configs,
+            const std::vector<StudyChoices>& configs,
             const std::vector<std::vector<AdapterJob>>& per_config, const std::string& model_dir,
             const std::string& data_dir, const std::string& run_dir,
             std::chrono::steady_clock::time_point began) {
   std::string shown = run_dir + (o.ablation ? "/ablation.md" : "/results.md");
-  std::string first = o.ablation ? run_dir + "/ablation/" + choices_label(configs[0]) : run_dir;
+  std::string first = o.ablation ? run_dir + "/ablation/" + configs[0].label() : run_dir;
   bool replacing = fs::exists(shown);
   Lines before = replacing ? results_settings(first) : Lines{};
   std::vector<StudyResults> results;
   for (size_t c = 0; c < configs.size(); ++c) {
     results.push_back(evaluate_study(o, preset, configs[c], per_config[c], model_dir, data_dir));
-    std::string dir = o.ablation ? run_dir + "/ablation/" + choices_label(configs[c]) : run_dir;
+    std::string dir = o.ablation ? run_dir + "/ablation/" + configs[c].label() : run_dir;
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
     std::string tables = write_study_report(results.back(), o, preset, per_config[c], dir, seconds);
@@ -469,8 +467,8 @@ int run_reproduce(const ReproduceOptions& o) {
   remove_stale_job_staging(run_dir);
   std::string data_dir = prepare_data(o, preset, run_dir);
   BaseModel model = prepare_model(o, preset, run_dir, data_dir, !o.plan && !o.evaluate_only);
-  std::vector<std::vector<std::string>> configs =
-      o.ablation ? ablation_configurations() : std::vector<std::vector<std::string>>{o.choices};
+  std::vector<StudyChoices> configs =
+      o.ablation ? ablation_configurations() : std::vector<StudyChoices>{o.choices};
   std::vector<std::vector<AdapterJob>> per_config;
   for (const auto& choices : configs)
     per_config.push_back(

@@ -6,7 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "experiments/study/training.h"
+#include "experiments/app/training.h"
+#include "experiments/study/study_choices.h"
 
 namespace ls {
 
@@ -18,9 +19,9 @@ struct ReproduceOptions {
   std::string general;          // pretraining corpus; default: generated
   int64_t pretrain_tokens = 0;  // > 0: pretrain the base model on this many tokens
   int seeds = 3;
-  std::string hparams = "uniform";   // uniform or study
-  float lr = 0.0f;                   // adapter learning rate; 0 = the preset's (or the study's)
-  std::vector<std::string> choices;  // the study's code's choices to switch on (--study-choices)
+  std::string hparams = "uniform";  // uniform or study
+  float lr = 0.0f;                  // adapter learning rate; 0 = the preset's (or the study's)
+  StudyChoices choices;             // the study's code's choices to switch on (--study-choices)
   BatchOrder batching = BatchOrder::by_length;  // of the adapter jobs (--batching)
   bool ablation = false;                        // run none, each choice alone, and all
   std::string only;        // one result: a pair ("math+medicine") or "triple"; "" = all
@@ -60,19 +61,6 @@ Preset find_preset(const std::string& name);
 
 // The domains of the study, in its order.
 const std::vector<std::string>& study_domains();
-
-// The choices of the study's code that lorasum can switch on, in the order of
-// experiments/README.md: aligned-labels, eval-overlap, merged-subsample, discarded-lm-head,
-// shared-init, cproj-untransposed, half-scale.
-const std::vector<std::string>& study_choice_names();
-// "none", "all", or comma-separated names, as a sorted list in the order above; InputError
-// names an unknown one.
-std::vector<std::string> parse_study_choices(const std::string& list);
-bool has_choice(const std::vector<std::string>& choices, const std::string& name);
-// The configurations of --ablation: none, each choice alone, and all.
-std::vector<std::vector<std::string>> ablation_configurations();
-// "none", "all" or the names joined by commas.
-std::string choices_label(const std::vector<std::string>& choices);
 
 // One adapter training: a single domain or the union of several (the merged-data baseline).
 struct AdapterJob {

@@ -9,11 +9,11 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "experiments/app/settings.h"
 #include "experiments/study/correlation.h"
 #include "experiments/study/figures.h"
 #include "experiments/study/report_page.h"
 #include "experiments/study/run_settings.h"
-#include "experiments/study/settings.h"
 #include "experiments/study/study.h"
 #include "gpt2/config.h"
 #include "tensor/error.h"

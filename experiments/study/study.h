@@ -54,7 +54,7 @@ struct CompositionResults;  // experiments/study/compositions.h
 
 struct StudyResults {
   std::vector<std::string> domains;
-  std::vector<std::string> choices;  // the study choices switched on
+  StudyChoices choices;  // the study choices switched on
   // data_file_digests of the data the jobs trained on and evaluation scored: what `report`
   // compares to tell whether two runs saw the same data.
   std::map<std::string, std::string> data_files;
@@ -81,9 +81,8 @@ std::map<std::string, std::string> data_file_digests(const std::string& data_dir
 // Evaluates every model of every seed (adapters must exist) and assembles the figures, with
 // the evaluation-time study choices applied.
 StudyResults evaluate_study(const ReproduceOptions& options, const Preset& preset,
-                            const std::vector<std::string>& choices,
-                            const std::vector<AdapterJob>& jobs, const std::string& model_dir,
-                            const std::string& data_dir);
+                            const StudyChoices& choices, const std::vector<AdapterJob>& jobs,
+                            const std::string& model_dir, const std::string& data_dir);
 
 // eval-overlap: the examples the study's code scored a combination on, as (domain, index into
 // that domain's train or test file). Pairs: Math+Med the tail 10 % of [math train ++ medicine
@@ -102,8 +101,7 @@ constexpr int64_t kStudyTripleLength = 64;
 // The evaluation-time study choices on one loaded adapter: half-scale halves its weight
 // (`from_multiply_out`: its delta went through the study's multiplyOut.py); cproj-untransposed
 // replaces each square attn.c_proj delta by its transpose.
-void apply_eval_choices(LoraAdapter& adapter, const std::vector<std::string>& choices,
-                        bool from_multiply_out);
+void apply_eval_choices(LoraAdapter& adapter, const StudyChoices& choices, bool from_multiply_out);
 
 // ablation.md/.csv/.json and plots/ablation.svg in run_dir, one row per configuration, from
 // the results of each configuration, headed by the settings of `record` (a results.json record

@@ -1,5 +1,7 @@
-// The choices of the study's code as named switches (experiments/README.md, "The study's
-// choices"), and the evaluation-time ones applied to a loaded adapter.
+// The choices of the study's code (study_choices.h), read by name once, and the evaluation-time
+// ones applied to a loaded adapter.
+#include "experiments/study/study_choices.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -19,47 +21,55 @@ const std::vector<std::string>& study_choice_names() {
   return names;
 }
 
-std::vector<std::string> parse_study_choices(const std::string& list) {
+StudyChoices::StudyChoices(std::initializer_list<StudyChoice> choices) {
+  for (StudyChoice c : choices) bits_ |= 1u << static_cast<unsigned>(c);
+}
+
+StudyChoices StudyChoices::all() {
+  StudyChoices out;
+  out.bits_ = (1u << study_choice_names().size()) - 1;
+  return out;
+}
+
+StudyChoices StudyChoices::parse(const std::string& list, const std::string& source) {
   const auto& names = study_choice_names();
   if (list == "none" || list.empty()) return {};
-  if (list == "all") return names;
-  std::vector<std::string> given;
+  if (list == "all") return all();
+  StudyChoices given;
   std::stringstream in(list);
   std::string item;
   while (std::getline(in, item, ',')) {
     if (item == "none" || item == "all")
-      input_error(
-          "--study-choices {}: '{}' stands alone; give --study-choices {}, or a list of "
-          "the choices' names",
-          list, item, item);
-    if (std::find(names.begin(), names.end(), item) == names.end())
-      input_error(
-          "--study-choices: unknown choice '{}' (expected none, all, or a comma-separated "
-          "list of {})",
-          item, fmt::join(names, ", "));
-    given.push_back(item);
+      input_error("{} {}: '{}' stands alone; give {} {}, or a list of the choices' names", source,
+                  list, item, source, item);
+    auto found = std::find(names.begin(), names.end(), item);
+    if (found == names.end())
+      input_error("{}: unknown choice '{}' (expected none, all, or a comma-separated list of {})",
+                  source, item, fmt::join(names, ", "));
+    given.bits_ |= 1u << static_cast<unsigned>(found - names.begin());
   }
-  std::vector<std::string> ordered;
-  for (const std::string& n : names)
-    if (std::find(given.begin(), given.end(), n) != given.end()) ordered.push_back(n);
-  return ordered;
+  return given;
 }
 
-bool has_choice(const std::vector<std::string>& choices, const std::string& name) {
-  return std::find(choices.begin(), choices.end(), name) != choices.end();
-}
-
-std::vector<std::vector<std::string>> ablation_configurations() {
-  std::vector<std::vector<std::string>> out = {{}};
-  for (const std::string& n : study_choice_names()) out.push_back({n});
-  out.push_back(study_choice_names());
+std::vector<std::string> StudyChoices::names() const {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < study_choice_names().size(); ++i)
+    if (has(static_cast<StudyChoice>(i))) out.push_back(study_choice_names()[i]);
   return out;
 }
 
-std::string choices_label(const std::vector<std::string>& choices) {
-  if (choices.empty()) return "none";
-  if (choices == study_choice_names()) return "all";
-  return fmt::format("{}", fmt::join(choices, ","));
+std::string StudyChoices::label() const {
+  if (empty()) return "none";
+  if (*this == all()) return "all";
+  return fmt::format("{}", fmt::join(names(), ","));
+}
+
+std::vector<StudyChoices> ablation_configurations() {
+  std::vector<StudyChoices> out = {{}};
+  for (size_t i = 0; i < study_choice_names().size(); ++i)
+    out.push_back({static_cast<StudyChoice>(i)});
+  out.push_back(StudyChoices::all());
+  return out;
 }
 
 namespace {
@@ -115,11 +125,10 @@ std::vector<Pick> overlap_selection(const std::string& combination,
   return triple_sample(sizes, seed);
 }
 
-void apply_eval_choices(LoraAdapter& adapter, const std::vector<std::string>& choices,
-                        bool from_multiply_out) {
+void apply_eval_choices(LoraAdapter& adapter, const StudyChoices& choices, bool from_multiply_out) {
   // multiplyOut.py scales B·A by α / 8 for rank-4 adapters trained at α / 4.
-  if (has_choice(choices, "half-scale") && from_multiply_out) adapter.set_weight(0.5f);
-  if (!has_choice(choices, "cproj-untransposed")) return;
+  if (choices.has(StudyChoice::half_scale) && from_multiply_out) adapter.set_weight(0.5f);
+  if (!choices.has(StudyChoice::cproj_untransposed)) return;
   for (auto& [name, layer] : adapter.layers()) {
     bool square = layer->A.size(1) == layer->B.size(0);
     if (!square || !matches_target(name, "attn.c_proj")) continue;

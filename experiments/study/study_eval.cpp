@@ -4,9 +4,10 @@
 #include <numeric>
 #include <string_view>
 
-#include "experiments/study/aligned_labels.h"
+#include "experiments/app/aligned_labels.h"
+#include "experiments/app/settings.h"
+#include "experiments/app/workspace.h"
 #include "experiments/study/compositions.h"
-#include "experiments/study/settings.h"
 #include "experiments/study/study.h"
 #include "gpt2/checkpoint.h"
 #include "lora/factors.h"
@@ -144,14 +145,14 @@ int search_steps(const ReproduceOptions& o) {
 
 class StudyEvaluation {
  public:
-  StudyEvaluation(const ReproduceOptions& o, const Preset& p, const std::vector<std::string>& c,
+  StudyEvaluation(const ReproduceOptions& o, const Preset& p, const StudyChoices& c,
                   const std::vector<AdapterJob>& jobs, const std::string& model_dir,
                   const std::string& data_dir)
       : o_(o),
         choices_(c),
         jobs_(jobs),
         data_dir_(data_dir),
-        tok_(Tokenizer::load(model_dir)),
+        tok_(load_tokenizer(model_dir)),
         eval_(model_dir, p,
               1 + count_models(jobs, o.compositions && !o.ablation ? o.composed.size() : 0),
               o.progress),
@@ -161,7 +162,7 @@ class StudyEvaluation {
     R_.data_files = data_file_digests(data_dir_);
     for (const std::string& d : R_.domains) {
       test_[d] = {load(d, "test", length_), length_};
-      if (!has_choice(choices_, "eval-overlap")) continue;
+      if (!choices_.has(StudyChoice::eval_overlap)) continue;
       train_[d] = load(d, "train", length_);
       test_short_[d] = load(d, "test", kStudyTripleLength);
     }
@@ -208,7 +209,7 @@ class StudyEvaluation {
   // A split of one domain; a test split cut to --eval-limit examples.
   std::vector<Example> load(const std::string& domain, const char* split, int64_t length) const {
     TextFormat layout;
-    if (has_choice(choices_, "aligned-labels")) layout.qa_layout = aligned_labels_layout(length);
+    if (choices_.has(StudyChoice::aligned_labels)) layout.qa_layout = aligned_labels_layout(length);
     auto examples =
         load_qa_jsonl(fmt::format("{}/{}/{}.jsonl", data_dir_, domain, split), tok_, layout);
     bool cut = o_.eval_limit > 0 && std::string_view(split) == "test" &&
@@ -220,7 +221,7 @@ class StudyEvaluation {
   // eval-overlap: the study's own scoring set of each combination for this seed.
   std::map<std::string, EvalSet> overlap_sets(int seed) const {
     std::map<std::string, EvalSet> out;
-    if (!has_choice(choices_, "eval-overlap")) return out;
+    if (!choices_.has(StudyChoice::eval_overlap)) return out;
     std::map<std::string, size_t> train_sizes, test_sizes;
     for (const std::string& d : R_.domains) {
       train_sizes[d] = train_.at(d).size();
@@ -383,7 +384,7 @@ class StudyEvaluation {
   }
 
   const ReproduceOptions& o_;
-  std::vector<std::string> choices_;
+  StudyChoices choices_;
   const std::vector<AdapterJob>& jobs_;
   std::string data_dir_;
   Tokenizer tok_;
@@ -411,9 +412,8 @@ std::map<std::string, std::string> data_file_digests(const std::string& data_dir
 }
 
 StudyResults evaluate_study(const ReproduceOptions& options, const Preset& preset,
-                            const std::vector<std::string>& choices,
-                            const std::vector<AdapterJob>& jobs, const std::string& model_dir,
-                            const std::string& data_dir) {
+                            const StudyChoices& choices, const std::vector<AdapterJob>& jobs,
+                            const std::string& model_dir, const std::string& data_dir) {
   return StudyEvaluation(options, preset, choices, jobs, model_dir, data_dir).run();
 }
 

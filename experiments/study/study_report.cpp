@@ -7,14 +7,14 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "experiments/app/pretrain_dose.h"
+#include "experiments/app/settings.h"
 #include "experiments/plots/charts.h"
 #include "experiments/plots/svg.h"
 #include "experiments/study/compositions.h"
 #include "experiments/study/figures.h"
-#include "experiments/study/pretrain_dose.h"
 #include "experiments/study/report_page.h"
 #include "experiments/study/run_settings.h"
-#include "experiments/study/settings.h"
 #include "experiments/study/study.h"
 #include "lora/factors.h"
 #include "tensor/io/file_io.h"
@@ -201,7 +201,7 @@ json jobs_json(const std::vector<AdapterJob>& jobs) {
                    {"weight_decay", decimal(job.train.weight_decay)},
                    {"seed", job.train.seed},
                    {"batching", batching_name(job.train.batching)},
-                   {"label_layout", job.aligned_length > 0 ? "aligned" : "joined"},
+                   {"label_layout", job.aligned_labels ? "aligned" : "joined"},
                    {"subsample", job.subsample},
                    {"head_copy", job.train_head_copy},
                    {"init_seed", job.init_seed ? json(*job.init_seed) : json(nullptr)}});
@@ -258,7 +258,7 @@ json results_json(const StudyResults& R, const ReproduceOptions& o, const Preset
           {"adapter_lr", o.lr > 0.0f ? json(decimal(o.lr)) : json(nullptr)},
           {"seeds", o.seeds},
           {"hparams", o.hparams},
-          {"study_choices", R.choices},
+          {"study_choices", R.choices.names()},
           {"only", o.only.empty() ? json(nullptr) : json(o.only)},
           {"max_steps", o.max_steps > 0 ? json(o.max_steps) : json(nullptr)},
           {"eval_limit", o.eval_limit > 0 ? json(o.eval_limit) : json(nullptr)},

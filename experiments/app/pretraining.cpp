@@ -4,10 +4,10 @@
 
 #include <filesystem>
 
-#include "experiments/study/job_folder.h"
-#include "experiments/study/pretrain_dose.h"
-#include "experiments/study/settings.h"
-#include "experiments/study/training.h"
+#include "experiments/app/job_folder.h"
+#include "experiments/app/pretrain_dose.h"
+#include "experiments/app/settings.h"
+#include "experiments/app/training.h"
 #include "gpt2/bpe/bpe_trainer.h"
 #include "gpt2/checkpoint.h"
 #include "gpt2/training/evaluate.h"
@@ -120,6 +120,10 @@ void save_due_snapshots(const PretrainJob& job, Snapshots& s, GPT2& model, const
 
 TrainResult run_pretrain_job(const PretrainJob& job) {
   job.train.validate();
+  // The record keeps one dropout (--dropout sets both).
+  LS_CHECK(job.config.resid_pdrop == job.config.embd_pdrop,
+           "pretraining with residual dropout {} and embedding dropout {}", job.config.resid_pdrop,
+           job.config.embd_pdrop);
   std::unique_ptr<OutputFolder> out = output_folder(job.out, {job.corpus}, job.train);
   nlohmann::json settings = pretrain_settings(job);
   if (job.train.resume && finished_before(job.out, "model.safetensors", settings)) return {};

@@ -1,4 +1,4 @@
-#include "experiments/study/workspace.h"
+#include "experiments/app/workspace.h"
 
 #include <cmath>
 #include <filesystem>

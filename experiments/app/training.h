@@ -19,7 +19,7 @@ struct LoraJob {
   TrainOptions train;
   // Choices the study's code made (off by default):
   double subsample = 1.0;             // train on a seeded fraction of the mixed data files
-  int64_t aligned_length = 0;         // > 0: QA files in the aligned-labels layout, this long
+  bool aligned_labels = false;        // QA files in the aligned-labels layout, train.seq_len long
   bool train_head_copy = false;       // also train a copy of the LM head, which is not saved
   std::optional<uint64_t> init_seed;  // seed of A's initialisation (default: train.seed)
 };
@@ -61,6 +61,6 @@ inline constexpr SeedStream kAdaptersOfModelSeeds{SeedStream::Rule::Salt, 0xada9
 inline constexpr SeedStream kSubsampleSeeds{SeedStream::Rule::Salt, 0x5b5a4d91e7c3a1f3ULL};
 
 // Trainable for all LoRA factors of these adapters (dropout reseeded in model and adapters).
-Trainable lora_trainable(GPT2& model, const LoraAdapter& adapter);
+Trainable lora_trainable(GPT2& model, LoraAdapter& adapter);
 
 }  // namespace ls

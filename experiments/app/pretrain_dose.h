@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "experiments/study/training.h"
+#include "experiments/app/training.h"
 
 namespace ls {
 

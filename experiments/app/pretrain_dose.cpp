@@ -1,4 +1,4 @@
-#include "experiments/study/pretrain_dose.h"
+#include "experiments/app/pretrain_dose.h"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "experiments/study/aligned_labels.h"
+#include "experiments/app/aligned_labels.h"
 
 namespace ls {
 

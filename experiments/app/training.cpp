@@ -1,14 +1,14 @@
-#include "experiments/study/training.h"
+#include "experiments/app/training.h"
 
 #include <fmt/format.h>
 
 #include <filesystem>
 #include <memory>
 
-#include "experiments/study/aligned_labels.h"
-#include "experiments/study/job_folder.h"
-#include "experiments/study/settings.h"
-#include "experiments/study/workspace.h"
+#include "experiments/app/aligned_labels.h"
+#include "experiments/app/job_folder.h"
+#include "experiments/app/settings.h"
+#include "experiments/app/workspace.h"
 #include "gpt2/checkpoint.h"
 #include "tensor/distributed.h"
 #include "tensor/error.h"
@@ -20,13 +20,12 @@ namespace ls {
 
 namespace fs = std::filesystem;
 
-Trainable lora_trainable(GPT2& model, const LoraAdapter& adapter) {
+Trainable lora_trainable(GPT2& model, LoraAdapter& adapter) {
   Trainable t;
   t.params = adapter.named_parameters();
-  LoraAdapter* a = const_cast<LoraAdapter*>(&adapter);
-  t.reseed_dropout = [&model, a](uint64_t seed) {
+  t.reseed_dropout = [&model, &adapter](uint64_t seed) {
     model.reseed_dropout(seed);
-    a->reseed_dropout(derive_seed(seed, kAdaptersOfModelSeeds));
+    adapter.reseed_dropout(derive_seed(seed, kAdaptersOfModelSeeds));
   };
   return t;
 }
@@ -36,7 +35,7 @@ namespace {
 // How the job's data files read: job.format, in the aligned-labels layout when asked for.
 TextFormat job_format(const LoraJob& job) {
   TextFormat format = job.format;
-  if (job.aligned_length > 0) format.qa_layout = aligned_labels_layout(job.aligned_length);
+  if (job.aligned_labels) format.qa_layout = aligned_labels_layout(job.train.seq_len);
   return format;
 }
 

@@ -1,4 +1,4 @@
-#include "experiments/study/settings.h"
+#include "experiments/app/settings.h"
 
 #include <fmt/format.h>
 
@@ -7,6 +7,7 @@
 #include <mutex>
 #include <tuple>
 
+#include "experiments/app/job_options.h"
 #include "tensor/error.h"
 #include "tensor/hash.h"
 #include "tensor/io/file_io.h"
@@ -18,29 +19,9 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// Bumped whenever what a job writes changes meaning, so older folders are not mistaken for new.
-constexpr int kFormatVersion = 2;
-
-json train_json(const TrainOptions& t) {
-  return {{"lr", decimal(t.lr)},
-          {"epochs", t.epochs},
-          {"batch", t.batch},
-          {"seq_len", t.seq_len},
-          {"warmup", t.warmup},
-          {"weight_decay", decimal(t.weight_decay)},
-          {"grad_clip", decimal(t.grad_clip)},
-          {"grad_accum", t.grad_accum},
-          {"seed", t.seed},
-          {"schedule", decay_name(t.decay)},
-          {"max_steps", t.max_steps},
-          {"keep_best", t.keep_best}};
-}
-
-// Absent means f32, the only precision before --precision existed, so older folders match.
-json with_precision(json train, Precision precision) {
-  if (precision != Precision::f32) train["precision"] = precision_name(precision);
-  return train;
-}
+// Bumped whenever what a job writes or how its record reads changes, so that an older folder is
+// never mistaken for a new one.
+constexpr int kFormatVersion = 3;
 
 void flatten(const json& j, const std::string& prefix, std::map<std::string, json>& out) {
   if (j.is_object() && !j.empty()) {
@@ -73,57 +54,21 @@ std::string file_digest(const std::string& path) {
 }
 
 json pretrain_settings(const PretrainJob& job) {
-  const GPT2Config& c = job.config;
-  json record = {{"format", kFormatVersion},
-                 {"kind", "pretrain"},
-                 {"corpus", file_digest(job.corpus)},
-                 {"vocab_size", job.vocab_size},
-                 {"model",
-                  {{"n_layer", c.n_layer},
-                   {"n_head", c.n_head},
-                   {"n_embd", c.n_embd},
-                   {"n_positions", c.n_positions},
-                   {"resid_pdrop", decimal(c.resid_pdrop)},
-                   {"embd_pdrop", decimal(c.embd_pdrop)}}},
-                 {"validation_fraction", job.validation_fraction},
-                 {"train", with_precision(train_json(job.train), job.train.precision)}};
-  // Absent when the steps alone set the length: the record of a run by steps keeps one form.
-  if (job.tokens > 0) record["tokens"] = job.tokens;
+  json record = options_record(pretrain_job_options(), job);
+  record.update(
+      {{"format", kFormatVersion}, {"kind", "pretrain"}, {"corpus", file_digest(job.corpus)}});
   return record;
 }
 
 json adapter_settings(const LoraJob& job, const std::string& model_id) {
   json data = json::array();
   for (const std::string& f : job.data) data.push_back(file_digest(f));
-  const LoraConfig& l = job.lora;
-  json record = {{"format", kFormatVersion},
+  json record = options_record(lora_job_options(), job);
+  record.update({{"format", kFormatVersion},
                  {"kind", "adapter"},
                  {"base_model", model_id.empty() ? model_identity(job.model_dir) : model_id},
                  {"data", data},
-                 {"eval_data", job.eval_data.empty() ? "" : file_digest(job.eval_data)},
-                 {"text",
-                  {{"question_field", job.format.question_field},
-                   {"answer_field", job.format.answer_field},
-                   {"loss_on_answer_only", job.format.loss_on_answer_only},
-                   {"aligned_length", job.aligned_length}}},
-                 {"lora",
-                  {{"r", l.r},
-                   {"alpha", decimal(l.alpha)},
-                   {"dropout", decimal(l.dropout)},
-                   {"targets", l.target_modules},
-                   {"target_regex", l.target_regex},
-                   {"rslora", l.use_rslora}}},
-                 {"train", with_precision(train_json(job.train), job.train.precision)},
-                 {"subsample", job.subsample},
-                 {"head_copy", job.train_head_copy},
-                 {"init_seed", job.init_seed.has_value() ? json(*job.init_seed) : json(nullptr)}};
-  // Absent means random: the only order before --batching existed, so older folders still match.
-  if (job.train.batching == BatchOrder::by_length)
-    record["train"]["batching"] = batching_name(job.train.batching);
-  // Automatic detection follows the files' contents, which their digests fix; a forced format
-  // is a setting of its own.
-  if (job.format.data_format != DataFormat::automatic)
-    record["text"]["data_format"] = job.format.data_format == DataFormat::jsonl ? "jsonl" : "text";
+                 {"eval_data", job.eval_data.empty() ? "" : file_digest(job.eval_data)}});
   return record;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // The settings record of every folder lorasum trains into (settings.json): everything that made
-// the folder's contents — hyperparameters, study choices, seeds, the hashes of the data files
-// and the identity of the base model, and a format version. A folder is reused (a finished job
+// the folder's contents — the job's options that change its result (the rows of its option
+// table with a record key, job_options.h), the hashes of the data files, the identity of the
+// base model, and a format version. A folder is reused (a finished job
 // skipped, a checkpoint resumed) only when its record equals the settings of the run at hand;
 // otherwise the run stops naming the settings that differ. Never silently.
 #include <nlohmann/json.hpp>
@@ -9,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "experiments/study/training.h"
+#include "experiments/app/training.h"
 
 namespace ls {
 
