@@ -188,3 +188,43 @@ TEST_CASE("report sets runs of one size against their pretraining dose, with ξ"
   for (const std::string& dir : {run, run + "-8", run + "-0.5", run + "-2", out})
     fs::remove_all(dir);
 }
+
+TEST_CASE("a smoke-size dose ladder: snapshots, the study on each, the report against dose",
+          "[dose]") {
+  std::string dir = test::fresh_dir("dose_ladder");
+  // The smoke preset's generated QA data and corpus, from a run cut short.
+  REQUIRE(test::run_lorasum("reproduce --preset smoke --seeds 1 --max-steps 1 --eval-limit 2 "
+                            "--compositions none --out " +
+                            dir + "/source")
+              .status == 0);
+  // The smoke preset's model: (320 + 96)·32 + 2·(12·32² + 13·32) + 2·32 = 38,784 parameters.
+  std::string env = "LORASUM=" + std::string(LORASUM_BINARY) + " DATA=" + dir +
+                    "/source/data GENERAL=" + dir + "/source/corpus.txt RUNS=" + dir +
+                    "/ladder DOSES='0.5 2' CHOICES=none SEEDS=1 COMPOSITIONS=none PRESET=smoke "
+                    "VOCAB=320 N_LAYER=2 N_HEAD=2 N_EMBD=32 N_POSITIONS=96 BATCH=8 SEQ_LEN=64 "
+                    "EXTRA='--max-steps 2 --eval-limit 4' " LORASUM_SOURCE_DIR
+                    "/scripts/dose-ladder.sh ";
+  for (const char* stage : {"pretrain", "adapters", "report"}) {
+    test::CliResult r = test::run_shell(env + stage);
+    INFO(stage << ": " << r.err);
+    REQUIRE(r.status == 0);
+  }
+  for (auto [dose, tokens] : {std::pair{0.5, 19392}, std::pair{2.0, 77568}}) {
+    json p = json::parse(
+        read_file(fmt::format("{}/ladder/base-tokens{}/pretraining.json", dir, tokens)));
+    CHECK(p["parameters"] == 38784.0);
+    CHECK(p["tokens"].get<double>() >= tokens);  // whole steps of 8 × 64 tokens
+    CHECK(p["tokens"].get<double>() < tokens + 8 * 64);
+    CHECK(p["tokens_per_parameter"].get<double>() == Approx(dose).epsilon(0.02));
+  }
+  json scale = json::parse(read_file(dir + "/ladder/data-none/report/scale.json"));
+  CHECK(scale["axis"] == "tokens_per_parameter");
+  REQUIRE(scale["runs"].size() == 2);
+  CHECK(scale["runs"][0]["tokens_per_parameter"].get<double>() == Approx(0.5).epsilon(0.02));
+  CHECK(scale["relation"]["points"] == 6);  // 2 doses × 3 pairs, each with its ξ
+  CHECK(fs::exists(dir + "/ladder/data-none/report/plots/change_vs_xi.svg"));
+  // A rerun trains nothing: every job is reused.
+  test::CliResult again = test::run_shell(env + "adapters");
+  CHECK_THAT(again.err + again.out, Contains("adapter jobs: 7 reused, 0 resumed, 0 trained"));
+  fs::remove_all(dir);
+}
