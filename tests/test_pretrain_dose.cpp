@@ -181,6 +181,7 @@ TEST_CASE("report sets runs of one size against their pretraining dose, with ξ"
   std::string xi_svg = read_file(out + "/plots/scale_xi.svg");
   CHECK_THAT(xi_svg, Contains("all three"));
   CHECK(fs::exists(out + "/plots/change_vs_xi.svg"));
+  CHECK_THAT(read_file(out + "/report.html"), Contains("the study against pretraining dose"));
   // The plots redrawn from scale.json alone are the same bytes.
   fs::remove(out + "/plots/scale_xi.svg");
   REQUIRE(test::run_lorasum("plots --from " + out).status == 0);

@@ -161,7 +161,10 @@ std::string scale_page(const std::string& dir, const json& scale) {
       "<h2>Results</h2>\n" + scale_table(scale) + "<h2>Figures</h2>\n" + html::figures(dir) +
       "<h2>Details</h2>\n" + html::details("Each run's own report", runs) + "<h2>Files</h2>\n" +
       html::links(dir, {"scale.md", "scale.json"});
-  return html::page("lorasum report: the study against base-model size", body);
+  bool dose = scale.value("axis", "parameters") == "tokens_per_parameter";
+  return html::page(std::string("lorasum report: the study against ") +
+                        (dose ? "pretraining dose" : "base-model size"),
+                    body);
 }
 
 }  // namespace ls::report
