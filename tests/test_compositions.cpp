@@ -130,7 +130,7 @@ TEST_CASE("reproduce adds compositions and ξ, predictors reads the run back", "
   }
   CHECK(lines(read_file(dir + "/compositions.csv")) == 1 + 4 * 2);
   CHECK_THAT(read_file(dir + "/nonadditivity.csv"), Catch::Contains(",\n"));  // no weights
-  for (const char* bad : {"ties,foo", "ties,,svd", "ties,ties", ""}) {
+  for (const char* bad : {"ties,foo", "foo,ties", "ties,,svd", "ties,ties", "ties,", "sum", ""}) {
     test::CliResult b = test::run_lorasum(std::string("reproduce --preset smoke --compositions '") +
                                           bad + "' --out " + dir);
     CHECK(b.status == 2);

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <set>
+#include <sstream>
 
 #include "lora/compose.h"
 #include "lora/interference_probe.h"
@@ -55,17 +57,21 @@ const std::vector<std::string>& composition_methods() {
 
 std::vector<std::string> parse_composed(const std::string& names, const std::string& flag) {
   if (names == "none") return {};
-  std::vector<std::string> out;
-  for (const std::string& m : composition_methods()) {
-    if (m == "sum") continue;
-    if (("," + names + ",").find("," + m + ",") != std::string::npos) out.push_back(m);
-  }
-  // Every name known and none twice: the chosen ones joined back give the list's length.
-  size_t length = out.empty() ? 0 : out.size() - 1;
-  for (const std::string& m : out) length += m.size();
-  if (out.empty() || length != names.size())
+  const auto& methods = composition_methods();
+  std::set<std::string> given;
+  std::stringstream in(names);
+  std::string item;
+  bool valid = true;  // every name a method other than the sum, and none twice
+  while (std::getline(in, item, ','))
+    valid = valid && item != "sum" &&
+            std::find(methods.begin(), methods.end(), item) != methods.end() &&
+            given.insert(item).second;
+  if (!valid || given.empty() || names.back() == ',')
     input_error("{} {}: expected none or a comma-separated list of searched, ties, dare, svd", flag,
                 names);
+  std::vector<std::string> out;  // in table order
+  for (const std::string& m : methods)
+    if (given.count(m)) out.push_back(m);
   return out;
 }
 
@@ -94,11 +100,6 @@ CompositionStudy::CompositionStudy(GPT2& model, std::map<std::string, std::vecto
   results_.validation_per_domain = validation_.empty() ? 0 : validation_.begin()->second.size();
 }
 
-bool CompositionStudy::has(const std::string& method) const {
-  return std::find(results_.methods.begin(), results_.methods.end(), method) !=
-         results_.methods.end();
-}
-
 CombinationExtras& CompositionStudy::extras(const std::vector<std::string>& domains) {
   for (CombinationExtras& e : results_.combinations)
     if (e.domains == domains) return e;
@@ -125,7 +126,7 @@ void CompositionStudy::add(const std::vector<std::string>& domains,
     validation.insert(validation.end(), slice.begin(), slice.end());
   }
   record("sum", ppl_sum);
-  if (has("searched")) {
+  if (results_.scored("searched")) {
     WeightSearchOptions o;
     o.batch = batch_;
     o.seq_len = seq_len_;
@@ -140,7 +141,7 @@ void CompositionStudy::add(const std::vector<std::string>& domains,
       {"dare", {MergeMethod::dare, {}, 0, kDareDensity}},
       {"svd", {MergeMethod::svd, {}, rank_}}};
   for (const auto& [method, options] : merges)
-    if (has(method)) record(method, score_factors(compose(factors, options).adapter));
+    if (results_.scored(method)) record(method, score_factors(compose(factors, options).adapter));
   add_nonadditivity(e, singles);
 }
 
@@ -164,19 +165,18 @@ void CompositionStudy::add_nonadditivity(CombinationExtras& e,
 namespace {
 
 std::string compositions_markdown(const CompositionResults& r) {
-  auto has = [&](const char* m) {
-    return std::find(r.methods.begin(), r.methods.end(), m) != r.methods.end();
-  };
   std::string out =
       "\n### Compositions\n\nchange % against merged-data training of other compositions of the "
       "same single adapters.";
-  if (has("searched"))
+  if (r.scored("searched"))
     out += fmt::format(
         " Searched weights: one per adapter, fitted by gradient descent on {} examples of each "
         "domain's train split (never a test split).",
         r.validation_per_domain);
-  if (has("ties") || has("dare")) out += " TIES and DARE as `lorasum merge` writes them (rank Σr).";
-  if (has("svd")) out += fmt::format(" SVD: the exact sum re-compressed to rank {}.", r.svd_rank);
+  if (r.scored("ties") || r.scored("dare"))
+    out += " TIES and DARE as `lorasum merge` writes them (rank Σr).";
+  if (r.scored("svd"))
+    out += fmt::format(" SVD: the exact sum re-compressed to rank {}.", r.svd_rank);
   out += "\n\n| combination |";
   for (const std::string& m : r.methods) out += fmt::format(" {} |", method_label(m, r.svd_rank));
   out += "\n|---|";

@@ -3,6 +3,7 @@
 // (searched weights, TIES, DARE, SVD re-compression), each scored against merged-data training
 // like the sum, and the non-additivity of the sum measured directly (ξ and the adapters'
 // relative delta norms).
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
@@ -33,7 +34,10 @@ struct CombinationExtras {
 };
 
 struct CompositionResults {
-  std::vector<std::string> methods;             // scored, in table order: "sum" first
+  std::vector<std::string> methods;  // scored, in table order: "sum" first
+  bool scored(const std::string& method) const {
+    return std::find(methods.begin(), methods.end(), method) != methods.end();
+  }
   std::vector<CombinationExtras> combinations;  // the pairs, then the triple
   int64_t svd_rank = 0;
   size_t validation_per_domain = 0;
@@ -71,7 +75,6 @@ class CompositionStudy {
   std::map<std::string, std::vector<Example>> test_, validation_;
   int64_t rank_, batch_, seq_len_;
   int search_steps_;
-  bool has(const std::string& method) const;
   std::map<std::string, double> base_norms_;
   CompositionResults results_;
 };
