@@ -138,3 +138,42 @@ TEST_CASE("reproduce adds compositions and ξ, predictors reads the run back", "
   }
   fs::remove_all(dir);
 }
+
+TEST_CASE("predictors finds a --model run's base model by the folder and identity it recorded",
+          "[reproduce]") {
+  std::string dir = test::fresh_dir("predictors_model"), own = dir + "/own", given = dir + "/given";
+  std::string smoke = "reproduce --preset smoke --seeds 1 --compositions none --no-progress ";
+  REQUIRE(test::run_lorasum(smoke + "--out " + own).status == 0);
+  test::CliResult r = test::run_lorasum(smoke + "--model " + own + "/base-model --out " + given);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  REQUIRE_FALSE(fs::exists(given + "/base-model"));
+  json recorded = json::parse(read_file(given + "/results.json"))["base_model"];
+  CHECK(recorded["folder"] == fs::absolute(own + "/base-model").lexically_normal().string());
+
+  // Same base, seed and data: the same adapters, so the same rows as the run that owns the model.
+  auto rows = [&](const std::string& run, const std::string& flags) {
+    test::CliResult p =
+        test::run_lorasum("predictors --runs " + run + " --out " + dir + "/p " + flags);
+    INFO(p.err);
+    REQUIRE(p.status == 0);
+    return json::parse(read_file(dir + "/p/predictors.json"))["rows"];
+  };
+  json mine = rows(own, ""), theirs = rows(given, "");
+  REQUIRE(theirs.size() == 3);
+  for (size_t i = 0; i < 3; ++i)
+    CHECK(theirs[i]["values"]["xi"].get<double>() == Approx(mine[i]["values"]["xi"].get<double>()));
+
+  // Another model in the recorded folder is refused unless --model says which to use.
+  std::string settings = own + "/base-model/settings.json";
+  json s = json::parse(read_file(settings));
+  s["changed"] = true;
+  write_file_atomic(settings, s.dump());
+  test::CliResult changed =
+      test::run_lorasum("predictors --runs " + given + " --out " + dir + "/q");
+  CHECK(changed.status == 2);
+  CHECK_THAT(changed.err,
+             Catch::Contains("now holds another model") && Catch::Contains("give --model"));
+  CHECK(rows(given, "--model " + own + "/base-model").size() == 3);
+  fs::remove_all(dir);
+}

@@ -21,7 +21,9 @@ void add_predictors(CLI::App& app) {
       ->required()
       ->check(CLI::ExistingDirectory);
   cmd->add_option("--out", out, "Folder for predictors.md/csv/json and plots/")->required();
-  cmd->add_option("--model", o.model_dir, "Base model of runs that have no base-model/ folder");
+  cmd->add_option("--model", o.model_dir,
+                  "Base model of runs that have no base-model/ folder and no model folder recorded "
+                  "in results.json (or whose recorded folder has changed)");
   cmd->add_option("--data", o.data_dir, "QA data of runs that have no data/ folder");
   cmd->add_option("--data-limit", o.data_limit, "Test examples per domain (0 = all)")
       ->capture_default_str()

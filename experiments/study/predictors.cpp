@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "experiments/app/settings.h"
 #include "experiments/app/workspace.h"
 #include "experiments/plots/charts.h"
 #include "experiments/plots/grid.h"
@@ -45,6 +46,23 @@ std::string run_part(const std::string& run, const std::string& name, const std:
   return fallback;
 }
 
+// The run's base model: its own base-model/, else the folder results.json records (a run made
+// with --model) while it still holds the same model, else --model.
+std::string run_model(const std::string& run, const std::string& results_path,
+                      const std::string& fallback) {
+  if (fs::is_directory(run + "/base-model")) return run + "/base-model";
+  json b = json::parse(read_file(results_path)).value("base_model", json());
+  if (b.is_object() && b.contains("folder")) {
+    std::string dir = b["folder"].get<std::string>();
+    bool same = fs::is_directory(dir) && model_identity(dir) == b.value("identity", "");
+    if (same) return dir;
+    if (fallback.empty())
+      input_error("{}: its base model {} {}; give --model", results_path, dir,
+                  fs::is_directory(dir) ? "now holds another model than the run used" : "is gone");
+  }
+  return run_part(run, "base-model", fallback, "--model");
+}
+
 // An adapter folder as results.json records it, or at the same place under the run folder
 // when the run has moved since.
 std::string adapter_folder(const std::string& run, const std::string& recorded) {
@@ -72,8 +90,8 @@ std::map<std::string, double> predictor_values(GPT2& model, LoraAdapter& a, Lora
 struct RunInputs {
   std::unique_ptr<GPT2> model;
   std::map<std::string, std::vector<Example>> data;
-  RunInputs(const std::string& run, const PredictorOptions& o) {
-    std::string model_dir = run_part(run, "base-model", o.model_dir, "--model");
+  RunInputs(const std::string& run, const std::string& results_path, const PredictorOptions& o) {
+    std::string model_dir = run_model(run, results_path, o.model_dir);
     std::string data_dir = run_part(run, "data", o.data_dir, "--data");
     model = load_gpt2(model_dir);
     Tokenizer tok = load_tokenizer(model_dir);
@@ -132,7 +150,7 @@ std::vector<PredictorRow> collect_predictor_rows(const std::vector<std::string>&
   std::vector<PredictorRow> rows;
   for (const std::string& run : runs) {
     std::vector<std::string> files = results_files(run);
-    RunInputs in(run, options);
+    RunInputs in(run, files.front(), options);
     for (const std::string& file : files) add_rows(run, file, in, rows);
   }
   return rows;

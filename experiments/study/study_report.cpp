@@ -209,18 +209,22 @@ json jobs_json(const std::vector<AdapterJob>& jobs) {
   return out;
 }
 
-// The base model's shape and size, from the first job's model folder.
+// The base model's folder, identity, shape and size, from the first job's model folder. The
+// folder and identity let a later reader (predictors) find the very model again.
 json base_model_json(const std::vector<AdapterJob>& jobs) {
   if (jobs.empty()) return nullptr;
-  GPT2Config c = GPT2Config::load(jobs.front().job.model_dir + "/config.json");
-  return {{"n_layer", c.n_layer},
+  const std::string& dir = jobs.front().job.model_dir;
+  GPT2Config c = GPT2Config::load(dir + "/config.json");
+  return {{"folder", std::filesystem::absolute(dir).lexically_normal().string()},
+          {"identity", model_identity(dir)},
+          {"n_layer", c.n_layer},
           {"n_head", c.n_head},
           {"n_embd", c.n_embd},
           {"n_positions", c.n_positions},
           {"vocab_size", c.vocab_size},
           {"parameters", c.parameter_count()},
           {"block_parameters", c.block_parameter_count()},
-          {"pretraining", read_dose(jobs.front().job.model_dir)}};
+          {"pretraining", read_dose(dir)}};
 }
 
 json fit_json(const Fit& f) {
