@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 
@@ -153,7 +154,8 @@ TEST_CASE("range errors state the range in words", "[cli]") {
         Case{"reproduce --seeds 0", "--seeds: must be between 1 and 100 (got 0)"},
         Case{"merge --adapter a --out o --method ties --density 0",
              "--density: must be in (0, 1] (got 0)"},
-        Case{"bench --steps 0", "--steps: must be ≥ 1 (got 0)"}}) {
+        Case{"bench --steps 0", "--steps: must be ≥ 1 (got 0)"},
+        Case{"bench --only merge,foo", "--only: foo not in {lora_train_step,"}}) {
     test::CliResult r = test::run_lorasum(c.args);
     INFO(c.args << "\nstderr: " << r.err);
     CHECK(r.status == 2);
@@ -213,6 +215,18 @@ TEST_CASE("the help texts agree with each other", "[cli]") {
   CHECK_THAT(test::run_lorasum("bench --help").out,
              Contains("c_attn alone by default") && Contains("train's default is c_attn,c_proj"));
   CHECK_THAT(test::run_lorasum("merge --help").out, Contains("in (0, 1]") && !Contains("[0 - 1]"));
+}
+
+TEST_CASE("bench times only the figures --only names, the pair's predictors among them", "[cli]") {
+  test::CliResult r =
+      test::run_lorasum("bench --config micro --steps 1 --only similarity,interference --json");
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  CHECK(j["figures"].size() == 2);
+  CHECK(j["figures"]["interference"]["median_ms"].get<double>() > 0);
+  CHECK_THAT(j["figures"]["interference"]["note"].get<std::string>(),
+             Contains("64 examples of 64 tokens per domain"));
 }
 
 TEST_CASE("generate's sampling flags are checked at their bounds", "[cli]") {

@@ -13,6 +13,7 @@
 #include "gpt2/generate.h"
 #include "gpt2/training/data_parallel.h"
 #include "lora/compose.h"
+#include "lora/interference_probe.h"
 #include "lora/lora.h"
 #include "lora/similarity.h"
 #include "nn/optim.h"
@@ -86,15 +87,22 @@ LoraConfig lora_config(const BenchOptions& o) {
 
 // Adapters as if trained: B drawn at random too (a fresh adapter's B is zero, and so would
 // be every delta and cosine).
-std::vector<AdapterFactors> trained_like_adapters(GPT2& model, const BenchOptions& o, int count) {
-  std::vector<AdapterFactors> out;
+std::vector<std::shared_ptr<LoraAdapter>> trained_like(GPT2& model, const BenchOptions& o,
+                                                       int count) {
+  std::vector<std::shared_ptr<LoraAdapter>> out;
   Rng rng(7);
   for (int i = 0; i < count; ++i) {
-    auto adapter = LoraAdapter::create(model, lora_config(o), 100 + i);
-    for (auto& [name, layer] : adapter->layers())
+    out.push_back(LoraAdapter::create(model, lora_config(o), 100 + i));
+    for (auto& [name, layer] : out.back()->layers())
       layer->B.copy_from(rand_normal(layer->B.shape(), 0.0f, 0.02f, rng));
-    out.push_back(AdapterFactors::of(*adapter, fmt::format("adapter{}", i)));
   }
+  return out;
+}
+
+std::vector<AdapterFactors> trained_like_adapters(GPT2& model, const BenchOptions& o, int count) {
+  std::vector<AdapterFactors> out;
+  for (auto& adapter : trained_like(model, o, count))
+    out.push_back(AdapterFactors::of(*adapter, fmt::format("adapter{}", out.size())));
   return out;
 }
 
@@ -253,6 +261,31 @@ BenchFigure similarity(BenchModel& m) {
   return f;
 }
 
+// A domain's probe as `predictors` reads it by default: 64 examples of the training length,
+// the second half of each the answer, in batches of 8.
+ProbeData random_probe(const BenchOptions& o, int64_t vocab, uint64_t seed) {
+  constexpr int kExamples = 64;
+  ProbeData d{{}, 8, o.seq};
+  for (int i = 0; i < kExamples; ++i)
+    d.examples.push_back(
+        {random_ids(o.seq, vocab, seed + static_cast<uint64_t>(i)), o.seq / 2, {}});
+  return d;
+}
+
+// Every data-aware predictor of one pair (`similarity --data`, `predictors`): the module
+// inputs, both domains' gradients and ξ, each on its own domain's probe.
+BenchFigure interference(BenchModel& m) {
+  auto adapters = trained_like(m.model, m.o, 2);
+  int64_t vocab = m.model.config().vocab_size;
+  ProbeData a = random_probe(m.o, vocab, 1000), b = random_probe(m.o, vocab, 2000);
+  m.model.set_training(false);
+  BenchFigure f = time_it("interference", std::max(1, m.o.steps / 5),
+                          [&] { pair_interference(m.model, *adapters[0], *adapters[1], a, b); });
+  f.note = fmt::format("1 pair, {} examples of {} tokens per domain, {}", a.examples.size(),
+                       m.o.seq, adapter_shape(m.o));
+  return f;
+}
+
 }  // namespace
 
 // The figures run in a fixed order on one model, which some of them change (training mode,
@@ -278,6 +311,7 @@ BenchReport run_bench(const BenchOptions& options) {
   if (wanted(o, "full_train_step")) report.figures.push_back(full_train_step(m));
   if (wanted(o, "merge")) report.figures.push_back(merge(m));
   if (wanted(o, "similarity")) report.figures.push_back(similarity(m));
+  if (wanted(o, "interference")) report.figures.push_back(interference(m));
   return report;
 }
 

@@ -49,10 +49,14 @@ void add_bench(CLI::App& app) {
   cmd->add_option("--gen-tokens", o.gen_tokens, "Tokens to generate")
       ->capture_default_str()
       ->check(at_least(1));
-  cmd->add_option("--only", o.only,
-                  "Only these figures: lora_train_step, gradient_sum (under mpirun), eval_forward, "
-                  "generate, full_train_step, merge, similarity")
-      ->delimiter(',');
+  cmd->add_option(
+         "--only", o.only,
+         "Only these figures: lora_train_step, gradient_sum (under mpirun), eval_forward, "
+         "generate, full_train_step, merge, similarity, interference (the data-aware predictors of "
+         "one pair)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"lora_train_step", "gradient_sum", "eval_forward", "generate",
+                             "full_train_step", "merge", "similarity", "interference"}));
   add_precision_flag(cmd, o.precision);
   cmd->add_flag("--json", json, "Print one JSON object");
   cmd->callback([] {
