@@ -8,7 +8,9 @@
 # DATA holds <domain>/{train,test}.jsonl (a run folder's data/). The gain of a domain is the
 # base model's test perplexity over its single adapter's (the tiny preset's uniform settings,
 # seed 0); the mean is over math, medicine and finance. `match` bisects log10(LR) in
-# [LO, HI] for STEPS steps and prints each try and then "lr <rate> gain <gain>".
+# [LO, HI] for STEPS steps, prints each try, and then "lr <rate> gain <gain>" for the try whose
+# gain came nearest the target: the gain need not rise with the rate all the way (too high a
+# rate overshoots), and then bisection's last try is not the nearest.
 set -euo pipefail
 LORASUM=${LORASUM:-build/lorasum}
 LO=${LO:-1e-5}
@@ -37,7 +39,7 @@ gain() {  # MODEL DATA LR → mean over the domains of base / single perplexity
 }
 
 match() {  # MODEL DATA TARGET
-  local lo hi mid lr g
+  local lo hi mid lr g best="" best_gain=""
   lo=$(awk -v x="$LO" 'BEGIN { print log(x) / log(10) }')
   hi=$(awk -v x="$HI" 'BEGIN { print log(x) / log(10) }')
   for ((i = 0; i < STEPS; ++i)); do
@@ -45,9 +47,13 @@ match() {  # MODEL DATA TARGET
     lr=$(awk -v m="$mid" 'BEGIN { printf "%.3g", 10 ^ m }')
     g=$(gain "$1" "$2" "$lr")
     echo "try lr $lr gain $g" >&2
+    if [ -z "$best" ] || awk -v g="$g" -v b="$best_gain" -v t="$3" \
+      'BEGIN { d = g - t; e = b - t; exit !(d * d < e * e) }'; then
+      best=$lr best_gain=$g
+    fi
     if awk -v g="$g" -v t="$3" 'BEGIN { exit !(g < t) }'; then lo=$mid; else hi=$mid; fi
   done
-  echo "lr $lr gain $g"
+  echo "lr $best gain $best_gain"
 }
 
 case "${1:-}" in

@@ -229,3 +229,34 @@ TEST_CASE("a smoke-size dose ladder: snapshots, the study on each, the report ag
   CHECK_THAT(again.err + again.out, Contains("adapter jobs: 7 reused, 0 resumed, 0 trained"));
   fs::remove_all(dir);
 }
+
+TEST_CASE("the matched-rate search reports the try nearest the target gain", "[dose]") {
+  std::string dir = test::fresh_dir("matched_lr");
+  fs::create_directories(dir);
+  // A stand-in for lorasum: an adapter trained at rate lr divides the base perplexity of 100 by
+  // g(lr) = 1 + 0.5·exp(−(log10 lr + 2.5)²), which peaks at 1.5 for lr = 10^−2.5.
+  write_file_atomic(dir + "/fake", R"sh(#!/usr/bin/env bash
+if [ "$1" = train ]; then
+  while [ $# -gt 0 ]; do case $1 in --lr) lr=$2 ;; --out) out=$2 ;; esac; shift; done
+  mkdir -p "$out" && echo "$lr" > "$out/lr"
+else
+  adapter=; while [ $# -gt 0 ]; do [ "$1" = --adapter ] && adapter=$2; shift; done
+  awk -v a="$adapter" -v lr="$( [ -n "$adapter" ] && cat "$adapter/lr" )" 'BEGIN {
+    g = a == "" ? 1 : 1 + 0.5 * exp(-(log(lr) / log(10) + 2.5) ^ 2)
+    printf "{\"perplexity\":%.6f}\n", 100 / g
+}'
+fi
+)sh");
+  std::string env = "chmod +x " + dir + "/fake && LORASUM=" + dir + "/fake WORK=" + dir +
+                    " LO=1e-4 HI=1e-1 STEPS=4 " LORASUM_SOURCE_DIR "/scripts/dose-matched-lr.sh ";
+  test::CliResult gain = test::run_shell(env + "gain model data 0.00316");
+  INFO(gain.err);
+  CHECK(gain.out == "1.5000\n");
+  // Out of reach (1.8 > the peak): every try falls short, bisection climbs past the peak, and
+  // the answer is its first try, at the peak, not its last.
+  test::CliResult far = test::run_shell(env + "match model data 1.8");
+  INFO(far.err);
+  CHECK_THAT(far.err, Contains("try lr 0.00316 gain 1.5000") && Contains("try lr 0.0422"));
+  CHECK(far.out == "lr 0.00316 gain 1.5000\n");
+  fs::remove_all(dir);
+}
