@@ -12,7 +12,10 @@ struct GPT2Config {
   int64_t n_positions = 1024;
   int64_t vocab_size = 50257;
   float layer_norm_epsilon = 1e-5f;
-  float resid_pdrop = 0.1f, embd_pdrop = 0.1f, attn_pdrop = 0.1f;
+  float resid_pdrop = 0.1f, embd_pdrop = 0.1f;
+  // Read, checked and written back so that config.json stays Hugging Face's, but not applied:
+  // neither attention path drops probabilities (the fused kernel keeps no mask to do it with).
+  float attn_pdrop = 0.1f;
   int64_t bos_token_id = 50256, eos_token_id = 50256;
 
   // Throws InputError (naming `where`) for dimensions that make no model.

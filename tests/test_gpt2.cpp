@@ -172,6 +172,26 @@ TEST_CASE("gradient check of a tiny GPT-2's loss", "[gpt2][gradcheck]") {
   for (size_t i = 0; i < sample.size(); ++i) CHECK(test::max_abs_diff(fused[i], unfused[i]) < 1e-6);
 }
 
+TEST_CASE("residual and embedding dropout apply in training, attention dropout nowhere",
+          "[gpt2][dropout]") {
+  std::vector<int32_t> ids = {1, 2, 3, 4, 5, 6, 7, 8}, targets = {2, 3, 4, 5, 6, 7, 8, -100};
+  auto training_loss = [&](float resid, float embd, float attn) {
+    GPT2Config c = test::micro_config();
+    c.resid_pdrop = resid;
+    c.embd_pdrop = embd;
+    c.attn_pdrop = attn;
+    GPT2 model(c, 11);
+    model.set_training(true);
+    return model.loss(ids, targets, 2, 4).item();
+  };
+  float none = training_loss(0.0f, 0.0f, 0.0f);
+  CHECK(training_loss(0.5f, 0.0f, 0.0f) != none);
+  CHECK(training_loss(0.0f, 0.5f, 0.0f) != none);
+  // GPT2Config::attn_pdrop is kept for config.json only: the loss is the same bits without it.
+  CHECK(training_loss(0.0f, 0.0f, 0.5f) == none);
+  CHECK(training_loss(0.0f, 0.0f, 0.9f) == none);
+}
+
 TEST_CASE("bad token ids and over-long sequences are input errors", "[gpt2]") {
   GPT2 model(test::micro_config(), 1);
   CHECK_THROWS_AS(model.logits({1, 40}, 1, 2), InputError);

@@ -207,7 +207,8 @@ OptionTable<P> model_options() {
   tokens.get = [](const P& j) -> json { return j.tokens > 0 ? json(j.tokens) : json(nullptr); };
   tokens.set = [](P& j, const json& v) { j.tokens = v.is_null() ? 0 : v.get<int64_t>(); };
   table.push_back(tokens);
-  // One flag for both dropouts, which pretraining keeps equal (run_pretrain_job checks).
+  // One flag for both dropouts the model applies, which pretraining keeps equal
+  // (run_pretrain_job checks); attention-probability dropout is not applied (GPT2Config).
   JobOption<P> dropout{"--dropout",
                        "model.dropout",
                        "Residual and embedding dropout",

@@ -3,8 +3,8 @@
 #include <cmath>
 #include <filesystem>
 #include <optional>
-#include <sstream>
 
+#include "experiments/app/comma_list.h"
 #include "tensor/error.h"
 
 namespace ls {
@@ -77,9 +77,7 @@ Tokenizer load_tokenizer(const std::string& model_dir) {
 
 std::vector<int32_t> parse_ids(const std::string& text) {
   std::vector<int32_t> ids;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
+  for (const std::string& item : comma_items(text)) {
     size_t used = 0;
     long value = 0;
     try {

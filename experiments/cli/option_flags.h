@@ -2,8 +2,8 @@
 // The flags of an option table (experiments/app/job_options.h), each setting its row's member
 // of one job, with the row's help, checks and the job's starting value as the default shown.
 #include <CLI/CLI.hpp>
-#include <sstream>
 
+#include "experiments/app/comma_list.h"
 #include "experiments/app/job_options.h"
 #include "experiments/app/pretrain_dose.h"
 #include "experiments/cli/checks.h"
@@ -14,9 +14,7 @@ namespace detail {
 
 inline std::vector<std::string> split_commas(const std::string& text) {
   std::vector<std::string> out;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ','))
+  for (const std::string& item : comma_items(text))
     if (!item.empty()) out.push_back(item);
   return out;
 }

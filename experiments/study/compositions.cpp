@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <set>
-#include <sstream>
 
+#include "experiments/app/comma_list.h"
 #include "lora/compose.h"
 #include "lora/interference_probe.h"
 #include "lora/weight_search.h"
@@ -59,10 +59,8 @@ std::vector<std::string> parse_composed(const std::string& names, const std::str
   if (names == "none") return {};
   const auto& methods = composition_methods();
   std::set<std::string> given;
-  std::stringstream in(names);
-  std::string item;
   bool valid = true;  // every name a method other than the sum, and none twice
-  while (std::getline(in, item, ','))
+  for (const std::string& item : comma_items(names))
     valid = valid && item != "sum" &&
             std::find(methods.begin(), methods.end(), item) != methods.end() &&
             given.insert(item).second;

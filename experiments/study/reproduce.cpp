@@ -410,15 +410,19 @@ Lines results_settings(const std::string& dir) {
 // settings differed, as the results.json in `dir` recorded them before and does now.
 void say_replaced(const std::string& report, const std::string& dir, const Lines& before) {
   Lines now = results_settings(dir);
+  auto find = [](const Lines& lines, const std::string& name) {
+    return std::find_if(lines.begin(), lines.end(), [&](const auto& l) { return l.first == name; });
+  };
   std::vector<std::string> changed;
-  for (const auto& [name, value] : now) {
-    auto old = std::find_if(before.begin(), before.end(), [&](auto& l) { return l.first == name; });
+  for (const auto& line : now) {
+    auto old = find(before, line.first);
     std::string was = old == before.end() ? "not set" : old->second;
-    if (was != value) changed.push_back(fmt::format("{}: {} → {}", name, was, value));
+    if (was != line.second)
+      changed.push_back(fmt::format("{}: {} → {}", line.first, was, line.second));
   }
-  for (const auto& [name, value] : before)
-    if (std::none_of(now.begin(), now.end(), [&](auto& l) { return l.first == name; }))
-      changed.push_back(fmt::format("{}: {} → not set", name, value));
+  for (const auto& line : before)
+    if (find(now, line.first) == now.end())
+      changed.push_back(fmt::format("{}: {} → not set", line.first, line.second));
   fmt::print(stderr, "{}: replaced the results of an earlier run{}\n", report,
              changed.empty()
                  ? " with the same settings"

@@ -5,8 +5,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <sstream>
 
+#include "experiments/app/comma_list.h"
 #include "experiments/study/study.h"
 #include "gpt2/training/data.h"
 #include "lora/config.h"
@@ -36,9 +36,7 @@ StudyChoices StudyChoices::parse(const std::string& list, const std::string& sou
   if (list == "none" || list.empty()) return {};
   if (list == "all") return all();
   StudyChoices given;
-  std::stringstream in(list);
-  std::string item;
-  while (std::getline(in, item, ',')) {
+  for (const std::string& item : comma_items(list)) {
     if (item == "none" || item == "all")
       input_error("{} {}: '{}' stands alone; give {} {}, or a list of the choices' names", source,
                   list, item, source, item);

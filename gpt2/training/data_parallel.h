@@ -23,7 +23,8 @@ Shard shard_rows(const Batch& whole, int rank, int ranks);
 
 // Runs this rank's shard of `whole` forward and backward, weighted so that the ranks' gradients
 // sum to the gradient of the whole batch's mean loss (divided by grad_accum); returns this
-// rank's part of that loss. In a single process it is the plain step on the whole batch.
+// rank's part of that loss. train() calls it only under mpirun: a single process runs the
+// plain step on the whole batch, which this equals with one rank.
 double shard_loss_backward(GPT2& model, const Batch& whole, int64_t grad_accum);
 
 // Sums every rank's gradient into each parameter's (one MPI_Allreduce). A parameter ends with

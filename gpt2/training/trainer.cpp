@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "autograd/autograd.h"
 #include "gpt2/training/data_parallel.h"
 #include "gpt2/training/evaluate.h"
 #include "gpt2/training/note.h"
@@ -185,8 +186,10 @@ class TrainLoop {
     opt_.zero_grad();
     int64_t tokens = 0;
     double loss = accumulate_gradients(step, &tokens);
-    sum_gradients(params_);
-    world::sum(&loss, 1);
+    if (world::size() > 1) {  // each rank ran its rows: add up their gradients and losses
+      sum_gradients(params_);
+      world::sum(&loss, 1);
+    }
     float norm = clip_grad_norm(params_, o_.grad_clip);
     check_finite(step, loss, norm);
     opt_.step(lr);
@@ -225,10 +228,20 @@ class TrainLoop {
       }
       Batch whole = make_batch(train_set_, batches_[pos], seq_len_, 0);
       t_.reseed_dropout(derive_seed(o_.seed, kStepDropoutSeeds, k));
-      loss += shard_loss_backward(model_, whole, o_.grad_accum);
+      loss += loss_backward(whole);
       *tokens += whole.counted_tokens();
     }
     return loss;
+  }
+
+  // Forward and backward of one micro-batch, its gradient divided by grad_accum so that the
+  // step's gradient is that of the mean over its micro-batches; returns its share of that mean.
+  // Under mpirun each rank runs only its rows of the batch (data_parallel.h).
+  double loss_backward(const Batch& whole) {
+    if (world::size() > 1) return shard_loss_backward(model_, whole, o_.grad_accum);
+    Tensor loss = model_.loss(whole.ids, whole.targets, whole.batch, whole.seq, kIgnoreIndex);
+    backward(loss, Tensor::scalar(1.0f / static_cast<float>(o_.grad_accum)));
+    return loss.item() / static_cast<double>(o_.grad_accum);
   }
 
   void check_finite(int64_t step, double loss, float norm) const {
