@@ -27,6 +27,8 @@ PRESET=${PRESET:-tiny}
 # width 128, 128 positions, a BPE of 2048 tokens, 16 windows of 128 tokens).
 VOCAB=${VOCAB:-2048} N_LAYER=${N_LAYER:-4} N_HEAD=${N_HEAD:-4} N_EMBD=${N_EMBD:-128}
 N_POSITIONS=${N_POSITIONS:-128} BATCH=${BATCH:-16} SEQ_LEN=${SEQ_LEN:-128}
+# The pretraining's rate and warm-up steps (the tiny preset's; mid's are 6e-4 and 100).
+PRETRAIN_LR=${PRETRAIN_LR:-2e-3} WARMUP=${WARMUP:-30}
 EXTRA=${EXTRA:-}  # more reproduce flags, e.g. "--max-steps 2 --eval-limit 4" for a smoke size
 
 shape="--vocab-size $VOCAB --n-layer $N_LAYER --n-head $N_HEAD --n-embd $N_EMBD"
@@ -44,9 +46,9 @@ pretrain() {
   done
   # The preset's rate and batch, held constant after the warm-up so that each snapshot is the
   # very model a run of that many tokens makes (a decaying rate depends on the run's length).
-  "$LORASUM" pretrain --data "$GENERAL" --out "$RUNS/base" $shape --lr 2e-3 --batch "$BATCH" \
-    --seq-len "$SEQ_LEN" --warmup 30 --schedule constant --weight-decay 0 --seed 0 \
-    --tokens "$max" --save-at "$save_at" --resume
+  "$LORASUM" pretrain --data "$GENERAL" --out "$RUNS/base" $shape --lr "$PRETRAIN_LR" \
+    --batch "$BATCH" --seq-len "$SEQ_LEN" --warmup "$WARMUP" --schedule constant \
+    --weight-decay 0 --seed 0 --tokens "$max" --save-at "$save_at" --resume
 }
 
 adapters() {
