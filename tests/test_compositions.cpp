@@ -160,6 +160,14 @@ TEST_CASE("predictors finds a --model run's base model by the folder and identit
     return json::parse(read_file(dir + "/p/predictors.json"))["rows"];
   };
   json mine = rows(own, ""), theirs = rows(given, "");
+  test::CliResult quiet =
+      test::run_lorasum("predictors --no-progress --runs " + own + " --out " + dir + "/p");
+  CHECK(quiet.err.empty());
+  // Without a terminal the bar prints a line per row here (each is over a tenth of the work).
+  test::CliResult shown = test::run_lorasum("predictors --runs " + own + " --out " + dir + "/p");
+  CHECK_THAT(shown.err, Catch::Contains("predictors: pairs [") &&
+                            Catch::Contains("] 3/3 medicine+finance") &&
+                            Catch::Contains("done: 3 rows"));
   REQUIRE(theirs.size() == 3);
   for (size_t i = 0; i < 3; ++i)
     CHECK(theirs[i]["values"]["xi"].get<double>() == Approx(mine[i]["values"]["xi"].get<double>()));

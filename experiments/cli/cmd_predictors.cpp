@@ -28,6 +28,8 @@ void add_predictors(CLI::App& app) {
   cmd->add_option("--data-limit", o.data_limit, "Test examples per domain (0 = all)")
       ->capture_default_str()
       ->check(at_least(0));
+  cmd->add_flag_callback(
+      "--no-progress", [] { o.progress = false; }, "No progress bar");
   cmd->callback([] {
     std::vector<PredictorRow> rows = collect_predictor_rows(runs, o);
     fmt::print(

@@ -15,6 +15,7 @@
 #include "lora/interference_probe.h"
 #include "tensor/error.h"
 #include "tensor/io/file_io.h"
+#include "tensor/io/progress.h"
 
 namespace ls {
 
@@ -104,8 +105,16 @@ struct RunInputs {
   }
 };
 
+// The rows a results.json yields: one per pair and seed.
+int64_t row_count(const std::string& results_path) {
+  json j = json::parse(read_file(results_path));
+  int64_t n = 0;
+  for (const json& pair : j.at("pairs")) n += pair.at("per_seed").at("change_pct").size();
+  return n;
+}
+
 void add_rows(const std::string& run, const std::string& results_path, RunInputs& in,
-              std::vector<PredictorRow>& rows) {
+              std::vector<PredictorRow>& rows, ProgressBar& bar) {
   json j = json::parse(read_file(results_path));
   auto names = j.at("study_choices").get<std::vector<std::string>>();
   StudyChoices choices = StudyChoices::parse(fmt::format("{}", fmt::join(names, ",")),
@@ -132,6 +141,7 @@ void add_rows(const std::string& run, const std::string& results_path, RunInputs
           {run, choices.label(), domains_label(domains), static_cast<int>(s),
            choices.has(StudyChoice::shared_init), changes[s],
            predictor_values(*in.model, *a[0], *a[1], probe(domains[0]), probe(domains[1]))});
+      bar.update(static_cast<int64_t>(rows.size()), domains_label(domains));
     }
   }
 }
@@ -147,12 +157,19 @@ const std::vector<std::string>& predictor_names() {
 
 std::vector<PredictorRow> collect_predictor_rows(const std::vector<std::string>& runs,
                                                  const PredictorOptions& options) {
-  std::vector<PredictorRow> rows;
+  std::vector<std::vector<std::string>> files;  // per run
+  int64_t total = 0;
   for (const std::string& run : runs) {
-    std::vector<std::string> files = results_files(run);
-    RunInputs in(run, files.front(), options);
-    for (const std::string& file : files) add_rows(run, file, in, rows);
+    files.push_back(results_files(run));
+    for (const std::string& file : files.back()) total += row_count(file);
   }
+  ProgressBar bar("predictors: pairs", total, options.progress);
+  std::vector<PredictorRow> rows;
+  for (size_t r = 0; r < runs.size(); ++r) {
+    RunInputs in(runs[r], files[r].front(), options);
+    for (const std::string& file : files[r]) add_rows(runs[r], file, in, rows, bar);
+  }
+  bar.finish(fmt::format("{} rows", rows.size()));
   return rows;
 }
 

@@ -26,6 +26,7 @@ struct PredictorRow {
 struct PredictorOptions {
   std::string model_dir, data_dir;  // when a run has no base-model/ or data/ of its own
   int64_t data_limit = 64;          // test examples per domain
+  bool progress = true;             // a progress bar over the rows on stderr
 };
 
 // One row per pair × seed of every results.json in each run folder (the run's own, and each
