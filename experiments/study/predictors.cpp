@@ -39,6 +39,12 @@ std::vector<std::string> results_files(const std::string& run) {
   return out;
 }
 
+// A results.json, read once, and where it came from.
+struct Results {
+  std::string path;
+  json j;
+};
+
 // The run's own folder `name` (base-model, data), or the fallback flag's value.
 std::string run_part(const std::string& run, const std::string& name, const std::string& fallback,
                      const char* flag) {
@@ -49,16 +55,15 @@ std::string run_part(const std::string& run, const std::string& name, const std:
 
 // The run's base model: its own base-model/, else the folder results.json records (a run made
 // with --model) while it still holds the same model, else --model.
-std::string run_model(const std::string& run, const std::string& results_path,
-                      const std::string& fallback) {
+std::string run_model(const std::string& run, const Results& results, const std::string& fallback) {
   if (fs::is_directory(run + "/base-model")) return run + "/base-model";
-  json b = json::parse(read_file(results_path)).value("base_model", json());
+  json b = results.j.value("base_model", json());
   if (b.is_object() && b.contains("folder")) {
     std::string dir = b["folder"].get<std::string>();
     bool same = fs::is_directory(dir) && model_identity(dir) == b.value("identity", "");
     if (same) return dir;
     if (fallback.empty())
-      input_error("{}: its base model {} {}; give --model", results_path, dir,
+      input_error("{}: its base model {} {}; give --model", results.path, dir,
                   fs::is_directory(dir) ? "now holds another model than the run used" : "is gone");
   }
   return run_part(run, "base-model", fallback, "--model");
@@ -91,8 +96,8 @@ std::map<std::string, double> predictor_values(GPT2& model, LoraAdapter& a, Lora
 struct RunInputs {
   std::unique_ptr<GPT2> model;
   std::map<std::string, std::vector<Example>> data;
-  RunInputs(const std::string& run, const std::string& results_path, const PredictorOptions& o) {
-    std::string model_dir = run_model(run, results_path, o.model_dir);
+  RunInputs(const std::string& run, const Results& results, const PredictorOptions& o) {
+    std::string model_dir = run_model(run, results, o.model_dir);
     std::string data_dir = run_part(run, "data", o.data_dir, "--data");
     model = load_gpt2(model_dir);
     Tokenizer tok = load_tokenizer(model_dir);
@@ -106,16 +111,16 @@ struct RunInputs {
 };
 
 // The rows a results.json yields: one per pair and seed.
-int64_t row_count(const std::string& results_path) {
-  json j = json::parse(read_file(results_path));
+int64_t row_count(const Results& results) {
   int64_t n = 0;
-  for (const json& pair : j.at("pairs")) n += pair.at("per_seed").at("change_pct").size();
+  for (const json& pair : results.j.at("pairs")) n += pair.at("per_seed").at("change_pct").size();
   return n;
 }
 
-void add_rows(const std::string& run, const std::string& results_path, RunInputs& in,
+void add_rows(const std::string& run, const Results& results, RunInputs& in,
               std::vector<PredictorRow>& rows, ProgressBar& bar) {
-  json j = json::parse(read_file(results_path));
+  const json& j = results.j;
+  const std::string& results_path = results.path;
   auto names = j.at("study_choices").get<std::vector<std::string>>();
   StudyChoices choices = StudyChoices::parse(fmt::format("{}", fmt::join(names, ",")),
                                              results_path + ": study_choices");
@@ -157,17 +162,20 @@ const std::vector<std::string>& predictor_names() {
 
 std::vector<PredictorRow> collect_predictor_rows(const std::vector<std::string>& runs,
                                                  const PredictorOptions& options) {
-  std::vector<std::vector<std::string>> files;  // per run
+  std::vector<std::vector<Results>> files;  // per run
   int64_t total = 0;
   for (const std::string& run : runs) {
-    files.push_back(results_files(run));
-    for (const std::string& file : files.back()) total += row_count(file);
+    files.emplace_back();
+    for (const std::string& path : results_files(run)) {
+      files.back().push_back({path, json::parse(read_file(path))});
+      total += row_count(files.back().back());
+    }
   }
   ProgressBar bar("predictors: pairs", total, options.progress);
   std::vector<PredictorRow> rows;
   for (size_t r = 0; r < runs.size(); ++r) {
     RunInputs in(runs[r], files[r].front(), options);
-    for (const std::string& file : files[r]) add_rows(runs[r], file, in, rows, bar);
+    for (const Results& file : files[r]) add_rows(runs[r], file, in, rows, bar);
   }
   bar.finish(fmt::format("{} rows", rows.size()));
   return rows;

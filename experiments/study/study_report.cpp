@@ -209,14 +209,15 @@ json jobs_json(const std::vector<AdapterJob>& jobs) {
   return out;
 }
 
-// The base model's folder, identity, shape and size, from the first job's model folder. The
-// folder and identity let a later reader (predictors) find the very model again.
+// The base model's folder, identity (as the adapters' settings records name it), shape and
+// size, from the first job. The folder and identity let a later reader (predictors) find the
+// very model again.
 json base_model_json(const std::vector<AdapterJob>& jobs) {
   if (jobs.empty()) return nullptr;
   const std::string& dir = jobs.front().job.model_dir;
   GPT2Config c = GPT2Config::load(dir + "/config.json");
   return {{"folder", std::filesystem::absolute(dir).lexically_normal().string()},
-          {"identity", model_identity(dir)},
+          {"identity", jobs.front().settings.at("base_model")},
           {"n_layer", c.n_layer},
           {"n_head", c.n_head},
           {"n_embd", c.n_embd},
