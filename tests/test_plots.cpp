@@ -192,6 +192,35 @@ TEST_CASE("plots --from redraws a run's figures and report.html from its JSON", 
                        Catch::Contains("<a href=\"results.json\">"));
   CHECK(page.find("<script") == std::string::npos);
   CHECK(page.find("http") == page.find("http://www.w3.org/2000/svg"));  // no network
+  CHECK_THAT(page, !Catch::Contains("Compositions"));  // the hand-made run scored none
+
+  // A run that scored other compositions and ξ shows them, as results.json records them.
+  json with = hand_made_results();
+  auto stat = [](double mean, double std) { return json{{"mean", mean}, {"std", std}}; };
+  with["compositions"] = {
+      {"methods", {"sum", "ties", "svd"}},
+      {"ties_density", 0.2},
+      {"svd_rank", 4},
+      {"validation_examples_per_domain", 64},
+      {"combinations",
+       {{{"domains", {"math", "medicine"}},
+         {"change_pct", {{"sum", stat(10, 1.5)}, {"ties", stat(4.5, 0.25)}, {"svd", stat(-1, 0)}}},
+         {"xi", {{"math", stat(0.125, 0.01)}, {"medicine", stat(0.0625, 0.005)}}},
+         {"xi_mean", stat(0.09375, 0.0075)},
+         {"relative_delta_norm", {{"math", stat(0.5, 0.02)}, {"medicine", stat(0.25, 0.01)}}},
+         {"searched_weight", json::object()}}}}};
+  write_file_atomic(dir + "/results.json", with.dump());
+  REQUIRE(test::run_lorasum("plots --from " + dir).status == 0);
+  page = read_file(dir + "/report.html");
+  CHECK_THAT(page, Catch::Contains("<th>naive sum</th><th>TIES (density 0.2)</th><th>SVD rank "
+                                   "4</th>") &&
+                       Catch::Contains("<td>math+medicine</td><td>+10.00 ± 1.50</td><td>+4.50 ± "
+                                       "0.25</td><td>-1.00 ± 0.00</td>") &&
+                       Catch::Contains("<td>math 0.125 ± 0.01, medicine 0.0625 ± 0.005</td>"
+                                       "<td>0.0938 ± 0.0075</td>") &&
+                       Catch::Contains("<td>math 0.5000 ± 0.0200, medicine 0.2500 ± 0.0100</td>"
+                                       "<td>—</td>") &&
+                       Catch::Contains("on 64 examples of each domain"));
 
   json broken = hand_made_results();
   broken.erase("fit");

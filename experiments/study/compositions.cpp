@@ -41,14 +41,19 @@ std::string by_domain(const CombinationExtras& e, const std::map<std::string, St
 }
 
 std::string method_label(const std::string& method, int64_t rank) {
-  if (method == "sum") return "naive sum";
-  if (method == "searched") return "searched weights";
-  if (method == "ties") return fmt::format("TIES (density {:g})", kTiesDensity);
-  if (method == "dare") return fmt::format("DARE (density {:g})", kDareDensity);
-  return fmt::format("SVD rank {}", rank);
+  return composition_label(method, kTiesDensity, kDareDensity, rank);
 }
 
 }  // namespace
+
+std::string composition_label(const std::string& method, double ties_density,
+                              double dare_density, int64_t svd_rank) {
+  if (method == "sum") return "naive sum";
+  if (method == "searched") return "searched weights";
+  if (method == "ties") return fmt::format("TIES (density {:g})", ties_density);
+  if (method == "dare") return fmt::format("DARE (density {:g})", dare_density);
+  return fmt::format("SVD rank {}", svd_rank);
+}
 
 const std::vector<std::string>& composition_methods() {
   static const std::vector<std::string> methods = {"sum", "searched", "ties", "dare", "svd"};

@@ -6,9 +6,10 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "experiments/plots/charts.h"
+#include "experiments/study/compositions.h"
 #include "experiments/study/report_html.h"
 #include "experiments/study/report_json.h"
+#include "experiments/study/run_settings.h"
 #include "experiments/study/study.h"
 #include "tensor/error.h"
 #include "tensor/io/file_io.h"
@@ -42,38 +43,16 @@ std::string published(const json& table, const std::string& pair) {
 }
 
 std::vector<std::pair<std::string, std::string>> run_settings(const json& r) {
-  std::vector<std::pair<std::string, std::string>> s = {
-      {"preset", or_dash(r.value("preset", json()))},
-      {"seeds", or_dash(r.value("seeds", json()))},
-      {"hyperparameters", or_dash(r.value("hparams", json()))},
-      {"study choices",
-       r.value("study_choices", json::array()).empty()
-           ? "none"
-           : fmt::format("{}",
-                         fmt::join(r["study_choices"].get<std::vector<std::string>>(), ", "))}};
-  if (r.contains("lora"))
-    s.push_back({"LoRA", fmt::format("r = {}, α = {}, targets {}", or_dash(r["lora"]["r"]),
-                                     or_dash(r["lora"]["alpha"]), labels(r["lora"]["targets"]))});
-  if (r.contains("base_model") && r["base_model"].is_object()) {
-    const json& b = r["base_model"];
-    s.push_back({"base model",
-                 fmt::format("{} parameters, {} layers, width {}, {} heads",
-                             svg::count_label(b.value("parameters", 0.0)), or_dash(b["n_layer"]),
-                             or_dash(b["n_embd"]), or_dash(b["n_head"]))});
-  }
+  std::vector<std::pair<std::string, std::string>> s = run_settings_lines(r);
   if (r.contains("jobs") && !r["jobs"].empty()) {
     const json& j = r["jobs"].front();
-    s.push_back(
-        {"training (each adapter)",
-         fmt::format(
-             "lr {}, {} epoch(s), batch {}, sequence length {}, warmup {}, dropout {}, batching {}",
-             or_dash(j.value("lr", json())), or_dash(j.value("epochs", json())),
-             or_dash(j.value("batch", json())), or_dash(j.value("seq_len", json())),
-             or_dash(j.value("warmup", json())), or_dash(j.value("dropout", json())),
-             or_dash(j.value("batching", json())))});
+    s.push_back({"training (each adapter)",
+                 fmt::format("{} epoch(s), batch {}, sequence length {}, warmup {}, dropout {}",
+                             or_dash(j.value("epochs", json())), or_dash(j.value("batch", json())),
+                             or_dash(j.value("seq_len", json())),
+                             or_dash(j.value("warmup", json())),
+                             or_dash(j.value("dropout", json())))});
   }
-  for (const char* key : {"only", "max_steps", "eval_limit"})
-    if (r.contains(key) && !r[key].is_null()) s.push_back({key, or_dash(r[key])});
   if (r.contains("seconds"))
     s.push_back({"run time", fmt::format("{:.0f} s", r["seconds"].get<double>())});
   return s;
@@ -127,6 +106,61 @@ std::string study_main_table(const json& r) {
   return out;
 }
 
+// "math 0.174 ± 0.024, medicine …": a combination's statistic `key` per domain, as results.json
+// records it; "—" when the run did not measure it.
+std::string per_domain(const json& combination, const char* key, const char* format) {
+  const json& by_domain = combination.value(key, json::object());
+  std::vector<std::string> parts;
+  for (const json& d : combination.at("domains")) {
+    const std::string name = d.get<std::string>();
+    if (by_domain.contains(name))
+      parts.push_back(name + " " +
+                      pm(by_domain[name].value("mean", json()), by_domain[name].value("std", json()),
+                         format));
+  }
+  return parts.empty() ? "—" : fmt::format("{}", fmt::join(parts, ", "));
+}
+
+std::string mean_std(const json& stat, const char* format, const char* std_format = nullptr) {
+  return pm(stat.value("mean", json()), stat.value("std", json()), format, std_format);
+}
+
+// The other compositions beside each naive sum and the sum's non-additivity ξ, where the run
+// scored them (results.json's "compositions").
+std::string compositions_section(const json& r) {
+  const json& c = r.value("compositions", json());
+  if (!c.is_object() || !c.contains("methods")) return "";
+  std::vector<std::string> methods = c["methods"].get<std::vector<std::string>>();
+  std::vector<std::string> header = {"combination"};
+  for (const std::string& m : methods)
+    header.push_back(html::esc(composition_label(m, c.value("ties_density", NAN),
+                                                 c.value("dare_density", NAN),
+                                                 c.value("svd_rank", int64_t{0}))));
+  std::vector<std::vector<std::string>> changes, nonadditivity;
+  for (const json& e : c.at("combinations")) {
+    std::string name = html::esc(labels(e.at("domains")));
+    std::vector<std::string> row = {name};
+    for (const std::string& m : methods)
+      row.push_back(mean_std(e.at("change_pct").value(m, json::object()), "{:+.2f}", "{:.2f}"));
+    changes.push_back(row);
+    nonadditivity.push_back({name, html::esc(per_domain(e, "xi", "{:.3g}")),
+                             mean_std(e.value("xi_mean", json::object()), "{:.3g}"),
+                             html::esc(per_domain(e, "relative_delta_norm", "{:.4f}")),
+                             html::esc(per_domain(e, "searched_weight", "{:.3f}"))});
+  }
+  return fmt::format(
+             "<h3>Compositions</h3>\n<p>Change % against merged-data training of other "
+             "compositions of the same single adapters, mean ± std over seeds. Searched weights "
+             "are fitted on {} examples of each domain's train split, never a test split.</p>\n",
+             or_dash(c.value("validation_examples_per_domain", json()))) +
+         html::table(header, changes) +
+         "<h3>Non-additivity of the naive sum</h3>\n<p>ξ: mean over a domain's test tokens of "
+         "KL(p with its single adapter ‖ p with the sum). ‖ΔW‖/‖W‖: each single adapter's delta "
+         "relative to the base weight, RMS over modules.</p>\n" +
+         html::table({"combination", "ξ per domain", "ξ mean", "‖ΔW‖/‖W‖", "searched weights"},
+                     nonadditivity);
+}
+
 std::string study_per_seed(const json& r) {
   std::vector<std::vector<std::string>> rows;
   for (const json& p : r.at("pairs")) {
@@ -147,10 +181,12 @@ std::string study_per_seed(const json& r) {
 
 std::string study_page(const std::string& dir, const json& r) {
   std::string body = "<h2>Settings</h2>\n" + html::settings_table(run_settings(r)) +
-                     "<h2>Results</h2>\n" + study_main_table(r) + "<h2>Figures</h2>\n" +
+                     "<h2>Results</h2>\n" + study_main_table(r) + compositions_section(r) +
+                     "<h2>Figures</h2>\n" +
                      html::figures(dir) + "<h2>Details</h2>\n" +
                      html::details("Per seed", study_per_seed(r)) + "<h2>Files</h2>\n" +
-                     html::links(dir, {"results.md", "results.csv", "results.json"});
+                     html::links(dir, {"results.md", "results.csv", "results.json",
+                                       "compositions.csv", "nonadditivity.csv"});
   return html::page(fmt::format("lorasum reproduce: preset {}", or_dash(r.value("preset", json()))),
                     body);
 }

@@ -23,11 +23,21 @@ std::string text(const json& v) {
   return v.dump();
 }
 
-// "2 layers × 32 wide, 96 positions, 31,104 parameters" from the record's base_model.
+// "2 layers × 32 wide, 96 positions, 31104 parameters" from the record's base_model.
 std::string model_shape(const json& m) {
-  if (!m.is_object()) return "";
-  return fmt::format(" ({} layers × {} wide, {} positions, {:.0f} parameters)", text(m["n_layer"]),
+  return fmt::format("{} layers × {} wide, {} positions, {:.0f} parameters", text(m["n_layer"]),
                      text(m["n_embd"]), text(m["n_positions"]), m.value("parameters", 0.0));
+}
+
+// Where the base model came from and its shape; records of older builds have the shape alone.
+void add_base_model(Lines& lines, const json& r) {
+  bool shape = r.contains("base_model") && r["base_model"].is_object();
+  if (r.contains("base_model_source"))
+    lines.emplace_back("base model",
+                       text(r["base_model_source"]) +
+                           (shape ? " (" + model_shape(r["base_model"]) + ")" : ""));
+  else if (shape)
+    lines.emplace_back("base model", model_shape(r["base_model"]));
 }
 
 // The values of `key` over the record's jobs, each once, in order of first use.
@@ -70,9 +80,7 @@ std::string cut_short_flags(const json& results) {
 Lines run_settings_lines(const json& r) {
   Lines lines;
   add(lines, r, "preset", "preset");
-  if (r.contains("base_model_source"))
-    lines.emplace_back("base model",
-                       text(r["base_model_source"]) + model_shape(r.value("base_model", json())));
+  add_base_model(lines, r);
   if (r.contains("base_model") && r["base_model"].is_object())
     add_pretraining(lines, r["base_model"].value("pretraining", json()));
   add(lines, r, "data_source", "data");
