@@ -106,23 +106,27 @@ std::string study_main_table(const json& r) {
   return out;
 }
 
-// "math 0.174 ± 0.024, medicine …": a combination's statistic `key` per domain, as results.json
-// records it; "—" when the run did not measure it.
-std::string per_domain(const json& combination, const char* key, const char* format) {
-  const json& by_domain = combination.value(key, json::object());
-  std::vector<std::string> parts;
-  for (const json& d : combination.at("domains")) {
-    const std::string name = d.get<std::string>();
-    if (by_domain.contains(name))
-      parts.push_back(name + " " +
-                      pm(by_domain[name].value("mean", json()), by_domain[name].value("std", json()),
-                         format));
-  }
-  return parts.empty() ? "—" : fmt::format("{}", fmt::join(parts, ", "));
-}
-
 std::string mean_std(const json& stat, const char* format, const char* std_format = nullptr) {
   return pm(stat.value("mean", json()), stat.value("std", json()), format, std_format);
+}
+
+// One row per domain of a combination: its ξ, its adapter's ‖ΔW‖/‖W‖ and searched weight ("—"
+// where the run did not measure it); the combination and its mean ξ head its first row.
+void add_nonadditivity_rows(const json& e, std::vector<std::vector<std::string>>& rows) {
+  const json none = json::object();
+  auto at = [&](const char* key, const std::string& domain) {
+    return e.contains(key) && e[key].contains(domain) ? e[key][domain] : none;
+  };
+  bool first = true;
+  for (const json& d : e.at("domains")) {
+    std::string domain = d.get<std::string>();
+    rows.push_back({first ? html::esc(labels(e.at("domains"))) : "",
+                    first ? mean_std(e.value("xi_mean", none), "{:.3g}") : "", html::esc(domain),
+                    mean_std(at("xi", domain), "{:.3g}"),
+                    mean_std(at("relative_delta_norm", domain), "{:.4f}"),
+                    mean_std(at("searched_weight", domain), "{:.3f}")});
+    first = false;
+  }
 }
 
 // The other compositions beside each naive sum and the sum's non-additivity ξ, where the run
@@ -143,10 +147,7 @@ std::string compositions_section(const json& r) {
     for (const std::string& m : methods)
       row.push_back(mean_std(e.at("change_pct").value(m, json::object()), "{:+.2f}", "{:.2f}"));
     changes.push_back(row);
-    nonadditivity.push_back({name, html::esc(per_domain(e, "xi", "{:.3g}")),
-                             mean_std(e.value("xi_mean", json::object()), "{:.3g}"),
-                             html::esc(per_domain(e, "relative_delta_norm", "{:.4f}")),
-                             html::esc(per_domain(e, "searched_weight", "{:.3f}"))});
+    add_nonadditivity_rows(e, nonadditivity);
   }
   return fmt::format(
              "<h3>Compositions</h3>\n<p>Change % against merged-data training of other "
@@ -157,7 +158,7 @@ std::string compositions_section(const json& r) {
          "<h3>Non-additivity of the naive sum</h3>\n<p>ξ: mean over a domain's test tokens of "
          "KL(p with its single adapter ‖ p with the sum). ‖ΔW‖/‖W‖: each single adapter's delta "
          "relative to the base weight, RMS over modules.</p>\n" +
-         html::table({"combination", "ξ per domain", "ξ mean", "‖ΔW‖/‖W‖", "searched weights"},
+         html::table({"combination", "ξ mean", "domain", "ξ", "‖ΔW‖/‖W‖", "searched weight"},
                      nonadditivity);
 }
 
