@@ -144,6 +144,10 @@ TEST_CASE("predictors finds a --model run's base model by the folder and identit
   std::string dir = test::fresh_dir("predictors_model"), own = dir + "/own", given = dir + "/given";
   std::string smoke = "reproduce --preset smoke --seeds 1 --compositions none --no-progress ";
   REQUIRE(test::run_lorasum(smoke + "--out " + own).status == 0);
+  // Nothing scored beside the naive sum: ξ's table, no compositions table repeating the sums.
+  for (const std::string& file : {own + "/results.md", own + "/report.html"})
+    CHECK_THAT(read_file(file), !Catch::Contains("Compositions") &&
+                                    Catch::Contains("Non-additivity of the naive sum"));
   test::CliResult r = test::run_lorasum(smoke + "--model " + own + "/base-model --out " + given);
   INFO(r.err);
   REQUIRE(r.status == 0);

@@ -198,13 +198,17 @@ TEST_CASE("plots --from redraws a run's figures and report.html from its JSON", 
   json with = hand_made_results();
   auto stat = [](double mean, double std) { return json{{"mean", mean}, {"std", std}}; };
   with["compositions"] = {
-      {"methods", {"sum", "ties", "svd"}},
+      {"methods", {"sum", "searched", "ties", "svd"}},
       {"ties_density", 0.2},
       {"svd_rank", 4},
       {"validation_examples_per_domain", 64},
       {"combinations",
        {{{"domains", {"math", "medicine"}},
-         {"change_pct", {{"sum", stat(10, 1.5)}, {"ties", stat(4.5, 0.25)}, {"svd", stat(-1, 0)}}},
+         {"change_pct",
+          {{"sum", stat(10, 1.5)},
+           {"searched", stat(5.5, 0.75)},
+           {"ties", stat(4.5, 0.25)},
+           {"svd", stat(-1, 0)}}},
          {"xi", {{"math", stat(0.125, 0.01)}, {"medicine", stat(0.0625, 0.005)}}},
          {"xi_mean", stat(0.09375, 0.0075)},
          {"relative_delta_norm", {{"math", stat(0.5, 0.02)}, {"medicine", stat(0.25, 0.01)}}},
@@ -212,10 +216,10 @@ TEST_CASE("plots --from redraws a run's figures and report.html from its JSON", 
   write_file_atomic(dir + "/results.json", with.dump());
   REQUIRE(test::run_lorasum("plots --from " + dir).status == 0);
   page = read_file(dir + "/report.html");
-  CHECK_THAT(page, Catch::Contains("<th>naive sum</th><th>TIES (density 0.2)</th><th>SVD rank "
-                                   "4</th>") &&
-                       Catch::Contains("<td>math+medicine</td><td>+10.00 ± 1.50</td><td>+4.50 ± "
-                                       "0.25</td><td>-1.00 ± 0.00</td>") &&
+  CHECK_THAT(page, Catch::Contains("<th>naive sum</th><th>searched weights</th><th>TIES (density "
+                                   "0.2)</th><th>SVD rank 4</th>") &&
+                       Catch::Contains("<td>math+medicine</td><td>+10.00 ± 1.50</td><td>+5.50 ± "
+                                       "0.75</td><td>+4.50 ± 0.25</td><td>-1.00 ± 0.00</td>") &&
                        Catch::Contains("<td>math+medicine</td><td>0.0938 ± 0.0075</td><td>math</td>"
                                        "<td>0.125 ± 0.01</td><td>0.5000 ± 0.0200</td><td>—</td>") &&
                        Catch::Contains("<td></td><td></td><td>medicine</td><td>0.0625 ± "

@@ -167,7 +167,8 @@ void CompositionStudy::add_nonadditivity(CombinationExtras& e,
 
 namespace {
 
-std::string compositions_markdown(const CompositionResults& r) {
+// The change % of each composition scored beside the naive sum.
+std::string compositions_table(const CompositionResults& r) {
   std::string out =
       "\n### Compositions\n\nchange % against merged-data training of other compositions of the "
       "same single adapters.";
@@ -191,6 +192,12 @@ std::string compositions_markdown(const CompositionResults& r) {
       out += fmt::format(" {} |", mean_pm(e.change_pct.at(m), "{:+.2f}", "{:.2f}"));
     out += "\n";
   }
+  return out;
+}
+
+std::string compositions_markdown(const CompositionResults& r) {
+  // With nothing scored beside the naive sum, its column would repeat the pairs' table.
+  std::string out = r.methods.size() > 1 ? compositions_table(r) : "";
   out +=
       "\n### Non-additivity of the naive sum\n\nξ: mean over a domain's test tokens of "
       "KL(p with its single adapter ‖ p with the sum). ‖ΔW‖/‖W‖: each single adapter's delta "

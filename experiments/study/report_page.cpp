@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -129,37 +130,50 @@ void add_nonadditivity_rows(const json& e, std::vector<std::vector<std::string>>
   }
 }
 
-// The other compositions beside each naive sum and the sum's non-additivity ξ, where the run
-// scored them (results.json's "compositions").
-std::string compositions_section(const json& r) {
-  const json& c = r.value("compositions", json());
-  if (!c.is_object() || !c.contains("methods")) return "";
-  std::vector<std::string> methods = c["methods"].get<std::vector<std::string>>();
+// The change % of each composition scored beside the naive sum; "" when none was (the main
+// table has the naive sum).
+std::string compositions_table(const json& c) {
+  std::vector<std::string> methods = c.at("methods").get<std::vector<std::string>>();
+  if (methods.size() < 2) return "";
   std::vector<std::string> header = {"combination"};
   for (const std::string& m : methods)
     header.push_back(html::esc(composition_label(m, c.value("ties_density", NAN),
                                                  c.value("dare_density", NAN),
                                                  c.value("svd_rank", int64_t{0}))));
-  std::vector<std::vector<std::string>> changes, nonadditivity;
+  std::vector<std::vector<std::string>> rows;
   for (const json& e : c.at("combinations")) {
-    std::string name = html::esc(labels(e.at("domains")));
-    std::vector<std::string> row = {name};
+    rows.push_back({html::esc(labels(e.at("domains")))});
     for (const std::string& m : methods)
-      row.push_back(mean_std(e.at("change_pct").value(m, json::object()), "{:+.2f}", "{:.2f}"));
-    changes.push_back(row);
-    add_nonadditivity_rows(e, nonadditivity);
+      rows.back().push_back(
+          mean_std(e.at("change_pct").value(m, json::object()), "{:+.2f}", "{:.2f}"));
   }
-  return fmt::format(
-             "<h3>Compositions</h3>\n<p>Change % against merged-data training of other "
-             "compositions of the same single adapters, mean ± std over seeds. Searched weights "
-             "are fitted on {} examples of each domain's train split, never a test split.</p>\n",
-             or_dash(c.value("validation_examples_per_domain", json()))) +
-         html::table(header, changes) +
-         "<h3>Non-additivity of the naive sum</h3>\n<p>ξ: mean over a domain's test tokens of "
+  std::string searched =
+      std::find(methods.begin(), methods.end(), "searched") == methods.end()
+          ? ""
+          : fmt::format(" Searched weights are fitted on {} examples of each domain's train "
+                        "split, never a test split.",
+                        or_dash(c.value("validation_examples_per_domain", json())));
+  return "<h3>Compositions</h3>\n<p>Change % against merged-data training of other compositions "
+         "of the same single adapters, mean ± std over seeds." +
+         searched + "</p>\n" + html::table(header, rows);
+}
+
+std::string nonadditivity_table(const json& c) {
+  std::vector<std::vector<std::string>> rows;
+  for (const json& e : c.at("combinations")) add_nonadditivity_rows(e, rows);
+  return "<h3>Non-additivity of the naive sum</h3>\n<p>ξ: mean over a domain's test tokens of "
          "KL(p with its single adapter ‖ p with the sum). ‖ΔW‖/‖W‖: each single adapter's delta "
          "relative to the base weight, RMS over modules.</p>\n" +
          html::table({"combination", "ξ mean", "domain", "ξ", "‖ΔW‖/‖W‖", "searched weight"},
-                     nonadditivity);
+                     rows);
+}
+
+// The other compositions beside each naive sum and the sum's non-additivity ξ, where the run
+// scored them (results.json's "compositions").
+std::string compositions_section(const json& r) {
+  const json& c = r.value("compositions", json());
+  if (!c.is_object() || !c.contains("methods")) return "";
+  return compositions_table(c) + nonadditivity_table(c);
 }
 
 std::string study_per_seed(const json& r) {
