@@ -110,7 +110,7 @@ void add_run_flags(CLI::App* cmd, ReproduceOptions& o) {
       "--compositions",
       [&o](const std::string& names) { o.composed = parse_composed(names, "--compositions"); },
       "The compositions scored beside the naive sum: a comma-separated list of searched, ties, "
-      "dare, svd (default all four), or none for the naive sum's table and ξ alone");
+      "dare, svd (default all four), or none for ξ alone, without a compositions table");
   cmd->add_flag("--evaluate-only", o.evaluate_only,
                 "Train nothing, only evaluate: every job must be finished (each job folder is "
                 "locked while it is read); else stop with status 2 naming the first unfinished one "
