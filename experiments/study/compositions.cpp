@@ -46,8 +46,8 @@ std::string method_label(const std::string& method, int64_t rank) {
 
 }  // namespace
 
-std::string composition_label(const std::string& method, double ties_density,
-                              double dare_density, int64_t svd_rank) {
+std::string composition_label(const std::string& method, double ties_density, double dare_density,
+                              int64_t svd_rank) {
   if (method == "sum") return "naive sum";
   if (method == "searched") return "searched weights";
   if (method == "ties") return fmt::format("TIES (density {:g})", ties_density);

@@ -21,8 +21,8 @@ namespace ls {
 const std::vector<std::string>& composition_methods();
 // A composition's name as a table heads its column ("TIES (density 0.2)"), given the
 // densities and rank it was made with.
-std::string composition_label(const std::string& method, double ties_density,
-                              double dare_density, int64_t svd_rank);
+std::string composition_label(const std::string& method, double ties_density, double dare_density,
+                              int64_t svd_rank);
 // `names` (comma-separated methods of composition_methods() but "sum", or "none"), checked, in
 // table order; InputError naming `flag` and the methods otherwise.
 std::vector<std::string> parse_composed(const std::string& names, const std::string& flag);

@@ -47,12 +47,12 @@ std::vector<std::pair<std::string, std::string>> run_settings(const json& r) {
   std::vector<std::pair<std::string, std::string>> s = run_settings_lines(r);
   if (r.contains("jobs") && !r["jobs"].empty()) {
     const json& j = r["jobs"].front();
-    s.push_back({"training (each adapter)",
-                 fmt::format("{} epoch(s), batch {}, sequence length {}, warmup {}, dropout {}",
-                             or_dash(j.value("epochs", json())), or_dash(j.value("batch", json())),
-                             or_dash(j.value("seq_len", json())),
-                             or_dash(j.value("warmup", json())),
-                             or_dash(j.value("dropout", json())))});
+    s.push_back(
+        {"training (each adapter)",
+         fmt::format("{} epoch(s), batch {}, sequence length {}, warmup {}, dropout {}",
+                     or_dash(j.value("epochs", json())), or_dash(j.value("batch", json())),
+                     or_dash(j.value("seq_len", json())), or_dash(j.value("warmup", json())),
+                     or_dash(j.value("dropout", json())))});
   }
   if (r.contains("seconds"))
     s.push_back({"run time", fmt::format("{:.0f} s", r["seconds"].get<double>())});
@@ -137,9 +137,9 @@ std::string compositions_table(const json& c) {
   if (methods.size() < 2) return "";
   std::vector<std::string> header = {"combination"};
   for (const std::string& m : methods)
-    header.push_back(html::esc(composition_label(m, c.value("ties_density", NAN),
-                                                 c.value("dare_density", NAN),
-                                                 c.value("svd_rank", int64_t{0}))));
+    header.push_back(
+        html::esc(composition_label(m, c.value("ties_density", NAN), c.value("dare_density", NAN),
+                                    c.value("svd_rank", int64_t{0}))));
   std::vector<std::vector<std::string>> rows;
   for (const json& e : c.at("combinations")) {
     rows.push_back({html::esc(labels(e.at("domains")))});
@@ -150,9 +150,10 @@ std::string compositions_table(const json& c) {
   std::string searched =
       std::find(methods.begin(), methods.end(), "searched") == methods.end()
           ? ""
-          : fmt::format(" Searched weights are fitted on {} examples of each domain's train "
-                        "split, never a test split.",
-                        or_dash(c.value("validation_examples_per_domain", json())));
+          : fmt::format(
+                " Searched weights are fitted on {} examples of each domain's train "
+                "split, never a test split.",
+                or_dash(c.value("validation_examples_per_domain", json())));
   return "<h3>Compositions</h3>\n<p>Change % against merged-data training of other compositions "
          "of the same single adapters, mean ± std over seeds." +
          searched + "</p>\n" + html::table(header, rows);
@@ -164,8 +165,7 @@ std::string nonadditivity_table(const json& c) {
   return "<h3>Non-additivity of the naive sum</h3>\n<p>ξ: mean over a domain's test tokens of "
          "KL(p with its single adapter ‖ p with the sum). ‖ΔW‖/‖W‖: each single adapter's delta "
          "relative to the base weight, RMS over modules.</p>\n" +
-         html::table({"combination", "ξ mean", "domain", "ξ", "‖ΔW‖/‖W‖", "searched weight"},
-                     rows);
+         html::table({"combination", "ξ mean", "domain", "ξ", "‖ΔW‖/‖W‖", "searched weight"}, rows);
 }
 
 // The other compositions beside each naive sum and the sum's non-additivity ξ, where the run
@@ -197,8 +197,7 @@ std::string study_per_seed(const json& r) {
 std::string study_page(const std::string& dir, const json& r) {
   std::string body = "<h2>Settings</h2>\n" + html::settings_table(run_settings(r)) +
                      "<h2>Results</h2>\n" + study_main_table(r) + compositions_section(r) +
-                     "<h2>Figures</h2>\n" +
-                     html::figures(dir) + "<h2>Details</h2>\n" +
+                     "<h2>Figures</h2>\n" + html::figures(dir) + "<h2>Details</h2>\n" +
                      html::details("Per seed", study_per_seed(r)) + "<h2>Files</h2>\n" +
                      html::links(dir, {"results.md", "results.csv", "results.json",
                                        "compositions.csv", "nonadditivity.csv"});

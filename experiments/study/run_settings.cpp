@@ -33,9 +33,8 @@ std::string model_shape(const json& m) {
 void add_base_model(Lines& lines, const json& r) {
   bool shape = r.contains("base_model") && r["base_model"].is_object();
   if (r.contains("base_model_source"))
-    lines.emplace_back("base model",
-                       text(r["base_model_source"]) +
-                           (shape ? " (" + model_shape(r["base_model"]) + ")" : ""));
+    lines.emplace_back("base model", text(r["base_model_source"]) +
+                                         (shape ? " (" + model_shape(r["base_model"]) + ")" : ""));
   else if (shape)
     lines.emplace_back("base model", model_shape(r["base_model"]));
 }
