@@ -198,10 +198,8 @@ std::string compositions_table(const CompositionResults& r) {
 std::string compositions_markdown(const CompositionResults& r) {
   // With nothing scored beside the naive sum, its column would repeat the pairs' table.
   std::string out = r.methods.size() > 1 ? compositions_table(r) : "";
+  out += fmt::format("\n### Non-additivity of the naive sum\n\n{}\n\n", kNonadditivityLegend);
   out +=
-      "\n### Non-additivity of the naive sum\n\nξ: mean over a domain's test tokens of "
-      "KL(p with its single adapter ‖ p with the sum). ‖ΔW‖/‖W‖: each single adapter's delta "
-      "relative to the base weight, RMS over modules.\n\n"
       "| combination | ξ per domain | ξ mean | ‖ΔW‖/‖W‖ | searched weights "
       "|\n|---|---|---|---|---|\n";
   for (const CombinationExtras& e : r.combinations)

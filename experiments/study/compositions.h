@@ -88,6 +88,11 @@ constexpr size_t kValidationPerDomain = 64;
 std::vector<Example> validation_slice(const std::vector<Example>& train,
                                       size_t count = kValidationPerDomain);
 
+// What the non-additivity table's columns measure, under its heading in results.md and report.html.
+inline constexpr const char* kNonadditivityLegend =
+    "ξ: mean over a domain's test tokens of KL(p with its single adapter ‖ p with the sum). "
+    "‖ΔW‖/‖W‖: each single adapter's delta relative to the base weight, RMS over modules.";
+
 // Adds the compositions' sections to results.md's `markdown` and "compositions" to
 // `results` (results.json), and writes compositions.csv (change % of each composition) and
 // nonadditivity.csv (ξ, relative norms and searched weights per domain) into run_dir.

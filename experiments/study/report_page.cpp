@@ -162,9 +162,8 @@ std::string compositions_table(const json& c) {
 std::string nonadditivity_table(const json& c) {
   std::vector<std::vector<std::string>> rows;
   for (const json& e : c.at("combinations")) add_nonadditivity_rows(e, rows);
-  return "<h3>Non-additivity of the naive sum</h3>\n<p>ξ: mean over a domain's test tokens of "
-         "KL(p with its single adapter ‖ p with the sum). ‖ΔW‖/‖W‖: each single adapter's delta "
-         "relative to the base weight, RMS over modules.</p>\n" +
+  return fmt::format("<h3>Non-additivity of the naive sum</h3>\n<p>{}</p>\n",
+                     html::esc(kNonadditivityLegend)) +
          html::table({"combination", "ξ mean", "domain", "ξ", "‖ΔW‖/‖W‖", "searched weight"}, rows);
 }
 
